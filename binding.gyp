@@ -1,0 +1,57 @@
+{
+  "target_defaults": {
+    "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
+    "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20", "-O2"],
+    "cflags!": ["-fno-exceptions", "-O2"],
+    "conditions": [
+      ["OS!='win'", {"cflags": ["-fPIC"]}],
+      ["OS=='mac'", {
+        "xcode_settings": {
+          "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+          "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+          "GCC_OPTIMIZATION_LEVEL": "3",
+          "MACOSX_DEPLOYMENT_TARGET": "10.15"
+        }
+      }],
+      ["OS=='win'", {
+        "msvs_settings": {
+          "VCCLCompilerTool": {"ExceptionHandling": 1, "Optimization": 2, "AdditionalOptions": ["/std:c++17"]}
+        }
+      }]
+    ]
+  },
+  "targets": [
+    {
+      "target_name": "torchrnn_kernels_portable",
+      "type": "static_library",
+      "cflags": [],
+      "sources": [
+        "native/kernels/portable.cpp"
+      ]
+    },
+    {
+      "target_name": "torchrnn",
+      "dependencies": ["torchrnn_kernels_portable"],
+      "sources": [
+        "native/kernels/dispatch.cpp",
+        "native/kernels/packing.cpp",
+        "native/engine/dropout.cpp",
+        "native/engine/forward.cpp",
+        "native/engine/model_spec.cpp",
+        "native/engine/packed_weights.cpp",
+        "native/engine/sequence_layout.cpp",
+        "native/engine/workspace.cpp",
+        "native/binding/addon.cpp",
+        "native/binding/forward_args.cpp",
+        "native/binding/forward_worker.cpp",
+        "native/binding/js_errors.cpp",
+        "native/binding/js_values.cpp",
+        "native/binding/model_spec_args.cpp",
+        "native/binding/packed_model.cpp",
+        "native/binding/result_buffers.cpp"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"]
+    }
+  ]
+}

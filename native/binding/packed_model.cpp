@@ -1,0 +1,99 @@
+#include "packed_model.h"
+
+#include <string>
+#include <vector>
+
+#include "../engine/forward.h"
+#include "../engine/span.h"
+#include "forward_args.h"
+#include "forward_worker.h"
+#include "js_errors.h"
+#include "js_values.h"
+#include "model_spec_args.h"
+#include "result_buffers.h"
+
+namespace torchrnn {
+namespace binding {
+
+namespace {
+
+template <class T>
+std::shared_ptr<const engine::PackedWeights<T>> packFromJs(const engine::ModelSpec& spec, const Napi::Value& value) {
+  const Napi::Env env = value.Env();
+  if (!value.IsArray()) throw Napi::TypeError::New(env, "weights must be an Array of typed arrays");
+  const Napi::Array array = value.As<Napi::Array>();
+  const std::size_t expected = withJsErrors(env, [&] {
+    engine::validateModelSpec(spec);
+    return engine::parameterCount(spec);
+  });
+  if (array.Length() != expected)
+    throw Napi::RangeError::New(env, "weights must hold " + std::to_string(expected) + " arrays for this spec, got " +
+                                         std::to_string(array.Length()));
+  const std::vector<engine::ParameterShape> shapes = withJsErrors(env, [&] { return engine::parameterShapes(spec); });
+  std::vector<engine::Span<T>> parameters;
+  parameters.reserve(expected);
+  for (std::uint32_t i = 0; i < expected; ++i)
+    parameters.push_back(readTypedArray<T>(array.Get(i), "weights[" + std::to_string(i) + "] (" + shapes[i].name + ")"));
+  return withJsErrors(env, [&] { return engine::packWeights<T>(spec, parameters); });
+}
+
+}  // namespace
+
+Napi::Function PackedModel::defineClass(Napi::Env env) {
+  return DefineClass(env, "PackedModel",
+                     {InstanceMethod<&PackedModel::forward>("forward"),
+                      InstanceMethod<&PackedModel::forwardAsync>("forwardAsync")});
+}
+
+PackedModel::PackedModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedModel>(info) {
+  const Napi::Env env = info.Env();
+  if (info.Length() < 2) throw Napi::TypeError::New(env, "PackedModel(spec, weights) takes 2 arguments");
+  const engine::ModelSpec spec = readModelSpec(info[0]);
+  if (spec.dtype == engine::DType::Float32)
+    weights_ = packFromJs<float>(spec, info[1]);
+  else
+    weights_ = packFromJs<double>(spec, info[1]);
+}
+
+template <class T>
+Napi::Value PackedModel::forwardWith(const Napi::CallbackInfo& info,
+                                     const std::shared_ptr<const engine::PackedWeights<T>>& weights) {
+  const Napi::Env env = info.Env();
+  const ForwardCall<T> call = readForwardArgs<T>(info[0], weights->spec);
+  // The results exist as JS typed arrays before the engine writes a single element into them.
+  ForwardResultBuffers<T> buffers = withJsErrors(
+      env, [&] { return ForwardResultBuffers<T>(call.plan, weights->spec.mode == engine::Mode::Lstm); });
+  const engine::ForwardOutputs<T> destinations = buffers.destinations();
+  const Napi::Object result = buffers.releaseToJs(env);
+  withJsErrors(env, [&] { engine::runForward(*weights, call.plan, call.inputs, destinations); });
+  return result;
+}
+
+template <class T>
+Napi::Value PackedModel::forwardAsyncWith(const Napi::CallbackInfo& info,
+                                          const std::shared_ptr<const engine::PackedWeights<T>>& weights) {
+  const Napi::Env env = info.Env();
+  try {
+    ForwardCall<T> call = readForwardArgs<T>(info[0], weights->spec);
+    auto* worker = withJsErrors(env, [&] { return new ForwardWorker<T>(env, weights, std::move(call)); });
+    const Napi::Promise promise = worker->promise();
+    worker->Queue();  // the worker deletes itself after OnOK / OnError
+    return promise;
+  } catch (const Napi::Error& error) {
+    // A Promise-returning call reports bad arguments by rejecting, never by throwing.
+    Napi::Promise::Deferred rejected = Napi::Promise::Deferred::New(env);
+    rejected.Reject(error.Value());
+    return rejected.Promise();
+  }
+}
+
+Napi::Value PackedModel::forward(const Napi::CallbackInfo& info) {
+  return std::visit([&](const auto& weights) { return forwardWith(info, weights); }, weights_);
+}
+
+Napi::Value PackedModel::forwardAsync(const Napi::CallbackInfo& info) {
+  return std::visit([&](const auto& weights) { return forwardAsyncWith(info, weights); }, weights_);
+}
+
+}  // namespace binding
+}  // namespace torchrnn

@@ -1,0 +1,216 @@
+#include "forward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "checked_math.h"
+#include "dropout.h"
+#include "errors.h"
+#include "workspace.h"
+
+namespace torchrnn {
+namespace engine {
+
+ForwardPlan planForward(const ModelSpec& spec, SequenceLayout layout) {
+  validateModelSpec(spec);
+  ForwardPlan plan;
+  const std::size_t D = directionCount(spec);
+  const std::size_t stacks = checkedMul(spec.numLayers, D, "numLayers * D");
+  plan.inputElements = checkedMul(layout.rows(), spec.inputSize, "input length");
+  plan.outputElements = checkedMul(layout.rows(), D, stateSize(spec), "output length");
+  plan.hiddenElements = checkedMul(stacks, layout.batch(), stateSize(spec), "h0 length");
+  plan.cellElements =
+      spec.mode == Mode::Lstm ? checkedMul(stacks, layout.batch(), spec.hiddenSize, "c0 length") : 0;
+  plan.layout = std::move(layout);
+  return plan;
+}
+
+template <class T>
+void checkForwardInputs(const ModelSpec& spec, const ForwardPlan& plan, const ForwardInputs<T>& inputs) {
+  auto expectLength = [](const char* name, std::size_t expected, std::size_t actual) {
+    if (expected != actual)
+      throw SizeError(std::string(name) + " must have " + std::to_string(expected) + " elements, got " +
+                      std::to_string(actual));
+  };
+  expectLength("input", plan.inputElements, inputs.input.size);
+  if (inputs.h0) expectLength("h0", plan.hiddenElements, inputs.h0->size);
+  if (inputs.c0) {
+    if (spec.mode != Mode::Lstm) throw ArgumentError(std::string("c0 is only for LSTM, not ") + modeName(spec.mode));
+    expectLength("c0", plan.cellElements, inputs.c0->size);
+  }
+  if (!(inputs.dropout >= 0 && inputs.dropout <= 1))
+    throw SizeError("dropout must be a number in [0, 1], got " + std::to_string(inputs.dropout));
+}
+
+namespace {
+
+// Runs one layer of the stack for one set of buffers; holds what every step of it shares.
+template <class T>
+class LayerRun {
+ public:
+  LayerRun(const PackedWeights<T>& weights, const ForwardPlan& plan, const ForwardInputs<T>& inputs,
+           const ForwardOutputs<T>& outputs, Workspace<T>& workspace, std::size_t layer)
+      : spec_(weights.spec),
+        kernels_(*weights.kernels),
+        packed_(weights.layers[layer]),
+        layout_(plan.layout),
+        inputs_(inputs),
+        outputs_(outputs),
+        workspace_(workspace),
+        layer_(layer),
+        D_(directionCount(spec_)),
+        G_(gateRows(spec_)),
+        H_(spec_.hiddenSize),
+        Hout_(stateSize(spec_)),
+        N_(layout_.batch()) {}
+
+  // Gx[rows, D * G] = X · W_ihᵀ + folded biases, for every step and both directions in one GEMM.
+  void inputProjection(const T* x) {
+    kernels::GemmArgs<T> g;
+    g.m = layout_.rows();
+    g.n = D_ * G_;
+    g.k = packed_.inputSize;
+    g.a = x;
+    g.lda = packed_.inputSize;
+    g.bPacked = packed_.wih.data();
+    g.bias = packed_.foldedBias.data();
+    g.c = workspace_.gates();
+    g.ldc = D_ * G_;
+    kernels_.packedGemm(g);
+  }
+
+  // The time loop of one direction, writing h_t into y at [t, n, direction * Hout].
+  void recurrence(std::size_t direction, T* y) {
+    DirectionState<T> s = workspace_.state(direction);
+    const bool reverse = direction == 1;
+    const std::size_t T_ = layout_.seqLen();
+    const std::size_t stack = layer_ * D_ + direction;
+    const PackedDirection<T>& w = packed_.directions[direction];
+    const bool lstm = spec_.mode == Mode::Lstm;
+    const bool projected = spec_.projSize > 0;
+    const std::size_t yCols = D_ * Hout_;
+    const std::size_t rowStride = layout_.batchStride();
+
+    // Forward: every sequence starts at t = 0. Reverse: a sequence joins at its own last step.
+    if (!reverse) loadInitialState(s, stack, 0, layout_.activeRows(0));
+
+    kernels::RecurrentStepArgs<T> a;
+    a.hiddenSize = H_;
+    a.stateSize = Hout_;
+    a.whhPacked = w.whh.data();
+    a.ldgx = rowStride * D_ * G_;
+    a.ldhPrev = Hout_;
+    a.bhn = w.bhn.data();
+    a.ldc = H_;
+    a.ldhNext = projected ? H_ : Hout_;
+    a.ldout = rowStride * yCols;
+    const auto step = kernels_.recurrentStep[static_cast<std::size_t>(cellKind(spec_.mode))];
+
+    for (std::size_t i = 0; i < T_; ++i) {
+      const std::size_t t = reverse ? T_ - 1 - i : i;
+      const std::size_t rows = layout_.activeRows(t);
+      const std::size_t rowsAfter = t + 1 < T_ ? layout_.activeRows(t + 1) : 0;
+      if (reverse) loadInitialState(s, stack, rowsAfter, rows);
+
+      T* yStep = y + layout_.stepOffset(t) * yCols + direction * Hout_;
+      a.rows = rows;
+      a.gx = workspace_.gates() + layout_.stepOffset(t) * D_ * G_ + direction * G_;
+      a.hPrev = s.hPrev;
+      a.cPrev = s.cPrev;
+      a.cNext = s.cNext;
+      a.hNext = projected ? s.cellOut : s.hNext;
+      a.out = projected ? nullptr : yStep;
+      step(a, 0, H_);
+
+      if (projected) projectStep(w, s, rows, yStep, rowStride * yCols);
+      // Forward: sequences whose last step this is leave their final state behind.
+      if (!reverse) storeFinalState(s.hNext, lstm ? s.cNext : nullptr, stack, rowsAfter, rows);
+      std::swap(s.hPrev, s.hNext);
+      std::swap(s.cPrev, s.cNext);
+    }
+    if (reverse) storeFinalState(s.hPrev, lstm ? s.cPrev : nullptr, stack, 0, layout_.activeRows(0));
+  }
+
+ private:
+  // LSTM projection: h = (o * tanh(c)) · W_hrᵀ, into the state and the layer output.
+  void projectStep(const PackedDirection<T>& w, DirectionState<T>& s, std::size_t rows, T* yStep, std::size_t ldy) {
+    kernels::GemmArgs<T> g;
+    g.m = rows;
+    g.n = Hout_;
+    g.k = H_;
+    g.a = s.cellOut;
+    g.lda = H_;
+    g.bPacked = w.whr.data();
+    g.c = s.hNext;
+    g.ldc = Hout_;
+    kernels_.packedGemm(g);
+    for (std::size_t r = 0; r < rows; ++r) std::copy(s.hNext + r * Hout_, s.hNext + (r + 1) * Hout_, yStep + r * ldy);
+  }
+
+  // Rows [begin, end) of the state from h0 / c0 (zeros when absent).
+  void loadInitialState(DirectionState<T>& s, std::size_t stack, std::size_t begin, std::size_t end) {
+    if (begin >= end) return;
+    copyRows(inputs_.h0 ? inputs_.h0->data : nullptr, stack * N_ * Hout_, s.hPrev, Hout_, begin, end);
+    if (spec_.mode == Mode::Lstm) copyRows(inputs_.c0 ? inputs_.c0->data : nullptr, stack * N_ * H_, s.cPrev, H_, begin, end);
+  }
+
+  // Rows [begin, end) of the state into h_n / c_n.
+  void storeFinalState(const T* h, const T* c, std::size_t stack, std::size_t begin, std::size_t end) {
+    if (begin >= end) return;
+    std::copy(h + begin * Hout_, h + end * Hout_, outputs_.hN + stack * N_ * Hout_ + begin * Hout_);
+    if (c) std::copy(c + begin * H_, c + end * H_, outputs_.cN + stack * N_ * H_ + begin * H_);
+  }
+
+  static void copyRows(const T* source, std::size_t sourceOffset, T* dest, std::size_t width, std::size_t begin,
+                       std::size_t end) {
+    if (source)
+      std::copy(source + sourceOffset + begin * width, source + sourceOffset + end * width, dest + begin * width);
+    else
+      std::fill(dest + begin * width, dest + end * width, T(0));
+  }
+
+  const ModelSpec& spec_;
+  const kernels::KernelTable<T>& kernels_;
+  const PackedLayer<T>& packed_;
+  const SequenceLayout& layout_;
+  const ForwardInputs<T>& inputs_;
+  const ForwardOutputs<T>& outputs_;
+  Workspace<T>& workspace_;
+  const std::size_t layer_, D_, G_, H_, Hout_, N_;
+};
+
+}  // namespace
+
+template <class T>
+void runForward(const PackedWeights<T>& weights, const ForwardPlan& plan, const ForwardInputs<T>& inputs,
+                const ForwardOutputs<T>& outputs) {
+  const ModelSpec& spec = weights.spec;
+  checkForwardInputs(spec, plan, inputs);
+  // Nothing to compute: every result has zero elements.
+  if (plan.layout.rows() == 0 || spec.hiddenSize == 0) return;
+
+  Workspace<T> workspace(spec, plan.layout);
+  const std::size_t L = spec.numLayers;
+  const std::size_t layerOutputElements = plan.outputElements;
+  for (std::size_t layer = 0; layer < L; ++layer) {
+    // Layer k reads layer k-1's buffer and writes the other one; the last layer writes the output.
+    const T* x = layer == 0 ? inputs.input.data : workspace.layerBuffer((layer - 1) % 2);
+    T* y = layer + 1 == L ? outputs.output : workspace.layerBuffer(layer % 2);
+    LayerRun<T> run(weights, plan, inputs, outputs, workspace, layer);
+    run.inputProjection(x);
+    for (std::size_t d = 0; d < directionCount(spec); ++d) run.recurrence(d, y);
+    if (layer + 1 < L) applyDropout(y, layerOutputElements, inputs.dropout, inputs.dropoutSeed, layer);
+  }
+}
+
+template void checkForwardInputs<float>(const ModelSpec&, const ForwardPlan&, const ForwardInputs<float>&);
+template void checkForwardInputs<double>(const ModelSpec&, const ForwardPlan&, const ForwardInputs<double>&);
+template void runForward<float>(const PackedWeights<float>&, const ForwardPlan&, const ForwardInputs<float>&,
+                                const ForwardOutputs<float>&);
+template void runForward<double>(const PackedWeights<double>&, const ForwardPlan&, const ForwardInputs<double>&,
+                                 const ForwardOutputs<double>&);
+
+}  // namespace engine
+}  // namespace torchrnn

@@ -1,0 +1,89 @@
+// The kernel interface: every instruction-set family (portable C++, AVX2, AVX-512, ...) fills one
+// KernelTable per scalar type, and the engine calls only through it. Packed layouts are part of the
+// contract: a table says how wide its panels are, and packing.h writes weights in that shape.
+#pragma once
+
+#include <cstddef>
+
+namespace torchrnn {
+namespace kernels {
+
+// The recurrent cells a step kernel knows how to finish (their fused epilogues).
+enum class CellKind { RnnTanh = 0, RnnRelu = 1, Lstm = 2, Gru = 3 };
+constexpr std::size_t kCellKindCount = 4;
+
+// Gates per hidden unit: rows of W_ih / W_hh per unit.
+constexpr std::size_t gatesPerUnit(CellKind kind) {
+  return kind == CellKind::Lstm ? 4 : kind == CellKind::Gru ? 3 : 1;
+}
+
+// C[m, n] = sum_k A[m, k] * B[n, k] (+ bias[n]), i.e. C = A·Bᵀ, with B pre-packed by packGemmPanels.
+template <class T>
+struct GemmArgs {
+  std::size_t m = 0, n = 0, k = 0;
+  const T* a = nullptr;        // row m starts at a + m * lda
+  std::size_t lda = 0;
+  const T* bPacked = nullptr;  // packGemmPanels(B, n, k, gemmPanelCols)
+  const T* bias = nullptr;     // n values added to every row, or nullptr
+  T* c = nullptr;              // row m starts at c + m * ldc
+  std::size_t ldc = 0;
+};
+
+// One time step of one direction for `rows` sequences: gates = gx + hPrev·W_hhᵀ, then the cell's update.
+// Row r of every matrix starts at base + r * its leading dimension; units are hidden units (H of them).
+template <class T>
+struct RecurrentStepArgs {
+  std::size_t rows = 0;
+  std::size_t hiddenSize = 0;   // H: units, and the width of c and of the cell output
+  std::size_t stateSize = 0;    // Hout: width of hPrev, the inner dimension of W_hh
+  const T* whhPacked = nullptr; // packRecurrentPanels(W_hh, gates, H, Hout, recurrentPanelUnits)
+  const T* gx = nullptr;        // input projection with folded biases; gate g of unit u at [g * H + u]
+  std::size_t ldgx = 0;
+  const T* hPrev = nullptr;     // Hout values per row
+  std::size_t ldhPrev = 0;
+  const T* bhn = nullptr;       // GRU only: b_hn, H values, kept inside r * (W_hn h + b_hn)
+  const T* cPrev = nullptr;     // LSTM only
+  T* cNext = nullptr;           // LSTM only
+  std::size_t ldc = 0;
+  T* hNext = nullptr;           // the cell output, H values per row (before any LSTM projection)
+  std::size_t ldhNext = 0;
+  T* out = nullptr;             // optional second destination of the cell output (the layer output)
+  std::size_t ldout = 0;
+};
+
+template <class T>
+using GemmFn = void (*)(const GemmArgs<T>& args);
+
+// Computes hidden units [unitBegin, unitEnd) only, so that panels of W_hh can be split across threads;
+// unitBegin must be a multiple of recurrentPanelUnits.
+template <class T>
+using RecurrentStepFn = void (*)(const RecurrentStepArgs<T>& args, std::size_t unitBegin, std::size_t unitEnd);
+
+// y[i] = f(x[i]) over n values; x and y may alias.
+template <class T>
+using ActivationFn = void (*)(const T* x, T* y, std::size_t n);
+
+template <class T>
+struct KernelTable {
+  const char* name;
+  std::size_t gemmPanelCols;        // columns of B per packed GEMM panel
+  std::size_t recurrentPanelUnits;  // hidden units per gate-interleaved W_hh panel
+  GemmFn<T> packedGemm;
+  RecurrentStepFn<T> recurrentStep[kCellKindCount];  // indexed by CellKind
+  ActivationFn<T> sigmoid;
+  ActivationFn<T> tanh;
+};
+
+// The table of each instruction-set family; dispatch.cpp picks one at load.
+const KernelTable<float>& portableKernelsF32();
+const KernelTable<double>& portableKernelsF64();
+
+// The best table this CPU runs (chosen once, then cached).
+template <class T>
+const KernelTable<T>& selectKernels();
+
+// Name of the chosen family, as backend() reports it.
+const char* backendName();
+
+}  // namespace kernels
+}  // namespace torchrnn
