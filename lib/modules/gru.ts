@@ -1,0 +1,30 @@
+/**
+ * `nn.GRU`.
+ *
+ * @packageDocumentation
+ */
+import type { Tensor } from '../tensor';
+import { RNNBase } from './rnn_base';
+import { BASE_OPTION_NAMES, collectOptions, type ConstructorArgs, type GRUOptions, type OptionsAfterLayers, type OptionsAfterSizes } from './rnn_options';
+
+/**
+ * A multi-layer gated recurrent unit RNN, as PyTorch's `nn.GRU`: gates r, z, n, with
+ * `n = tanh(W_in x + b_in + r * (W_hn h + b_hn))`.
+ *
+ * @example
+ * ```ts
+ * const gru = new GRU(10, 20, 2);                   // nn.GRU(10, 20, 2)
+ * const [output, hN] = gru.forward(Tensor.zeros([5, 3, 10]));   // (5, 3, 20), (2, 3, 20)
+ * ```
+ */
+export class GRU extends RNNBase<Tensor> {
+  /** `new GRU(inputSize, hiddenSize, { ... })`, as `nn.GRU(10, 20, ...)`. */
+  constructor(inputSize: number, hiddenSize: number, options?: OptionsAfterSizes<GRUOptions>);
+  /** `new GRU(inputSize, hiddenSize, numLayers, { ... })`, as `nn.GRU(10, 20, 2, ...)`. */
+  constructor(inputSize: number, hiddenSize: number, numLayers: number, options?: OptionsAfterLayers<GRUOptions>);
+  /** `new GRU({ inputSize, hiddenSize, ... })`. Declared last, so that `ConstructorParameters<typeof GRU>[0]` is the options type. */
+  constructor(options: GRUOptions);
+  constructor(...args: ConstructorArgs<GRUOptions>) {
+    super('GRU', 'GRU', collectOptions('GRU', args, BASE_OPTION_NAMES));
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * What RNN, LSTM and GRU share, as PyTorch's `RNNBase`: configuration, parameters, packing, forward.
+ *
+ * @packageDocumentation
+ */
+import { native, type NativeForwardArgs, type NativeForwardResult, type NativeMode, type NativePackedModel } from '../native';
+import { fillUniform, randomUint32 } from '../random';
+import { Tensor, type DType } from '../tensor';
+import { Module } from './module';
+import { preparePadded, resultTensors, type ForwardSpec, type PreparedForward } from './rnn_forward';
+import { checkDropout, resolveConfig } from './rnn_options';
+import { parameterSpecs } from './rnn_parameters';
+
+/** The hidden state of a module: `h` for RNN and GRU, `[h, c]` for LSTM. */
+export type Hidden = Tensor | [Tensor, Tensor];
+
+/** A parameter by its PyTorch name: `weight_ih_l0`, `bias_hh_l1_reverse`, `weight_hr_l0`, ... */
+export type ParameterName = `weight_${string}` | `bias_${string}`;
+
+/**
+ * Base of the multi-layer recurrent modules. Not constructed directly: use {@link RNN}, {@link LSTM} or
+ * {@link GRU}.
+ *
+ * Weights are packed into the native engine's layout on the first forward and kept; loading a state dict
+ * or assigning a parameter re-packs on the next forward. Editing a parameter's `.data` in place is not
+ * seen until {@link RNNBase.flattenParameters} is called.
+ *
+ * @example
+ * ```ts
+ * const m: RNNBase = new GRU(10, 20);
+ * m.weight_hh_l0.data.fill(0);   // an in-place edit...
+ * m.flattenParameters();         // ...seen from the next forward on
+ * ```
+ */
+export abstract class RNNBase<H extends Hidden = Hidden> extends Module {
+  /** Each parameter, by its PyTorch name. */
+  [name: ParameterName]: Tensor;
+
+  protected readonly className: string;
+  /** PyTorch's mode: `'LSTM'`, `'GRU'`, `'RNN_TANH'` or `'RNN_RELU'`. */
+  readonly mode: NativeMode;
+  /** Features per input step. */
+  readonly inputSize: number;
+  /** Features of the hidden (and, for LSTM, cell) state. */
+  readonly hiddenSize: number;
+  /** Stacked layers. */
+  readonly numLayers: number;
+  /** Whether the layers have biases. */
+  readonly bias: boolean;
+  /** Whether batched input and output are `(batch, seq, feature)`. */
+  readonly batchFirst: boolean;
+  /** Whether each layer also runs over the reversed sequence. */
+  readonly bidirectional: boolean;
+  /** Projection size of an LSTM's `h`; 0 without projection (and always for RNN and GRU). */
+  readonly projSize: number;
+  /** Element type of parameters, inputs and outputs. */
+  readonly dtype: DType;
+
+  #dropout: number;
+  #packed: NativePackedModel | undefined;
+
+  /** Checks `options` in PyTorch's order, then creates and initialises the parameters. */
+  protected constructor(className: string, mode: NativeMode, options: Record<string, unknown>) {
+    super();
+    this.className = className;
+    this.mode = mode;
+    const config = resolveConfig(options);
+    this.inputSize = config.inputSize;
+    this.hiddenSize = config.hiddenSize;
+    this.numLayers = config.numLayers;
+    this.bias = config.bias;
+    this.batchFirst = config.batchFirst;
+    this.#dropout = config.dropout;
+    this.bidirectional = config.bidirectional;
+    this.projSize = config.projSize;
+    this.dtype = config.dtype;
+    for (const { name, shape } of parameterSpecs(mode, config)) this.registerParameter(name, Tensor.zeros(shape, this.dtype));
+    this.resetParameters();
+  }
+
+  /** Dropout probability between layers in training mode; may be changed at any time, as in PyTorch. */
+  get dropout(): number {
+    return this.#dropout;
+  }
+
+  set dropout(p: number) {
+    checkDropout(p);
+    this.#dropout = p;
+  }
+
+  /** Redraws every parameter from U(-1/√hiddenSize, 1/√hiddenSize), in order, from the global generator. */
+  resetParameters(): void {
+    const stdv = this.hiddenSize > 0 ? 1 / Math.sqrt(this.hiddenSize) : 0;
+    for (const param of this.parameters()) fillUniform(param.data, -stdv, stdv);
+    this.parametersChanged();
+  }
+
+  /**
+   * Re-packs the weights from the parameters' current data. Call it after editing a parameter's `.data` in
+   * place; loading a state dict or assigning a parameter needs no call. (PyTorch's name; there it serves
+   * cuDNN.)
+   */
+  flattenParameters(): void {
+    this.#packed = this.#pack();
+  }
+
+  protected parametersChanged(): void {
+    this.#packed = undefined;
+  }
+
+  /**
+   * Runs the whole stack over `input` and returns `[output, h_n]` (LSTM: `[output, [h_n, c_n]]`).
+   *
+   * `input` is `(L, N, inputSize)`, `(N, L, inputSize)` with batchFirst, or unbatched `(L, inputSize)`;
+   * `hx` defaults to zeros and is `(numLayers * D, N, Hout)`, or `(numLayers * D, Hout)` unbatched.
+   * Blocks the calling thread: see {@link RNNBase.forwardAsync}.
+   */
+  forward(input: Tensor, hx?: H | null): [Tensor, H] {
+    const prepared = this.#prepare(input, hx);
+    return this.#results(prepared, this.#packedModel().forward(this.#nativeArgs(prepared)));
+  }
+
+  /**
+   * The same as {@link RNNBase.forward}, computed on libuv's thread pool. Bad arguments reject the
+   * Promise with forward's error. Input buffers are copied before it returns, so they may be reused at once.
+   */
+  async forwardAsync(input: Tensor, hx?: H | null): Promise<[Tensor, H]> {
+    const prepared = this.#prepare(input, hx);
+    return this.#results(prepared, await this.#packedModel().forwardAsync(this.#nativeArgs(prepared)));
+  }
+
+  /** PyTorch's repr, with our option names: `LSTM(10, 20, numLayers=2)`. */
+  override toString(): string {
+    const extras: string[] = [];
+    if (this.projSize !== 0) extras.push(`projSize=${this.projSize}`);
+    if (this.numLayers !== 1) extras.push(`numLayers=${this.numLayers}`);
+    if (!this.bias) extras.push('bias=false');
+    if (this.batchFirst) extras.push('batchFirst=true');
+    if (this.dropout !== 0) extras.push(`dropout=${this.dropout}`);
+    if (this.bidirectional) extras.push('bidirectional=true');
+    return `${this.className}(${[this.inputSize, this.hiddenSize, ...extras].join(', ')})`;
+  }
+
+  #prepare(input: unknown, hx: unknown): PreparedForward {
+    const spec: ForwardSpec = {
+      mode: this.mode,
+      className: this.className,
+      inputSize: this.inputSize,
+      hiddenSize: this.hiddenSize,
+      numLayers: this.numLayers,
+      batchFirst: this.batchFirst,
+      bidirectional: this.bidirectional,
+      projSize: this.projSize,
+      dtype: this.dtype,
+    };
+    return preparePadded(spec, input, hx);
+  }
+
+  /** Adds dropout: a fresh mask seed per call in training mode; none in eval mode or with one layer. */
+  #nativeArgs(prepared: PreparedForward): NativeForwardArgs {
+    const active = this.training && this.#dropout > 0 && this.numLayers > 1;
+    return { ...prepared.args, dropout: active ? this.#dropout : 0, dropoutSeed: active ? randomUint32() : 0 };
+  }
+
+  #results(prepared: PreparedForward, result: NativeForwardResult): [Tensor, H] {
+    const [output, states] = resultTensors(prepared, result);
+    return [output, (states.length === 1 ? states[0] : states) as H];
+  }
+
+  #packedModel(): NativePackedModel {
+    this.#packed ??= this.#pack();
+    return this.#packed;
+  }
+
+  #pack(): NativePackedModel {
+    const spec = {
+      mode: this.mode,
+      inputSize: this.inputSize,
+      hiddenSize: this.hiddenSize,
+      projSize: this.projSize,
+      numLayers: this.numLayers,
+      bidirectional: this.bidirectional,
+      bias: this.bias,
+      dtype: this.dtype,
+    };
+    return new native.PackedModel(spec, this.parameters().map((p) => p.data));
+  }
+}

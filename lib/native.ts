@@ -1,0 +1,99 @@
+/**
+ * The one place that loads the native addon, and the contract between the TypeScript facade and it.
+ *
+ * The facade checks options and shapes and throws PyTorch's errors; the addon re-checks every size it is
+ * given (it must never read or write out of bounds, whatever arrives) and computes. One call runs the
+ * whole stack — every layer, both directions, every time step.
+ *
+ * @packageDocumentation
+ */
+import * as path from 'path';
+
+/** Element type of every buffer crossing into the addon: one module uses one of them throughout. */
+export type NativeArray = Float32Array | Float64Array;
+
+/** The recurrence, in PyTorch's own mode names (`RNN_TANH` and `RNN_RELU` are `nn.RNN`'s two nonlinearities). */
+export type NativeMode = 'LSTM' | 'GRU' | 'RNN_TANH' | 'RNN_RELU';
+
+/** What a packed model is: PyTorch's constructor arguments, already validated by the facade. */
+export interface NativeModelSpec {
+  mode: NativeMode;
+  inputSize: number;
+  hiddenSize: number;
+  /** 0 for none; LSTM only. */
+  projSize: number;
+  numLayers: number;
+  bidirectional: boolean;
+  bias: boolean;
+  dtype: 'float32' | 'float64';
+}
+
+/**
+ * One forward call.
+ *
+ * Padded form (`batchSizes` absent): `input` holds `seqLen * batch * inputSize` elements laid out
+ * `(seqLen, batch, inputSize)`, or `(batch, seqLen, inputSize)` when `batchFirst`; `output` comes back in
+ * the same layout with `D * Hout` features.
+ *
+ * Packed form (`batchSizes` present): `input` is a PackedSequence's `data`, `(sum(batchSizes), inputSize)`,
+ * time-major, the rows of step t being the first `batchSizes[t]` sequences; `batchSizes` is non-increasing
+ * with `batchSizes[0] === batch` and `batchSizes.length === seqLen`; `batchFirst` must be false. `output`
+ * is `(sum(batchSizes), D * Hout)` in the same row order, and each sequence's h_n/c_n is its state after
+ * its own last step (the reverse direction starts at each sequence's own last step).
+ */
+export interface NativeForwardArgs {
+  input: NativeArray;
+  seqLen: number;
+  batch: number;
+  batchFirst: boolean;
+  batchSizes?: Int32Array;
+  /** `(numLayers * D, batch, Hout)`; zeros when absent. Never batch-first. */
+  h0?: NativeArray;
+  /** LSTM only: `(numLayers * D, batch, hiddenSize)`; zeros when absent. */
+  c0?: NativeArray;
+  /** Inverted dropout on every layer's output but the last's; 0 for none (eval mode). */
+  dropout: number;
+  /** Seeds the dropout masks, so that a seeded facade gets reproducible masks. A uint32. */
+  dropoutSeed: number;
+}
+
+/** A forward's results, freshly allocated, in the module's dtype. */
+export interface NativeForwardResult {
+  output: NativeArray;
+  /** `(numLayers * D, batch, Hout)` */
+  hN: NativeArray;
+  /** LSTM only: `(numLayers * D, batch, hiddenSize)` */
+  cN?: NativeArray;
+}
+
+/** Weights packed once, read-only afterwards; concurrent forwards on one instance are safe. */
+export interface NativePackedModel {
+  forward(args: NativeForwardArgs): NativeForwardResult;
+  /**
+   * The same computation on libuv's threadpool. Inputs are copied before the Promise is returned, so the
+   * caller may reuse, transfer or detach its buffers at once; the call keeps these packed weights alive.
+   */
+  forwardAsync(args: NativeForwardArgs): Promise<NativeForwardResult>;
+}
+
+/** What the compiled addon exports. */
+export interface NativeAddon {
+  /**
+   * Packs `weights` — in PyTorch's `named_parameters()` order for `spec` (weight_ih_l0, weight_hh_l0,
+   * bias_ih_l0, bias_hh_l0, weight_hr_l0, then `_reverse`, then the next layer) — into the engine's layout.
+   */
+  PackedModel: new (spec: NativeModelSpec, weights: NativeArray[]) => NativePackedModel;
+  /** Which kernel family the engine chose at load (`'scalar'`, `'avx2'`, `'avx512'`, ...). */
+  backend(): string;
+}
+
+function loadAddon(): NativeAddon {
+  // node-gyp-build looks in build/Release, build/Debug and prebuilds/ below the package root.
+  const root = path.join(__dirname, '..');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = require('node-gyp-build') as (dir: string) => unknown;
+  return load(root) as NativeAddon;
+}
+
+/** The loaded addon, shared by the whole library. */
+export const native: NativeAddon = loadAddon();
