@@ -30,18 +30,38 @@
       ]
     },
     {
-      "target_name": "torchrnn",
-      "dependencies": ["torchrnn_kernels_portable"],
+      "target_name": "torchrnn_kernels_avx2",
+      "type": "static_library",
+      "cflags": ["-mavx2", "-mfma"],
       "sources": [
+        "native/kernels/avx2_kernels.cpp"
+      ]
+    },
+    {
+      "target_name": "torchrnn_kernels_avx512",
+      "type": "static_library",
+      "cflags": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mavx2", "-mfma"],
+      "sources": [
+        "native/kernels/avx512_kernels.cpp"
+      ]
+    },
+    {
+      "target_name": "torchrnn",
+      "dependencies": ["torchrnn_kernels_portable", "torchrnn_kernels_avx2", "torchrnn_kernels_avx512"],
+      "sources": [
+        "native/kernels/cpu_features.cpp",
         "native/kernels/dispatch.cpp",
         "native/kernels/packing.cpp",
         "native/engine/dropout.cpp",
         "native/engine/forward.cpp",
         "native/engine/model_spec.cpp",
         "native/engine/packed_weights.cpp",
+        "native/engine/scratch_pool.cpp",
         "native/engine/sequence_layout.cpp",
+        "native/engine/thread_pool.cpp",
         "native/engine/workspace.cpp",
         "native/binding/addon.cpp",
+        "native/binding/engine_settings.cpp",
         "native/binding/forward_args.cpp",
         "native/binding/forward_worker.cpp",
         "native/binding/js_errors.cpp",

@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 import * as path from 'path';
+import { describeThisProcess, loadFailureMessage } from './native_load_error';
 
 /** Element type of every buffer crossing into the addon: one module uses one of them throughout. */
 export type NativeArray = Float32Array | Float64Array;
@@ -85,14 +86,31 @@ export interface NativeAddon {
   PackedModel: new (spec: NativeModelSpec, weights: NativeArray[]) => NativePackedModel;
   /** Which kernel family the engine chose at load (`'scalar'`, `'avx2'`, `'avx512'`, ...). */
   backend(): string;
+  /** Threads a forward may use from now on, the caller's included; an integer >= 1 (checked by the facade). */
+  setNumThreads(n: number): void;
+  /** The current thread count (by default the number of physical cores). */
+  getNumThreads(): number;
+  /**
+   * Diagnostic for the tests: applies the chosen kernel family's vectorised `'sigmoid'` or `'tanh'` to
+   * every element and returns a new array of the same type.
+   */
+  activationDiagnostic(name: 'sigmoid' | 'tanh', values: NativeArray): NativeArray;
 }
 
 function loadAddon(): NativeAddon {
-  // node-gyp-build looks in build/Release, build/Debug and prebuilds/ below the package root.
+  // node-gyp-build looks in build/Release, build/Debug and prebuilds/ below the package root. Finding the
+  // file and loading it are two steps so that a failure can say which binary was found and would not load.
   const root = path.join(__dirname, '..');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const load = require('node-gyp-build') as (dir: string) => unknown;
-  return load(root) as NativeAddon;
+  let file: string | undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const gypBuild = require('node-gyp-build') as { path(dir: string): string };
+    file = gypBuild.path(root);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(file) as NativeAddon;
+  } catch (cause) {
+    throw new Error(loadFailureMessage(describeThisProcess(root, file, cause)), { cause });
+  }
 }
 
 /** The loaded addon, shared by the whole library. */

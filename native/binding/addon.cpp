@@ -1,23 +1,15 @@
-// Module entry: exports the PackedModel class and backend().
+// Module entry: exports the PackedModel class and the engine settings (backend(), threads).
 #include <napi.h>
 
-#include "../kernels/kernels.h"
+#include "engine_settings.h"
 #include "packed_model.h"
 
 namespace torchrnn {
 namespace binding {
 
-namespace {
-
-Napi::Value backend(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), kernels::backendName());
-}
-
-}  // namespace
-
 Napi::Object init(Napi::Env env, Napi::Object exports) {
+  exportEngineSettings(env, exports);
   exports.Set("PackedModel", PackedModel::defineClass(env));
-  exports.Set("backend", Napi::Function::New(env, backend, "backend"));
   return exports;
 }
 

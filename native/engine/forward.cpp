@@ -8,6 +8,7 @@
 #include "checked_math.h"
 #include "dropout.h"
 #include "errors.h"
+#include "thread_pool.h"
 #include "workspace.h"
 
 namespace torchrnn {
@@ -46,6 +47,10 @@ void checkForwardInputs(const ModelSpec& spec, const ForwardPlan& plan, const Fo
 
 namespace {
 
+// Below these amounts of work a thread costs more to wake and synchronise than it saves.
+constexpr double kMinFlopsPerThread = 2e6;      // a parallel region (~10 us): the projection, a layer's recurrences
+constexpr double kMinStepFlopsPerThread = 2.5e5;  // one recurrent step (~1 us), split across a group
+
 // Runs one layer of the stack for one set of buffers; holds what every step of it shares.
 template <class T>
 class LayerRun {
@@ -66,24 +71,57 @@ class LayerRun {
         Hout_(stateSize(spec_)),
         N_(layout_.batch()) {}
 
-  // Gx[rows, D * G] = X · W_ihᵀ + folded biases, for every step and both directions in one GEMM.
-  void inputProjection(const T* x) {
-    kernels::GemmArgs<T> g;
-    g.m = layout_.rows();
-    g.n = D_ * G_;
-    g.k = packed_.inputSize;
-    g.a = x;
-    g.lda = packed_.inputSize;
-    g.bPacked = packed_.wih.data();
-    g.bias = packed_.foldedBias.data();
-    g.c = workspace_.gates();
-    g.ldc = D_ * G_;
-    kernels_.packedGemm(g);
+  // Gx[rows, D * G] = X · W_ihᵀ + folded biases, for every step and both directions in one GEMM, its rows
+  // split across the lease's threads.
+  void inputProjection(const T* x, ThreadPool::Lease& lease) {
+    const std::size_t M = layout_.rows(), n = D_ * G_, k = packed_.inputSize;
+    const double flops = 2.0 * double(M) * double(n) * double(k);
+    const std::size_t members = std::min({lease.threads(), std::size_t(flops / kMinFlopsPerThread) + 1, M});
+    auto rowsOf = [&](std::size_t member) {
+      kernels::GemmArgs<T> g;
+      const std::size_t begin = M * member / members, end = M * (member + 1) / members;
+      g.m = end - begin;
+      g.n = n;
+      g.k = k;
+      g.a = x + begin * k;
+      g.lda = k;
+      g.bPacked = packed_.wih.data();
+      g.bias = packed_.foldedBias.data();
+      g.c = workspace_.gates() + begin * n;
+      g.ldc = n;
+      kernels_.packedGemm(g);
+    };
+    lease.run(members, rowsOf);
   }
 
-  // The time loop of one direction, writing h_t into y at [t, n, direction * Hout].
-  void recurrence(std::size_t direction, T* y) {
-    DirectionState<T> s = workspace_.state(direction);
+  // Every direction's time loop. With threads to spare the directions run side by side, and each
+  // direction's hidden units (panels of W_hh, which then stay in that core's cache) are split across a
+  // group of threads that meets at one barrier per step.
+  void recurrences(T* y, ThreadPool::Lease& lease) {
+    const std::size_t threads = lease.threads();
+    const std::size_t panels = (H_ + kernels_.recurrentPanelUnits - 1) / kernels_.recurrentPanelUnits;
+    const double stepFlops = 2.0 * double(N_) * double(G_) * double(Hout_);
+    const double layerFlops = stepFlops * double(layout_.seqLen()) * double(D_);
+    const bool sideBySide = D_ == 2 && threads >= 2 && layerFlops >= kMinFlopsPerThread;
+    std::size_t groupSize = sideBySide ? threads / 2 : threads;
+    groupSize = std::min({groupSize, panels, std::size_t(stepFlops / kMinStepFlopsPerThread) + 1});
+    const std::size_t groups = sideBySide ? 2 : 1;
+    StepBarrier barriers[2] = {StepBarrier(groupSize), StepBarrier(groupSize)};
+    auto member = [&](std::size_t m) {
+      const std::size_t group = m / groupSize, inGroup = m % groupSize;
+      if (sideBySide) {
+        recurrence(group, y, inGroup, groupSize, barriers[group]);
+      } else {
+        for (std::size_t d = 0; d < D_; ++d) recurrence(d, y, inGroup, groupSize, barriers[0]);
+      }
+    };
+    lease.run(groups * groupSize, member);
+  }
+
+  // The time loop of one direction, writing h_t into y at [t, n, direction * Hout]; this thread computes
+  // its share (`member` of `members`) of the hidden units, and member 0 moves the state in and out.
+  void recurrence(std::size_t direction, T* y, std::size_t member, std::size_t members, StepBarrier& barrier) {
+    DirectionState<T> s = workspace_.state(direction);  // a copy: every member swaps its own pointers
     const bool reverse = direction == 1;
     const std::size_t T_ = layout_.seqLen();
     const std::size_t stack = layer_ * D_ + direction;
@@ -92,9 +130,18 @@ class LayerRun {
     const bool projected = spec_.projSize > 0;
     const std::size_t yCols = D_ * Hout_;
     const std::size_t rowStride = layout_.batchStride();
+    const bool lead = member == 0;
+    auto sync = [&] {
+      if (members > 1) barrier.arriveAndWait();
+    };
+    const std::size_t U = kernels_.recurrentPanelUnits;
+    const std::size_t panels = (H_ + U - 1) / U;
+    const std::size_t unitBegin = std::min(H_, panels * member / members * U);
+    const std::size_t unitEnd = std::min(H_, panels * (member + 1) / members * U);
 
     // Forward: every sequence starts at t = 0. Reverse: a sequence joins at its own last step.
-    if (!reverse) loadInitialState(s, stack, 0, layout_.activeRows(0));
+    if (!reverse && lead) loadInitialState(s, stack, 0, layout_.activeRows(0));
+    if (!reverse) sync();
 
     kernels::RecurrentStepArgs<T> a;
     a.hiddenSize = H_;
@@ -112,7 +159,10 @@ class LayerRun {
       const std::size_t t = reverse ? T_ - 1 - i : i;
       const std::size_t rows = layout_.activeRows(t);
       const std::size_t rowsAfter = t + 1 < T_ ? layout_.activeRows(t + 1) : 0;
-      if (reverse) loadInitialState(s, stack, rowsAfter, rows);
+      if (reverse && rowsAfter < rows) {
+        if (lead) loadInitialState(s, stack, rowsAfter, rows);
+        sync();
+      }
 
       T* yStep = y + layout_.stepOffset(t) * yCols + direction * Hout_;
       a.rows = rows;
@@ -122,31 +172,43 @@ class LayerRun {
       a.cNext = s.cNext;
       a.hNext = projected ? s.cellOut : s.hNext;
       a.out = projected ? nullptr : yStep;
-      step(a, 0, H_);
+      step(a, unitBegin, unitEnd);
 
-      if (projected) projectStep(w, s, rows, yStep, rowStride * yCols);
+      if (projected) {
+        sync();  // the projection reads every unit of the cell output
+        projectStep(w, s, rows, yStep, rowStride * yCols, member, members);
+      }
+      sync();  // h_t complete before anyone reads it as h_{t-1}
       // Forward: sequences whose last step this is leave their final state behind.
-      if (!reverse) storeFinalState(s.hNext, lstm ? s.cNext : nullptr, stack, rowsAfter, rows);
+      if (!reverse && lead) storeFinalState(s.hNext, lstm ? s.cNext : nullptr, stack, rowsAfter, rows);
       std::swap(s.hPrev, s.hNext);
       std::swap(s.cPrev, s.cNext);
     }
-    if (reverse) storeFinalState(s.hPrev, lstm ? s.cPrev : nullptr, stack, 0, layout_.activeRows(0));
+    if (reverse && lead) storeFinalState(s.hPrev, lstm ? s.cPrev : nullptr, stack, 0, layout_.activeRows(0));
   }
 
  private:
-  // LSTM projection: h = (o * tanh(c)) · W_hrᵀ, into the state and the layer output.
-  void projectStep(const PackedDirection<T>& w, DirectionState<T>& s, std::size_t rows, T* yStep, std::size_t ldy) {
+  // LSTM projection: h = (o * tanh(c)) · W_hrᵀ, into the state and the layer output; this member computes
+  // its share of the GEMM's column panels.
+  void projectStep(const PackedDirection<T>& w, DirectionState<T>& s, std::size_t rows, T* yStep, std::size_t ldy,
+                   std::size_t member, std::size_t members) {
+    const std::size_t P = kernels_.gemmPanelCols;
+    const std::size_t panels = (Hout_ + P - 1) / P;
+    const std::size_t colBegin = std::min(Hout_, panels * member / members * P);
+    const std::size_t colEnd = std::min(Hout_, panels * (member + 1) / members * P);
+    if (colBegin >= colEnd) return;
     kernels::GemmArgs<T> g;
     g.m = rows;
-    g.n = Hout_;
+    g.n = colEnd - colBegin;
     g.k = H_;
     g.a = s.cellOut;
     g.lda = H_;
-    g.bPacked = w.whr.data();
-    g.c = s.hNext;
+    g.bPacked = w.whr.data() + colBegin * H_;
+    g.c = s.hNext + colBegin;
     g.ldc = Hout_;
     kernels_.packedGemm(g);
-    for (std::size_t r = 0; r < rows; ++r) std::copy(s.hNext + r * Hout_, s.hNext + (r + 1) * Hout_, yStep + r * ldy);
+    for (std::size_t r = 0; r < rows; ++r)
+      std::copy(s.hNext + r * Hout_ + colBegin, s.hNext + r * Hout_ + colEnd, yStep + r * ldy + colBegin);
   }
 
   // Rows [begin, end) of the state from h0 / c0 (zeros when absent).
@@ -192,6 +254,7 @@ void runForward(const PackedWeights<T>& weights, const ForwardPlan& plan, const 
   if (plan.layout.rows() == 0 || spec.hiddenSize == 0) return;
 
   Workspace<T> workspace(spec, plan.layout);
+  ThreadPool::Lease lease = ThreadPool::instance().lease();
   const std::size_t L = spec.numLayers;
   const std::size_t layerOutputElements = plan.outputElements;
   for (std::size_t layer = 0; layer < L; ++layer) {
@@ -199,8 +262,8 @@ void runForward(const PackedWeights<T>& weights, const ForwardPlan& plan, const 
     const T* x = layer == 0 ? inputs.input.data : workspace.layerBuffer((layer - 1) % 2);
     T* y = layer + 1 == L ? outputs.output : workspace.layerBuffer(layer % 2);
     LayerRun<T> run(weights, plan, inputs, outputs, workspace, layer);
-    run.inputProjection(x);
-    for (std::size_t d = 0; d < directionCount(spec); ++d) run.recurrence(d, y);
+    run.inputProjection(x, lease);
+    run.recurrences(y, lease);
     if (layer + 1 < L) applyDropout(y, layerOutputElements, inputs.dropout, inputs.dropoutSeed, layer);
   }
 }

@@ -1,8 +1,10 @@
 #include "workspace.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "checked_math.h"
+#include "scratch_pool.h"
 
 namespace torchrnn {
 namespace engine {
@@ -38,9 +40,9 @@ Workspace<T>::Workspace(const ModelSpec& spec, const SequenceLayout& layout) {
   std::size_t total = gatesSize;
   total = checkedAdd(total, checkedMul(layerCount, layerSize, "layer buffers"), "workspace size");
   total = checkedAdd(total, checkedMul(D, perDirection, "state"), "workspace size");
-  storage_ = AlignedArray<T>(total);
+  storage_ = takeScratch(checkedMul(total, sizeof(T), "workspace size"));
 
-  T* next = storage_.data();
+  T* next = reinterpret_cast<T*>(storage_.data());
   auto take = [&next](std::size_t elements) {
     T* region = elements ? next : nullptr;
     next += elements;
@@ -55,6 +57,11 @@ Workspace<T>::Workspace(const ModelSpec& spec, const SequenceLayout& layout) {
     states_[d].cNext = take(cSize);
     states_[d].cellOut = take(cellOutSize);
   }
+}
+
+template <class T>
+Workspace<T>::~Workspace() {
+  returnScratch(std::move(storage_));
 }
 
 template class Workspace<float>;

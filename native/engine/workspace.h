@@ -1,5 +1,6 @@
-// The scratch memory of one forward call, sized up front and taken in a single allocation, so nothing
-// is allocated per layer or per step and concurrent calls never share scratch.
+// The scratch memory of one forward call, sized up front and taken as one buffer from the scratch pool
+// (reused across calls), so nothing is allocated per layer or per step and concurrent calls never share
+// scratch.
 #pragma once
 
 #include <cstddef>
@@ -25,13 +26,16 @@ template <class T>
 class Workspace {
  public:
   Workspace(const ModelSpec& spec, const SequenceLayout& layout);
+  ~Workspace();
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
 
   T* gates() { return gates_; }                         // [rows, D * G]: the input projection
   T* layerBuffer(std::size_t i) { return layerBuffers_[i]; }  // [rows, D * Hout], ping-pong between layers
   DirectionState<T>& state(std::size_t direction) { return states_[direction]; }
 
  private:
-  AlignedArray<T> storage_;
+  AlignedArray<unsigned char> storage_;
   T* gates_ = nullptr;
   T* layerBuffers_[2] = {nullptr, nullptr};
   DirectionState<T> states_[2];

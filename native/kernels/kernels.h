@@ -74,9 +74,22 @@ struct KernelTable {
   ActivationFn<T> tanh;
 };
 
-// The table of each instruction-set family; dispatch.cpp picks one at load.
+// The table of each instruction-set family; dispatch.cpp picks one at load. The AVX tables live in units
+// compiled with those instructions: call them only when the CPU has them.
 const KernelTable<float>& portableKernelsF32();
 const KernelTable<double>& portableKernelsF64();
+const KernelTable<float>& avx2KernelsF32();
+const KernelTable<double>& avx2KernelsF64();
+const KernelTable<float>& avx512KernelsF32();
+const KernelTable<double>& avx512KernelsF64();
+
+// Kernel families, lowest first.
+enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+
+// The family in use: the best the CPU and OS support, or a lower one named by the environment variable
+// TORCHRNN_ISA (avx512 | avx2 | scalar). Naming one the CPU lacks gives the best available instead, so
+// one test matrix runs anywhere. Decided on first call; throws std::invalid_argument on any other value.
+Isa chosenIsa();
 
 // The best table this CPU runs (chosen once, then cached).
 template <class T>

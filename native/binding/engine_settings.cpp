@@ -1,0 +1,68 @@
+#include "engine_settings.h"
+
+#include <string>
+
+#include "../engine/thread_pool.h"
+#include "../kernels/kernels.h"
+#include "js_errors.h"
+#include "js_values.h"
+
+namespace torchrnn {
+namespace binding {
+
+namespace {
+
+constexpr double kMaxThreads = 1024;  // the facade checks the same bound
+
+Napi::Value backend(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), kernels::backendName());
+}
+
+Napi::Value setNumThreads(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  const double n = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+  if (!(n >= 1 && n <= kMaxThreads) || n != static_cast<double>(static_cast<std::size_t>(n)))
+    throw Napi::RangeError::New(env, "setNumThreads expects an integer from 1 to 1024");
+  engine::ThreadPool::instance().setThreadCount(static_cast<std::size_t>(n));
+  return env.Undefined();
+}
+
+Napi::Value getNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(engine::ThreadPool::instance().threadCount()));
+}
+
+template <class T>
+Napi::Value applyActivation(Napi::Env env, const std::string& name, const Napi::Value& value) {
+  const engine::Span<T> x = readTypedArray<T>(value, "values");
+  const kernels::KernelTable<T>& table = kernels::selectKernels<T>();
+  const auto activation = name == "sigmoid" ? table.sigmoid : table.tanh;
+  Napi::TypedArrayOf<T> y = Napi::TypedArrayOf<T>::New(env, x.size);
+  activation(x.data, y.Data(), x.size);
+  return y;
+}
+
+// Test-only: the chosen family's vectorised activation over a whole array, to measure its accuracy.
+Napi::Value activationDiagnostic(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  const std::string name = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  if (name != "sigmoid" && name != "tanh")
+    throw Napi::TypeError::New(env, "activationDiagnostic: name must be 'sigmoid' or 'tanh'");
+  if (info.Length() < 2 || !info[1].IsTypedArray())
+    throw Napi::TypeError::New(env, "activationDiagnostic: values must be a Float32Array or Float64Array");
+  if (info[1].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array)
+    return applyActivation<double>(env, name, info[1]);
+  return applyActivation<float>(env, name, info[1]);
+}
+
+}  // namespace
+
+void exportEngineSettings(Napi::Env env, Napi::Object exports) {
+  withJsErrors(env, [] { kernels::chosenIsa(); });  // a bad TORCHRNN_ISA fails the require, not a later call
+  exports.Set("backend", Napi::Function::New(env, backend, "backend"));
+  exports.Set("setNumThreads", Napi::Function::New(env, setNumThreads, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New(env, getNumThreads, "getNumThreads"));
+  exports.Set("activationDiagnostic", Napi::Function::New(env, activationDiagnostic, "activationDiagnostic"));
+}
+
+}  // namespace binding
+}  // namespace torchrnn

@@ -1,0 +1,152 @@
+#include "thread_pool.h"
+
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <string>
+
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
+#include <emmintrin.h>
+#define TORCHRNN_SPIN_PAUSE() _mm_pause()
+#else
+#define TORCHRNN_SPIN_PAUSE() ((void)0)
+#endif
+
+namespace torchrnn {
+namespace engine {
+
+namespace {
+
+// How long an idle worker keeps checking for work before it sleeps: covers the gap between
+// back-to-back forwards, and is nothing next to a second of idleness.
+constexpr auto kIdleSpin = std::chrono::microseconds(300);
+// Spins in a step barrier (or while the caller waits for its workers) before yielding the core: a
+// member may have been descheduled on a busy machine, and spinning then only delays it.
+constexpr std::size_t kBarrierSpins = 1 << 10;
+
+}  // namespace
+
+std::size_t physicalCoreCount() {
+  const unsigned logical = std::thread::hardware_concurrency();
+  if (logical == 0) return 1;
+  std::set<std::string> cores;
+  for (unsigned cpu = 0; cpu < logical; ++cpu) {
+    std::ifstream siblings("/sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/thread_siblings_list");
+    std::string list;
+    if (!(siblings >> list)) return logical;  // no /sys topology: count every logical CPU
+    cores.insert(list);
+  }
+  return cores.empty() ? logical : cores.size();
+}
+
+void StepBarrier::arriveAndWait() {
+  const std::size_t generation = generation_.load(std::memory_order_acquire);
+  if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == members_) {
+    arrived_.store(0, std::memory_order_relaxed);
+    generation_.store(generation + 1, std::memory_order_release);
+    return;
+  }
+  for (std::size_t spins = 0; generation_.load(std::memory_order_acquire) == generation; ++spins) {
+    if (spins < kBarrierSpins)
+      TORCHRNN_SPIN_PAUSE();
+    else
+      std::this_thread::yield();
+  }
+}
+
+ThreadPool& ThreadPool::instance() {
+  static ThreadPool pool;
+  return pool;
+}
+
+ThreadPool::ThreadPool() {
+  threads_ = physicalCoreCount();
+  resize(threads_ - 1);
+}
+
+ThreadPool::~ThreadPool() { resize(0); }
+
+void ThreadPool::setThreadCount(std::size_t threads) {
+  if (threads == 0) threads = 1;
+  std::lock_guard<std::mutex> held(leaseMutex_);
+  if (threads == threads_) return;
+  resize(threads - 1);
+  threads_ = threads;
+}
+
+std::size_t ThreadPool::threadCount() {
+  std::lock_guard<std::mutex> held(leaseMutex_);
+  return threads_;
+}
+
+ThreadPool::Lease ThreadPool::lease() {
+  std::unique_lock<std::mutex> lock(leaseMutex_, std::try_to_lock);
+  const std::size_t threads = lock.owns_lock() ? threads_ : 1;
+  return Lease(this, std::move(lock), threads);
+}
+
+// Called with leaseMutex_ held, so no job is running.
+void ThreadPool::resize(std::size_t workers) {
+  if (!workers_.empty()) {
+    {
+      std::lock_guard<std::mutex> held(wakeMutex_);
+      stopping_.store(true);
+    }
+    wake_.notify_all();
+    for (std::thread& worker : workers_) worker.join();
+    workers_.clear();
+    stopping_.store(false);
+  }
+  workers_.reserve(workers);
+  // A worker starts from the generation of now: a job posted before its thread first runs is still new to it.
+  const std::size_t generation = jobGeneration_.load();
+  for (std::size_t i = 0; i < workers; ++i)
+    workers_.emplace_back([this, i, generation] { workerLoop(i + 1, generation); });
+}
+
+void ThreadPool::runJob(const Job& job) {
+  {
+    std::lock_guard<std::mutex> held(wakeMutex_);
+    job_ = job;
+    pending_.store(job.members - 1, std::memory_order_relaxed);
+    jobGeneration_.fetch_add(1, std::memory_order_release);
+  }
+  wake_.notify_all();
+  job.call(job.context, 0);
+  for (std::size_t spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < kBarrierSpins)
+      TORCHRNN_SPIN_PAUSE();
+    else
+      std::this_thread::yield();
+  }
+}
+
+void ThreadPool::workerLoop(std::size_t member, std::size_t seen) {
+  for (;;) {
+    // Spin a little for the next job, then sleep until one is posted.
+    const auto spinUntil = std::chrono::steady_clock::now() + kIdleSpin;
+    std::size_t spins = 0;
+    while (jobGeneration_.load(std::memory_order_acquire) == seen && !stopping_.load(std::memory_order_relaxed)) {
+      TORCHRNN_SPIN_PAUSE();
+      if ((++spins & 255) == 0 && std::chrono::steady_clock::now() > spinUntil) {
+        std::unique_lock<std::mutex> lock(wakeMutex_);
+        wake_.wait(lock, [&] { return jobGeneration_.load(std::memory_order_acquire) != seen || stopping_.load(); });
+        break;
+      }
+    }
+    if (stopping_.load()) return;
+    Job job;
+    {
+      std::lock_guard<std::mutex> held(wakeMutex_);
+      job = job_;
+      seen = jobGeneration_.load(std::memory_order_acquire);
+    }
+    if (member < job.members) {
+      job.call(job.context, member);
+      pending_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+}
+
+}  // namespace engine
+}  // namespace torchrnn

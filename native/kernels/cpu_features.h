@@ -1,0 +1,15 @@
+// What the CPU (and the operating system, which must save the wider registers) can run, asked once.
+#pragma once
+
+namespace torchrnn {
+namespace kernels {
+
+struct CpuFeatures {
+  bool avx2Fma = false;  // AVX2 + FMA3, with the OS saving YMM state
+  bool avx512 = false;   // AVX-512 F, VL, BW, DQ, with the OS saving ZMM and mask state
+};
+
+CpuFeatures detectCpuFeatures();
+
+}  // namespace kernels
+}  // namespace torchrnn

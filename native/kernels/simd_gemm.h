@@ -1,0 +1,110 @@
+// The packed GEMM of the SIMD kernel families, C = A·Bᵀ (+ bias), on any register type V. BLIS's loops
+// around one register-blocked micro-kernel: K in chunks (a chunk of a B panel stays in L1), rows of A in
+// blocks (a block stays in L2), then a Rows x (Vectors * lanes) tile of C held in registers while the
+// chunk streams through. A is read in place (its rows are broadcast, never transposed), B is the
+// pre-packed weights. Private to the unit that includes it (see avx512_vector.h for why).
+#pragma once
+
+#include <cstddef>
+
+#include "kernels.h"
+
+namespace torchrnn {
+namespace kernels {
+namespace {
+
+template <class V>
+struct GemmGeometry {
+  static constexpr std::size_t kVectors = 2;                                 // vectors of B per tile row
+  static constexpr std::size_t kPanelCols = kVectors * V::kLanes;           // the table's gemmPanelCols
+  static constexpr std::size_t kTileRows = (V::kRegisters - 4) / kVectors;  // 14 (AVX-512), 6 (AVX2)
+  static constexpr std::size_t kDepthChunk = 256;
+  static constexpr std::size_t kRowBlock = kTileRows * 8;
+};
+
+inline std::size_t smaller(std::size_t a, std::size_t b) { return a < b ? a : b; }
+
+template <class V, std::size_t Rows>
+void gemmTile(std::size_t kc, const typename V::Scalar* a, std::size_t lda, const typename V::Scalar* panel,
+              typename V::Scalar* c, std::size_t ldc, std::size_t cols, bool firstChunk,
+              const typename V::Scalar* bias) {
+  using Reg = typename V::Reg;
+  constexpr std::size_t kVectors = GemmGeometry<V>::kVectors;
+  constexpr std::size_t kPanelCols = GemmGeometry<V>::kPanelCols;
+  Reg acc[Rows][kVectors];
+  for (std::size_t r = 0; r < Rows; ++r)
+    for (std::size_t j = 0; j < kVectors; ++j) acc[r][j] = V::zero();
+  for (std::size_t k = 0; k < kc; ++k) {
+    Reg b[kVectors];
+    for (std::size_t j = 0; j < kVectors; ++j) b[j] = V::load(panel + k * kPanelCols + j * V::kLanes);
+    for (std::size_t r = 0; r < Rows; ++r) {
+      const Reg ar = V::set1(a[r * lda + k]);
+      for (std::size_t j = 0; j < kVectors; ++j) acc[r][j] = V::fma(ar, b[j], acc[r][j]);
+    }
+  }
+  for (std::size_t j = 0; j < kVectors; ++j) {
+    const std::size_t col = j * V::kLanes;
+    if (col >= cols) break;
+    const std::size_t lanes = smaller(V::kLanes, cols - col);
+    const bool whole = lanes == V::kLanes;
+    Reg addend = V::zero();
+    if (firstChunk && bias) addend = whole ? V::load(bias + col) : V::loadFirst(bias + col, lanes);
+    for (std::size_t r = 0; r < Rows; ++r) {
+      typename V::Scalar* cr = c + r * ldc + col;
+      Reg sum = acc[r][j];
+      if (firstChunk)
+        sum = V::add(sum, addend);
+      else
+        sum = V::add(sum, whole ? V::load(cr) : V::loadFirst(cr, lanes));
+      if (whole)
+        V::store(cr, sum);
+      else
+        V::storeFirst(cr, sum, lanes);
+    }
+  }
+}
+
+// A tile of `rows` (< kTileRows) rows: the row count becomes a template argument.
+template <class V, std::size_t Rows>
+void gemmEdgeTile(std::size_t rows, std::size_t kc, const typename V::Scalar* a, std::size_t lda,
+                  const typename V::Scalar* panel, typename V::Scalar* c, std::size_t ldc, std::size_t cols,
+                  bool firstChunk, const typename V::Scalar* bias) {
+  if constexpr (Rows > 0) {
+    if (rows == Rows) return gemmTile<V, Rows>(kc, a, lda, panel, c, ldc, cols, firstChunk, bias);
+    gemmEdgeTile<V, Rows - 1>(rows, kc, a, lda, panel, c, ldc, cols, firstChunk, bias);
+  }
+}
+
+template <class V>
+void simdPackedGemm(const GemmArgs<typename V::Scalar>& g) {
+  using S = typename V::Scalar;
+  using Geo = GemmGeometry<V>;
+  if (g.k == 0) {  // no products: C is the bias (or zero)
+    for (std::size_t i = 0; i < g.m; ++i)
+      for (std::size_t j = 0; j < g.n; ++j) g.c[i * g.ldc + j] = g.bias ? g.bias[j] : S(0);
+    return;
+  }
+  for (std::size_t k0 = 0; k0 < g.k; k0 += Geo::kDepthChunk) {
+    const std::size_t kc = smaller(Geo::kDepthChunk, g.k - k0);
+    const bool firstChunk = k0 == 0;
+    for (std::size_t i0 = 0; i0 < g.m; i0 += Geo::kRowBlock) {
+      const std::size_t iEnd = smaller(i0 + Geo::kRowBlock, g.m);
+      for (std::size_t j0 = 0; j0 < g.n; j0 += Geo::kPanelCols) {
+        const S* panel = g.bPacked + j0 * g.k + k0 * Geo::kPanelCols;
+        const std::size_t cols = smaller(Geo::kPanelCols, g.n - j0);
+        const S* bias = g.bias ? g.bias + j0 : nullptr;
+        std::size_t i = i0;
+        for (; i + Geo::kTileRows <= iEnd; i += Geo::kTileRows)
+          gemmTile<V, Geo::kTileRows>(kc, g.a + i * g.lda + k0, g.lda, panel, g.c + i * g.ldc + j0, g.ldc, cols,
+                                      firstChunk, bias);
+        if (i < iEnd)
+          gemmEdgeTile<V, Geo::kTileRows - 1>(iEnd - i, kc, g.a + i * g.lda + k0, g.lda, panel,
+                                              g.c + i * g.ldc + j0, g.ldc, cols, firstChunk, bias);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kernels
+}  // namespace torchrnn

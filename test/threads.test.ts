@@ -1,0 +1,85 @@
+/**
+ * setNumThreads / getNumThreads: validation, identical results at 1 and 2 threads, and idle workers that
+ * burn no CPU. Results are bit-for-bit identical because threads split work only at boundaries that do
+ * not change any element's arithmetic: the input projection by rows, the recurrence by whole hidden
+ * units (each unit's sums run over k in the same order), the LSTM projection by whole columns.
+ */
+import { GRU, LSTM, RNN, Tensor, getNumThreads, manualSeed, setNumThreads } from '../lib';
+
+const initial = getNumThreads();
+afterAll(() => setNumThreads(initial));
+
+function randomInput(shape: number[]): Tensor {
+  let state = 12345;
+  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648 - 0.5;
+  });
+  return new Tensor(data, shape);
+}
+
+describe('setNumThreads / getNumThreads', () => {
+  it('defaults to at least one thread and reads back what was set', () => {
+    expect(Number.isInteger(initial)).toBe(true);
+    expect(initial).toBeGreaterThanOrEqual(1);
+    setNumThreads(3);
+    expect(getNumThreads()).toBe(3);
+    setNumThreads(1);
+    expect(getNumThreads()).toBe(1);
+  });
+
+  it.each([0, -1, 1.5, NaN, Infinity, 1025, '2', undefined, null])('rejects %p', (n) => {
+    expect(() => setNumThreads(n as number)).toThrow(RangeError);
+    expect(() => setNumThreads(n as number)).toThrow(/^setNumThreads expects an integer from 1 to 1024, got: /);
+  });
+});
+
+describe('results do not depend on the thread count', () => {
+  manualSeed(7);
+  // Big enough that every parallel path runs: projection GEMM rows, directions side by side, hidden
+  // units split with a barrier per step, the LSTM projection split by columns, packed-like short batches.
+  const models: [string, () => LSTM | GRU | RNN, number[]][] = [
+    ['bidirectional LSTM', () => new LSTM({ inputSize: 48, hiddenSize: 160, numLayers: 2, bidirectional: true }), [30, 5, 48]],
+    ['GRU', () => new GRU({ inputSize: 40, hiddenSize: 256, numLayers: 2 }), [25, 8, 40]],
+    ['RNN tanh, batch 1', () => new RNN({ inputSize: 40, hiddenSize: 512 }), [20, 1, 40]],
+    ['LSTM with projection', () => new LSTM({ inputSize: 32, hiddenSize: 320, projSize: 72, numLayers: 2 }), [20, 3, 32]],
+    ['LSTM batch 32', () => new LSTM({ inputSize: 64, hiddenSize: 128, bidirectional: true }), [12, 32, 64]],
+  ];
+
+  it.each(models)('%s', (_name, make, shape) => {
+    const module = make().eval();
+    const x = randomInput(shape);
+    setNumThreads(1);
+    const [one, hOne] = module.forward(x) as [Tensor, Tensor | [Tensor, Tensor]];
+    setNumThreads(2);
+    const [two, hTwo] = module.forward(x) as [Tensor, Tensor | [Tensor, Tensor]];
+    expect(Array.from(two.data)).toEqual(Array.from(one.data));
+    const flat = (h: Tensor | [Tensor, Tensor]) => (Array.isArray(h) ? h.flatMap((t) => Array.from(t.data)) : Array.from(h.data));
+    expect(flat(hTwo)).toEqual(flat(hOne));
+  });
+
+  it('concurrent forwardAsync calls give the same results as one at a time', async () => {
+    setNumThreads(2);
+    const module = new LSTM({ inputSize: 32, hiddenSize: 128, bidirectional: true }).eval();
+    const inputs = [0, 1, 2, 3].map((i) => randomInput([15 + i, 4, 32]));
+    const expected = inputs.map((x) => Array.from((module.forward(x)[0] as Tensor).data));
+    const results = await Promise.all(inputs.map((x) => module.forwardAsync(x)));
+    results.forEach(([output], i) => expect(Array.from(output.data)).toEqual(expected[i]));
+  });
+});
+
+describe('idle threads', () => {
+  it('use no CPU between calls', async () => {
+    setNumThreads(2);
+    const module = new LSTM({ inputSize: 64, hiddenSize: 256, bidirectional: true }).eval();
+    module.forward(randomInput([20, 4, 64]));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // past the workers' brief spin
+    const before = process.cpuUsage();
+    const wallStart = process.hrtime.bigint();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const cpu = process.cpuUsage(before);
+    const wallMicros = Number(process.hrtime.bigint() - wallStart) / 1000;
+    // A spinning worker would make this ratio about 1 (a whole core); sleeping ones leave it near 0.
+    expect((cpu.user + cpu.system) / wallMicros).toBeLessThan(0.05);
+  });
+});
