@@ -1,6 +1,6 @@
 /**
- * torchrnn: PyTorch's recurrent layers (`nn.RNN`, `nn.LSTM`, `nn.GRU`) for Node.js, with PyTorch's names,
- * shapes, defaults, semantics and error messages.
+ * torchrnn: PyTorch's recurrent layers (`nn.RNN`, `nn.LSTM`, `nn.GRU`), their cells and packed sequences
+ * for Node.js, with PyTorch's names, shapes, defaults, semantics and error messages.
  *
  * @example
  * ```ts
@@ -13,11 +13,33 @@
  */
 export { Tensor, tensor, isDType, type DType, type TensorData, type NestedArray } from './tensor';
 export { manualSeed } from './random';
+export { backend, setNumThreads, getNumThreads } from './engine';
 export { Module, type StateDict, type IncompatibleKeys, type LoadStateDictOptions } from './modules/module';
+export { EngineModule } from './modules/engine_module';
 export { RNNBase, type Hidden, type ParameterName } from './modules/rnn_base';
 export { RNN } from './modules/rnn';
 export { LSTM } from './modules/lstm';
 export { GRU } from './modules/gru';
+export { RNNCellBase } from './modules/rnn_cell_base';
+export { RNNCell } from './modules/rnn_cell';
+export { LSTMCell } from './modules/lstm_cell';
+export { GRUCell } from './modules/gru_cell';
+export type {
+  RNNCellBaseOptions,
+  RNNCellOptions,
+  LSTMCellOptions,
+  GRUCellOptions,
+  CellOptionsAfterSizes,
+} from './modules/cell_options';
+export { PackedSequence, invertPermutation, type IndexArray } from './packed/packed_sequence';
+export { packPaddedSequence, packSequence, type PackPaddedSequenceOptions, type PackSequenceOptions } from './packed/pack';
+export { padPackedSequence, padSequence, type PadPackedSequenceOptions, type PadSequenceOptions } from './packed/pad';
+export { unpadSequence, unpackSequence, type UnpadSequenceOptions } from './packed/unpad';
+export { indexSelect } from './index_select';
+export { loadTorch, parseTorch } from './io/torch_load';
+export { loadSafetensors, parseSafetensors, readSafetensorsMetadata, saveSafetensors, serializeSafetensors } from './io/safetensors';
+export { loadNpy, parseNpy, saveNpy, serializeNpy } from './io/npy';
+export type { FileSource } from './io/source';
 export type {
   RNNBaseOptions,
   RNNOptions,

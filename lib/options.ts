@@ -1,9 +1,15 @@
 /**
- * Checking the keys of an options object, so that a PyTorch user's `hidden_size` or a typo is caught by name.
+ * Checking the keys of an options object, so that a PyTorch user's `hidden_size` or a typo is caught by name,
+ * and the one check every boolean option shares.
  *
  * @packageDocumentation
  */
-import { describe, isPlainObject } from './is';
+import { describe, isBoolean, isPlainObject } from './is';
+
+/** Throws PyTorch's TypeError unless `value` is `true` or `false`; `name` is PyTorch's argument name. */
+export function checkBoolean(name: string, value: unknown): asserts value is boolean {
+  if (!isBoolean(value)) throw new TypeError(`${name} should be of type bool, got: ${describe(value)}`);
+}
 
 /** PyTorch's spelling of one of our option names: `hiddenSize` → `hidden_size`. */
 export function snakeCase(name: string): string {

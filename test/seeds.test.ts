@@ -2,7 +2,8 @@
  * The relations the five seed notebooks (shared/seeds, summarised in seeds-in-brief.md) show, as tests.
  * Their printed numbers were never seeded; their configurations, shapes and relations are.
  */
-import { LSTM, RNN, Tensor, manualSeed } from '../lib';
+import { LSTM, LSTMCell, RNN, Tensor, manualSeed } from '../lib';
+import { mismatches } from './helpers/close';
 import { randomTensor } from './helpers/random';
 
 /** Element [i] along the first axis, as a plain array (output[-1] in PyTorch is slice(T - 1)). */
@@ -188,5 +189,85 @@ describe('seed 004: a four-layer LSTM called without state', () => {
     expect(out.shape).toEqual([10, 3, 20]);
     expect(h.shape).toEqual([4, 3, 20]);
     expect(c.shape).toEqual([4, 3, 20]);
+  });
+});
+
+describe('seed 004: LSTMCells stepped by hand equal nn.LSTM', () => {
+  const [T, N, In, H] = [10, 3, 100, 20];
+  /** xs[t] is (N, In): the notebook's list of per-step inputs. */
+  const xs = Array.from({ length: T }, (_, t) => randomTensor([N, In], 40 + t));
+  /** The same steps as one (T, N, In) sequence. */
+  const sequence = new Tensor(Float32Array.from(xs.flatMap((x) => Array.from(x.data))), [T, N, In]);
+
+  /** Row t of a (T, N, H) output, i.e. output[t], as an (N, H) tensor. */
+  function at(output: Tensor, t: number): Tensor {
+    return new Tensor(output.data.slice(t * N * H, (t + 1) * N * H), [N, H]);
+  }
+
+  /** Layer l's slice of a (numLayers, N, H) state. */
+  function layer(state: Tensor, l: number): Tensor {
+    return at(state, l);
+  }
+
+  /** The cell holding layer l's weights of `lstm`: cell l0 = weight_*_l0, cell l1 = weight_*_l1. */
+  function cellOf(lstm: LSTM, l: number): LSTMCell {
+    const cell = new LSTMCell(l === 0 ? In : H, H);
+    cell.loadStateDict({
+      weight_ih: lstm[`weight_ih_l${l}`],
+      weight_hh: lstm[`weight_hh_l${l}`],
+      bias_ih: lstm[`bias_ih_l${l}`],
+      bias_hh: lstm[`bias_hh_l${l}`],
+    });
+    return cell;
+  }
+
+  it('a one-layer LSTMCell loop equals LSTM(100, 20)', () => {
+    const lstm = new LSTM(In, H);
+    const cell = cellOf(lstm, 0);
+    let h = Tensor.zeros([N, H]);
+    let c = Tensor.zeros([N, H]);
+    const [output, [hN, cN]] = lstm.forward(sequence);
+    const problems: string[] = [];
+    xs.forEach((xt, t) => {
+      [h, c] = cell.forward(xt, [h, c]);
+      problems.push(...mismatches([[h, at(output, t), `h at step ${t}`]]));
+    });
+    problems.push(...mismatches([[h, layer(hN, 0), 'h_n'], [c, layer(cN, 0), 'c_n']]));
+    expect(problems).toEqual([]);
+  });
+
+  it('a two-layer stack of LSTMCells stepped over 10 steps equals LSTM(100, 20, numLayers=2)', () => {
+    const lstm = new LSTM({ inputSize: In, hiddenSize: H, numLayers: 2 });
+    const cellL0 = cellOf(lstm, 0);
+    const cellL1 = cellOf(lstm, 1);
+    let [hL0, cL0, hL1, cL1] = [0, 1, 2, 3].map(() => Tensor.zeros([N, H]));
+    const [output, [hN, cN]] = lstm.forward(sequence);
+    const problems: string[] = [];
+    xs.forEach((xt, t) => {
+      [hL0, cL0] = cellL0.forward(xt, [hL0, cL0]); // layer 0 reads x_t
+      [hL1, cL1] = cellL1.forward(hL0, [hL1, cL1]); // layer 1 reads layer 0's h
+      problems.push(...mismatches([[hL1, at(output, t), `output at step ${t}`]]));
+    });
+    problems.push(
+      ...mismatches([
+        [hL0, layer(hN, 0), 'h_n[0]'],
+        [cL0, layer(cN, 0), 'c_n[0]'],
+        [hL1, layer(hN, 1), 'h_n[1]'],
+        [cL1, layer(cN, 1), 'c_n[1]'],
+      ]),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it("the notebook's own stack, LSTMCell(100, 30) then LSTMCell(30, 20), gives h and C of (3, 30) and (3, 20)", () => {
+    const cellL0 = new LSTMCell({ inputSize: 100, hiddenSize: 30 });
+    const cellL1 = new LSTMCell({ inputSize: 30, hiddenSize: 20 });
+    let [hL0, cL0] = [Tensor.zeros([3, 30]), Tensor.zeros([3, 30])];
+    let [hL1, cL1] = [Tensor.zeros([3, 20]), Tensor.zeros([3, 20])];
+    for (const xt of xs) {
+      [hL0, cL0] = cellL0.forward(xt, [hL0, cL0]);
+      [hL1, cL1] = cellL1.forward(hL0, [hL1, cL1]);
+    }
+    expect([hL0.shape, cL0.shape, hL1.shape, cL1.shape]).toEqual([[3, 30], [3, 30], [3, 20], [3, 20]]);
   });
 });

@@ -1,13 +1,14 @@
 /**
- * What RNN, LSTM and GRU share, as PyTorch's `RNNBase`: configuration, parameters, packing, forward.
+ * What RNN, LSTM and GRU share, as PyTorch's `RNNBase`: configuration, parameters, forward on padded or packed input.
  *
  * @packageDocumentation
  */
-import { native, type NativeForwardArgs, type NativeForwardResult, type NativeMode, type NativePackedModel } from '../native';
-import { fillUniform, randomUint32 } from '../random';
+import type { NativeForwardArgs, NativeForwardResult, NativeMode, NativeModelSpec } from '../native';
+import { PackedSequence } from '../packed/packed_sequence';
+import { randomUint32 } from '../random';
 import { Tensor, type DType } from '../tensor';
-import { Module } from './module';
-import { preparePadded, resultTensors, type ForwardSpec, type PreparedForward } from './rnn_forward';
+import { EngineModule } from './engine_module';
+import { forwardResult, preparePacked, preparePadded, type ForwardSpec, type PreparedForward } from './rnn_forward';
 import { checkDropout, resolveConfig } from './rnn_options';
 import { parameterSpecs } from './rnn_parameters';
 
@@ -32,7 +33,7 @@ export type ParameterName = `weight_${string}` | `bias_${string}`;
  * m.flattenParameters();         // ...seen from the next forward on
  * ```
  */
-export abstract class RNNBase<H extends Hidden = Hidden> extends Module {
+export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
   /** Each parameter, by its PyTorch name. */
   [name: ParameterName]: Tensor;
 
@@ -57,7 +58,6 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends Module {
   readonly dtype: DType;
 
   #dropout: number;
-  #packed: NativePackedModel | undefined;
 
   /** Checks `options` in PyTorch's order, then creates and initialises the parameters. */
   protected constructor(className: string, mode: NativeMode, options: Record<string, unknown>) {
@@ -88,45 +88,32 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends Module {
     this.#dropout = p;
   }
 
-  /** Redraws every parameter from U(-1/√hiddenSize, 1/√hiddenSize), in order, from the global generator. */
-  resetParameters(): void {
-    const stdv = this.hiddenSize > 0 ? 1 / Math.sqrt(this.hiddenSize) : 0;
-    for (const param of this.parameters()) fillUniform(param.data, -stdv, stdv);
-    this.parametersChanged();
-  }
-
-  /**
-   * Re-packs the weights from the parameters' current data. Call it after editing a parameter's `.data` in
-   * place; loading a state dict or assigning a parameter needs no call. (PyTorch's name; there it serves
-   * cuDNN.)
-   */
-  flattenParameters(): void {
-    this.#packed = this.#pack();
-  }
-
-  protected parametersChanged(): void {
-    this.#packed = undefined;
-  }
-
   /**
    * Runs the whole stack over `input` and returns `[output, h_n]` (LSTM: `[output, [h_n, c_n]]`).
    *
    * `input` is `(L, N, inputSize)`, `(N, L, inputSize)` with batchFirst, or unbatched `(L, inputSize)`;
    * `hx` defaults to zeros and is `(numLayers * D, N, Hout)`, or `(numLayers * D, Hout)` unbatched.
+   *
+   * `input` may also be a {@link PackedSequence}: the output is then a PackedSequence with the same batch
+   * sizes and indices, and h_n (and c_n) hold each sequence's state after its own last step, in the
+   * caller's original order, as is a given `hx` (N = `batchSizes[0]`).
+   *
    * Blocks the calling thread: see {@link RNNBase.forwardAsync}.
    */
-  forward(input: Tensor, hx?: H | null): [Tensor, H] {
+  forward<I extends Tensor | PackedSequence>(input: I, hx?: H | null): [I, H] {
     const prepared = this.#prepare(input, hx);
-    return this.#results(prepared, this.#packedModel().forward(this.#nativeArgs(prepared)));
+    return this.#results(prepared, this.packedModel().forward(this.#nativeArgs(prepared))) as [I, H];
   }
 
   /**
-   * The same as {@link RNNBase.forward}, computed on libuv's thread pool. Bad arguments reject the
-   * Promise with forward's error. Input buffers are copied before it returns, so they may be reused at once.
+   * The same as {@link RNNBase.forward}, computed on libuv's thread pool, so the event loop keeps running.
+   * Bad arguments reject the Promise with forward's error. The input and hx buffers are copied before it
+   * returns, so they may be reused, overwritten or transferred at once; weights replaced while it runs do
+   * not affect it.
    */
-  async forwardAsync(input: Tensor, hx?: H | null): Promise<[Tensor, H]> {
+  async forwardAsync<I extends Tensor | PackedSequence>(input: I, hx?: H | null): Promise<[I, H]> {
     const prepared = this.#prepare(input, hx);
-    return this.#results(prepared, await this.#packedModel().forwardAsync(this.#nativeArgs(prepared)));
+    return this.#results(prepared, await this.packedModel().forwardAsync(this.#nativeArgs(prepared))) as [I, H];
   }
 
   /** PyTorch's repr, with our option names: `LSTM(10, 20, numLayers=2)`. */
@@ -153,7 +140,7 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends Module {
       projSize: this.projSize,
       dtype: this.dtype,
     };
-    return preparePadded(spec, input, hx);
+    return input instanceof PackedSequence ? preparePacked(spec, input, hx) : preparePadded(spec, input, hx);
   }
 
   /** Adds dropout: a fresh mask seed per call in training mode; none in eval mode or with one layer. */
@@ -162,18 +149,13 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends Module {
     return { ...prepared.args, dropout: active ? this.#dropout : 0, dropoutSeed: active ? randomUint32() : 0 };
   }
 
-  #results(prepared: PreparedForward, result: NativeForwardResult): [Tensor, H] {
-    const [output, states] = resultTensors(prepared, result);
+  #results(prepared: PreparedForward, result: NativeForwardResult): [Tensor | PackedSequence, H] {
+    const [output, states] = forwardResult(prepared, result);
     return [output, (states.length === 1 ? states[0] : states) as H];
   }
 
-  #packedModel(): NativePackedModel {
-    this.#packed ??= this.#pack();
-    return this.#packed;
-  }
-
-  #pack(): NativePackedModel {
-    const spec = {
+  protected engineSpec(): NativeModelSpec {
+    return {
       mode: this.mode,
       inputSize: this.inputSize,
       hiddenSize: this.hiddenSize,
@@ -183,6 +165,5 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends Module {
       bias: this.bias,
       dtype: this.dtype,
     };
-    return new native.PackedModel(spec, this.parameters().map((p) => p.data));
   }
 }

@@ -2,13 +2,16 @@
  * The checks PyTorch's recurrent `forward` makes, in its order and words, and the native call they lead to.
  *
  * The input is checked once here; the result is a native argument record plus the shapes its buffers
- * come back in. A PackedSequence input will add its own preparation beside {@link preparePadded}.
+ * come back in. A padded tensor is prepared by {@link preparePadded}, a PackedSequence by
+ * {@link preparePacked}; both check hx the same way.
  *
  * @packageDocumentation
  */
 import { describe } from '../is';
+import { indexSelect } from '../index_select';
 import type { NativeForwardArgs, NativeForwardResult, NativeMode } from '../native';
-import { Tensor } from '../tensor';
+import { checkPackedSequence, PackedSequence, type IndexArray } from '../packed/packed_sequence';
+import { Tensor, type DType } from '../tensor';
 import { numDirections, outputHiddenSize } from './rnn_parameters';
 import type { RNNConfig } from './rnn_options';
 
@@ -24,6 +27,8 @@ export interface PreparedForward {
   outputShape: number[];
   /** h_n's shape, then c_n's for LSTM. */
   stateShapes: number[][];
+  /** For a PackedSequence input: what the output PackedSequence keeps, and how to restore h_n's order. */
+  packed?: { batchSizes: IndexArray; sortedIndices: IndexArray | null; unsortedIndices: IndexArray | null };
 }
 
 /** LSTM carries two states (h, c); RNN and GRU one (h). */
@@ -71,11 +76,30 @@ function checkStateRanks(states: Tensor[], batched: boolean): void {
   );
 }
 
-function checkInput(spec: ForwardSpec, input: Tensor): void {
-  if (input.dtype !== spec.dtype) throw new TypeError(`input must have the type ${spec.dtype}, got type ${input.dtype}`);
+/** PyTorch's dtype check of the input against the weights. */
+export function checkInputDType(dtype: DType, input: Tensor): void {
+  if (input.dtype !== dtype) throw new TypeError(`input must have the type ${dtype}, got type ${input.dtype}`);
+}
+
+/** The hidden states' dtypes against the weights', in PyTorch's words for the input. */
+export function checkStateDTypes(dtype: DType, states: Tensor[]): void {
+  states.forEach((state, i) => {
+    if (state.dtype !== dtype) {
+      const what = states.length === 1 ? 'hx' : `hx[${i}]`;
+      throw new TypeError(`${what} must have the type ${dtype}, got type ${state.dtype}`);
+    }
+  });
+}
+
+function checkInputSize(spec: ForwardSpec, input: Tensor): void {
   if (input.size(-1) !== spec.inputSize) {
     throw new Error(`input.size(-1) must be equal to input_size. Expected ${spec.inputSize}, got ${input.size(-1)}`);
   }
+}
+
+function checkInput(spec: ForwardSpec, input: Tensor): void {
+  checkInputDType(spec.dtype, input);
+  checkInputSize(spec, input);
 }
 
 /** Compares each state with its expected 3-D shape; unbatched states count as having batch 1, as PyTorch unsqueezes them. */
@@ -87,12 +111,15 @@ function checkStateSizes(spec: ForwardSpec, states: Tensor[], expected: number[]
       throw new Error(`Expected ${what} size ${tuple(expected[i])}, got ${list(actual)}`);
     }
   });
-  states.forEach((state, i) => {
-    if (state.dtype !== spec.dtype) {
-      const what = states.length === 1 ? 'hx' : `hx[${i}]`;
-      throw new TypeError(`${what} must have the type ${spec.dtype}, got type ${state.dtype}`);
-    }
-  });
+  checkStateDTypes(spec.dtype, states);
+}
+
+/** The 3-D shape PyTorch expects of each state: h's `(numLayers * D, batch, Hout)`, then c's `(..., hiddenSize)`. */
+function expectedStateShapes(spec: ForwardSpec, batch: number): number[][] {
+  const layers = spec.numLayers * numDirections(spec);
+  const hout = outputHiddenSize(spec);
+  const stateSizes = stateCount(spec.mode) === 1 ? [hout] : [hout, spec.hiddenSize];
+  return stateSizes.map((size) => [layers, batch, size]);
 }
 
 /** `[seqLen, batch]` of a padded input; an unbatched input is one sequence. */
@@ -114,14 +141,11 @@ export function preparePadded(spec: ForwardSpec, input: unknown, hx: unknown): P
   checkInput(spec, input);
 
   const [seqLen, batch] = sequenceAndBatch(spec, input);
-  const layers = spec.numLayers * numDirections(spec);
-  const hout = outputHiddenSize(spec);
-  const stateSizes = stateCount(spec.mode) === 1 ? [hout] : [hout, spec.hiddenSize];
-  const expected = stateSizes.map((size) => [layers, batch, size]);
+  const expected = expectedStateShapes(spec, batch);
   if (states) checkStateSizes(spec, states, expected, batched);
   if (seqLen === 0) throw new Error('Expected sequence length to be larger than 0 in RNN');
 
-  const features = numDirections(spec) * hout;
+  const features = numDirections(spec) * outputHiddenSize(spec);
   const outputShape = !batched ? [seqLen, features] : spec.batchFirst ? [batch, seqLen, features] : [seqLen, batch, features];
   // An unbatched (L, In) input is the same buffer in either layout.
   const args: PreparedForward['args'] = { input: input.data, seqLen, batch, batchFirst: batched && spec.batchFirst };
@@ -131,6 +155,36 @@ export function preparePadded(spec: ForwardSpec, input: unknown, hx: unknown): P
     args,
     outputShape,
     stateShapes: expected.map((shape) => (batched ? shape : [shape[0], shape[2]])),
+  };
+}
+
+/**
+ * Checks a forward over a PackedSequence as PyTorch does — hx form, data dtype, rank and size, hidden sizes
+ * against the largest batch (`batchSizes[0]`) — and prepares one native call over all sequences, the batch
+ * shrinking as sequences end. A given hx is in the caller's order: it is put in sorted order here
+ * (`hx.index_select(1, sorted_indices)`), and {@link forwardResult} restores the caller's order.
+ */
+export function preparePacked(spec: ForwardSpec, input: PackedSequence, hx: unknown): PreparedForward {
+  checkPackedSequence(input);
+  const states = statesOf(spec, hx);
+  const { data, batchSizes, sortedIndices, unsortedIndices } = input;
+  checkInputDType(spec.dtype, data);
+  if (data.dim() !== 2) throw new Error(`input must have 2 dimensions, got ${data.dim()}`);
+  checkInputSize(spec, data);
+  const batch = batchSizes[0];
+  const expected = expectedStateShapes(spec, batch);
+  if (states) checkStateSizes(spec, states, expected, true);
+  const sortedStates = states && sortedIndices ? states.map((s) => indexSelect(s, 1, sortedIndices)) : states;
+
+  const args: PreparedForward['args'] = { input: data.data, seqLen: batchSizes.length, batch, batchFirst: false, batchSizes };
+  if (sortedStates) args.h0 = sortedStates[0].data;
+  if (sortedStates?.[1]) args.c0 = sortedStates[1].data;
+  return {
+    args,
+    outputShape: [data.shape[0], numDirections(spec) * outputHiddenSize(spec)],
+    stateShapes: expected,
+    // Copies: the caller may edit its PackedSequence's arrays while a forwardAsync runs.
+    packed: { batchSizes: batchSizes.slice(), sortedIndices: sortedIndices?.slice() ?? null, unsortedIndices: unsortedIndices?.slice() ?? null },
   };
 }
 
@@ -144,4 +198,17 @@ export function resultTensors(prepared: PreparedForward, result: NativeForwardRe
     return new Tensor(data, shape);
   });
   return [output, states];
+}
+
+/**
+ * A module's results: the output (a PackedSequence with the input's batch sizes and indices when the input
+ * was one), then h_n (and c_n), in the caller's batch order.
+ */
+export function forwardResult(prepared: PreparedForward, result: NativeForwardResult): [Tensor | PackedSequence, Tensor[]] {
+  const [output, states] = resultTensors(prepared, result);
+  const packed = prepared.packed;
+  if (packed === undefined) return [output, states];
+  const { batchSizes, sortedIndices, unsortedIndices } = packed;
+  const restored = unsortedIndices ? states.map((s) => indexSelect(s, 1, unsortedIndices)) : states;
+  return [new PackedSequence(output, batchSizes, sortedIndices, unsortedIndices), restored];
 }

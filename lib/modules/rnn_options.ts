@@ -4,8 +4,8 @@
  *
  * @packageDocumentation
  */
-import { describe, isBoolean, isInteger, isNonNegativeInteger, isNumber, isPlainObject } from '../is';
-import { checkOptionNames } from '../options';
+import { describe, isInteger, isNonNegativeInteger, isNumber, isPlainObject } from '../is';
+import { checkBoolean, checkOptionNames } from '../options';
 import { isDType, type DType } from '../tensor';
 import { warnOnce } from '../warnings';
 
@@ -86,34 +86,46 @@ export interface RNNConfig {
 
 const POSITIONAL_NAMES = ['inputSize', 'hiddenSize', 'numLayers'] as const;
 
-function splitPositional(owner: string, args: readonly unknown[]): { positional: unknown[]; options: unknown } {
+/** Constructor arguments split into the leading sizes, given positionally, and the options object. */
+export interface SplitArguments {
+  positional: unknown[];
+  options: unknown;
+}
+
+/**
+ * Splits `(inputSize, hiddenSize, ...more sizes, options?)` or `(options)`: sizes beyond the first two
+ * are taken while they are not objects, up to `positionalNames`.
+ */
+export function splitArguments(owner: string, args: readonly unknown[], positionalNames: readonly string[]): SplitArguments {
   if (args.length === 1) return { positional: [], options: args[0] };
-  if (args.length > 4) {
+  if (args.length > positionalNames.length + 1) {
     throw new TypeError(
-      `${owner}() takes at most 4 arguments (inputSize, hiddenSize, numLayers, options) but ${args.length} were given`,
+      `${owner}() takes at most ${positionalNames.length + 1} arguments (${[...positionalNames, 'options'].join(', ')}) ` +
+        `but ${args.length} were given`,
     );
   }
   const positional = args.slice(0, 2);
   const rest = args.slice(2);
-  if (rest.length > 0 && !isPlainObject(rest[0])) positional.push(rest.shift());
+  while (positional.length < positionalNames.length && rest.length > 0 && !isPlainObject(rest[0])) positional.push(rest.shift());
   if (rest.length > 1) throw new TypeError(`${owner}() options must be the last argument, got: ${describe(rest[0])}`);
   return { positional, options: rest[0] ?? {} };
 }
 
 /**
- * Merges the positional and object forms into one options record, and rejects unknown or repeated names.
- * For RNN and GRU, a `projSize` (or `proj_size`) is PyTorch's first error.
+ * Merges split arguments into one options record (the positional values under `positionalNames`), and
+ * rejects unknown, repeated and missing names. Options given as `undefined` count as not given.
  */
-export function collectOptions(owner: string, args: readonly unknown[], known: readonly string[]): Record<string, unknown> {
-  const { positional, options } = splitPositional(owner, args);
-  if (!known.includes('projSize') && isPlainObject(options) && ('projSize' in options || 'proj_size' in options)) {
-    throw new Error('proj_size argument is only supported for LSTM, not RNN or GRU');
-  }
+export function mergeArguments(
+  owner: string,
+  { positional, options }: SplitArguments,
+  known: readonly string[],
+  positionalNames: readonly string[],
+): Record<string, unknown> {
   checkOptionNames(owner, options, known);
   const merged: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(options)) if (value !== undefined) merged[name] = value;
   positional.forEach((value, i) => {
-    const name = POSITIONAL_NAMES[i];
+    const name = positionalNames[i];
     if (merged[name] !== undefined) throw new TypeError(`${owner}() got multiple values for argument '${name}'`);
     if (value !== undefined) merged[name] = value;
   });
@@ -121,6 +133,19 @@ export function collectOptions(owner: string, args: readonly unknown[], known: r
     if (merged[name] === undefined) throw new TypeError(`${owner}() missing required argument: '${name}'`);
   }
   return merged;
+}
+
+/**
+ * Merges the positional and object forms into one options record, and rejects unknown or repeated names.
+ * For RNN and GRU, a `projSize` (or `proj_size`) is PyTorch's first error.
+ */
+export function collectOptions(owner: string, args: readonly unknown[], known: readonly string[]): Record<string, unknown> {
+  const split = splitArguments(owner, args, POSITIONAL_NAMES);
+  const { options } = split;
+  if (!known.includes('projSize') && isPlainObject(options) && ('projSize' in options || 'proj_size' in options)) {
+    throw new Error('proj_size argument is only supported for LSTM, not RNN or GRU');
+  }
+  return mergeArguments(owner, split, known, POSITIONAL_NAMES);
 }
 
 const DROPOUT_MESSAGE =
@@ -131,8 +156,9 @@ export function checkDropout(dropout: unknown): asserts dropout is number {
   if (!isNumber(dropout) || !(dropout >= 0 && dropout <= 1)) throw new Error(DROPOUT_MESSAGE);
 }
 
-function checkBoolean(name: string, value: unknown): asserts value is boolean {
-  if (!isBoolean(value)) throw new TypeError(`${name} should be of type bool, got: ${describe(value)}`);
+/** Throws unless `dtype` is one this library supports. */
+export function checkDTypeOption(dtype: unknown): asserts dtype is DType {
+  if (!isDType(dtype)) throw new TypeError(`dtype should be 'float32' or 'float64', got: ${describe(dtype)}`);
 }
 
 /**
@@ -173,6 +199,6 @@ export function resolveConfig(options: Record<string, unknown>): RNNConfig {
   checkBoolean('bias', bias);
   checkBoolean('batch_first', batchFirst);
   checkBoolean('bidirectional', bidirectional);
-  if (!isDType(dtype)) throw new TypeError(`dtype should be 'float32' or 'float64', got: ${describe(dtype)}`);
+  checkDTypeOption(dtype);
   return { inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, projSize, dtype };
 }

@@ -1,0 +1,34 @@
+/**
+ * `nn.GRUCell`.
+ *
+ * @packageDocumentation
+ */
+import type { NativeMode } from '../native';
+import type { Tensor } from '../tensor';
+import { CELL_OPTION_NAMES, collectCellOptions, type CellConstructorArgs, type CellOptionsAfterSizes, type GRUCellOptions } from './cell_options';
+import { RNNCellBase } from './rnn_cell_base';
+
+/**
+ * A gated recurrent unit cell, as PyTorch's `nn.GRUCell`: gates r, z, n, with
+ * `n = tanh(W_in x + b_in + r * (W_hn h + b_hn))` and `h' = (1 - z) * n + z * h`.
+ *
+ * @example
+ * ```ts
+ * const cell = new GRUCell(10, 20);                   // nn.GRUCell(10, 20)
+ * let h = cell.forward(x0);                           // x0: (3, 10); h: (3, 20), from zeros
+ * h = cell.forward(x1, h);
+ * ```
+ */
+export class GRUCell extends RNNCellBase<Tensor> {
+  /** `new GRUCell(inputSize, hiddenSize, { ... })`, as `nn.GRUCell(10, 20, ...)`. */
+  constructor(inputSize: number, hiddenSize: number, options?: CellOptionsAfterSizes<GRUCellOptions>);
+  /** `new GRUCell({ inputSize, hiddenSize, ... })`. Declared last, so that `ConstructorParameters<typeof GRUCell>[0]` is the options type. */
+  constructor(options: GRUCellOptions);
+  constructor(...args: CellConstructorArgs<GRUCellOptions>) {
+    super('GRUCell', 3, 1, collectCellOptions('GRUCell', args, CELL_OPTION_NAMES));
+  }
+
+  protected cellMode(): NativeMode {
+    return 'GRU';
+  }
+}

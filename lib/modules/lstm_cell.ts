@@ -1,0 +1,35 @@
+/**
+ * `nn.LSTMCell`.
+ *
+ * @packageDocumentation
+ */
+import type { NativeMode } from '../native';
+import type { Tensor } from '../tensor';
+import { CELL_OPTION_NAMES, collectCellOptions, type CellConstructorArgs, type CellOptionsAfterSizes, type LSTMCellOptions } from './cell_options';
+import { RNNCellBase } from './rnn_cell_base';
+
+/**
+ * A long short-term memory cell, as PyTorch's `nn.LSTMCell`: gates i, f, g, o; `c' = f*c + i*g`,
+ * `h' = o*tanh(c')`. Its state is `[h, c]`.
+ *
+ * @example
+ * ```ts
+ * const cell = new LSTMCell(100, 20);                 // nn.LSTMCell(100, 20)
+ * let h = Tensor.zeros([3, 20]);
+ * let c = Tensor.zeros([3, 20]);
+ * for (const x of steps) [h, c] = cell.forward(x, [h, c]);   // x: (3, 100)
+ * ```
+ */
+export class LSTMCell extends RNNCellBase<[Tensor, Tensor]> {
+  /** `new LSTMCell(inputSize, hiddenSize, { ... })`, as `nn.LSTMCell(100, 20, ...)`. */
+  constructor(inputSize: number, hiddenSize: number, options?: CellOptionsAfterSizes<LSTMCellOptions>);
+  /** `new LSTMCell({ inputSize, hiddenSize, ... })`. Declared last, so that `ConstructorParameters<typeof LSTMCell>[0]` is the options type. */
+  constructor(options: LSTMCellOptions);
+  constructor(...args: CellConstructorArgs<LSTMCellOptions>) {
+    super('LSTMCell', 4, 2, collectCellOptions('LSTMCell', args, CELL_OPTION_NAMES));
+  }
+
+  protected cellMode(): NativeMode {
+    return 'LSTM';
+  }
+}

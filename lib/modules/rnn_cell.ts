@@ -1,0 +1,50 @@
+/**
+ * `nn.RNNCell`.
+ *
+ * @packageDocumentation
+ */
+import type { NativeMode } from '../native';
+import type { Tensor } from '../tensor';
+import { CELL_OPTION_NAMES, collectCellOptions, type CellConstructorArgs, type CellOptionsAfterSizes, type RNNCellOptions } from './cell_options';
+import { RNNCellBase } from './rnn_cell_base';
+import type { Nonlinearity } from './rnn_options';
+
+const RNN_CELL_OPTION_NAMES = [...CELL_OPTION_NAMES, 'nonlinearity'];
+
+/**
+ * An Elman RNN cell with tanh or ReLU, as PyTorch's `nn.RNNCell`: `h' = act(W_ih x + b_ih + W_hh h + b_hh)`.
+ *
+ * As in PyTorch, the nonlinearity is not checked at construction: an unknown one fails in forward with
+ * `Unknown nonlinearity: ...`.
+ *
+ * @example
+ * ```ts
+ * const cell = new RNNCell(10, 20, { nonlinearity: 'relu' });   // nn.RNNCell(10, 20, nonlinearity='relu')
+ * let h = Tensor.zeros([3, 20]);
+ * for (const x of steps) h = cell.forward(x, h);                // x: (3, 10)
+ * ```
+ */
+export class RNNCell extends RNNCellBase<Tensor> {
+  /** `'tanh'` or `'relu'`, as given. */
+  readonly nonlinearity: Nonlinearity;
+
+  /** `new RNNCell(inputSize, hiddenSize, { ... })`, as `nn.RNNCell(10, 20, ...)`. */
+  constructor(inputSize: number, hiddenSize: number, options?: CellOptionsAfterSizes<RNNCellOptions>);
+  /** `new RNNCell({ inputSize, hiddenSize, ... })`. Declared last, so that `ConstructorParameters<typeof RNNCell>[0]` is the options type. */
+  constructor(options: RNNCellOptions);
+  constructor(...args: CellConstructorArgs<RNNCellOptions>) {
+    const { nonlinearity = 'tanh', ...rest } = collectCellOptions('RNNCell', args, RNN_CELL_OPTION_NAMES);
+    super('RNNCell', 1, 1, rest);
+    this.nonlinearity = nonlinearity as Nonlinearity;
+  }
+
+  protected cellMode(): NativeMode {
+    if (this.nonlinearity === 'tanh') return 'RNN_TANH';
+    if (this.nonlinearity === 'relu') return 'RNN_RELU';
+    throw new Error(`Unknown nonlinearity: ${String(this.nonlinearity)}`);
+  }
+
+  protected override extraRepr(): string[] {
+    return this.nonlinearity === 'tanh' ? super.extraRepr() : [...super.extraRepr(), `nonlinearity=${String(this.nonlinearity)}`];
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * What RNNCell, LSTMCell and GRUCell share, as PyTorch's `RNNCellBase`: sizes, the four parameters, and a
+ * forward computed by the native engine as a one-layer, one-direction, one-step model.
+ *
+ * @packageDocumentation
+ */
+import type { NativeForwardResult, NativeMode, NativeModelSpec } from '../native';
+import { Tensor, type DType } from '../tensor';
+import { prepareCell, type CellSpec } from './cell_forward';
+import { resolveCellConfig } from './cell_options';
+import { EngineModule } from './engine_module';
+import { resultTensors, type PreparedForward } from './rnn_forward';
+
+/**
+ * Base of the cells. Not constructed directly: use {@link RNNCell}, {@link LSTMCell} or {@link GRUCell}.
+ *
+ * The parameters `weight_ih` (G, inputSize), `weight_hh` (G, hiddenSize) and, with bias, `bias_ih` and
+ * `bias_hh` (G) are exactly the engine's `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0` of a
+ * one-layer model, so a cell's weights load into layer l of a module and back. As with the modules, they
+ * are packed once; after editing a parameter's `.data` in place, call {@link EngineModule.flattenParameters}.
+ *
+ * @example
+ * ```ts
+ * const cell = new GRUCell(10, 20);
+ * let h = cell.forward(x0);          // x0: (N, 10); h: (N, 20)
+ * h = cell.forward(x1, h);
+ * ```
+ */
+export abstract class RNNCellBase<H extends Tensor | [Tensor, Tensor]> extends EngineModule {
+  /** `(G, inputSize)`, G = numChunks * hiddenSize. */
+  declare weight_ih: Tensor;
+  /** `(G, hiddenSize)`. */
+  declare weight_hh: Tensor;
+  /** `(G)`; undefined without bias. */
+  declare bias_ih: Tensor | undefined;
+  /** `(G)`; undefined without bias. */
+  declare bias_hh: Tensor | undefined;
+
+  protected readonly className: string;
+  /** Features of the input. */
+  readonly inputSize: number;
+  /** Features of the hidden (and, for LSTMCell, cell) state. */
+  readonly hiddenSize: number;
+  /** Whether the cell has `bias_ih` and `bias_hh`. */
+  readonly bias: boolean;
+  /** Element type of parameters, inputs and outputs. */
+  readonly dtype: DType;
+
+  readonly #stateCount: 1 | 2;
+
+  /** Checks the options, then creates and initialises the parameters, as PyTorch's `RNNCellBase(..., num_chunks)`. */
+  protected constructor(className: string, numChunks: number, stateCount: 1 | 2, options: Record<string, unknown>) {
+    super();
+    this.className = className;
+    this.#stateCount = stateCount;
+    const config = resolveCellConfig(options);
+    this.inputSize = config.inputSize;
+    this.hiddenSize = config.hiddenSize;
+    this.bias = config.bias;
+    this.dtype = config.dtype;
+    const gates = numChunks * this.hiddenSize;
+    this.registerParameter('weight_ih', Tensor.zeros([gates, this.inputSize], this.dtype));
+    this.registerParameter('weight_hh', Tensor.zeros([gates, this.hiddenSize], this.dtype));
+    if (this.bias) {
+      this.registerParameter('bias_ih', Tensor.zeros([gates], this.dtype));
+      this.registerParameter('bias_hh', Tensor.zeros([gates], this.dtype));
+    }
+    this.resetParameters();
+  }
+
+  /** The engine's mode for this cell. */
+  protected abstract cellMode(): NativeMode;
+
+  /**
+   * One step: the next hidden state (LSTMCell: `[h, c]`) for `input` `(N, inputSize)` or unbatched
+   * `(inputSize)`; `hx` defaults to zeros and is `(N, hiddenSize)` or `(hiddenSize)` (LSTMCell: `[h, c]`).
+   * Blocks the calling thread: see {@link RNNCellBase.forwardAsync}.
+   */
+  forward(input: Tensor, hx?: H | null): H {
+    const prepared = this.#prepare(input, hx);
+    return this.#results(prepared, this.packedModel().forward({ ...prepared.args, dropout: 0, dropoutSeed: 0 }));
+  }
+
+  /**
+   * The same as {@link RNNCellBase.forward}, computed on libuv's thread pool. Bad arguments reject the
+   * Promise with forward's error. The input and hx buffers are copied before it returns, so they may be
+   * reused, overwritten or transferred at once.
+   */
+  async forwardAsync(input: Tensor, hx?: H | null): Promise<H> {
+    const prepared = this.#prepare(input, hx);
+    return this.#results(prepared, await this.packedModel().forwardAsync({ ...prepared.args, dropout: 0, dropoutSeed: 0 }));
+  }
+
+  /** PyTorch's repr: `LSTMCell(10, 20)`, `RNNCell(10, 20, bias=false, nonlinearity=relu)`. */
+  override toString(): string {
+    return `${this.className}(${[this.inputSize, this.hiddenSize, ...this.extraRepr()].join(', ')})`;
+  }
+
+  /** What the repr shows beyond the sizes. */
+  protected extraRepr(): string[] {
+    return this.bias ? [] : ['bias=false'];
+  }
+
+  protected engineSpec(): NativeModelSpec {
+    return {
+      mode: this.cellMode(),
+      inputSize: this.inputSize,
+      hiddenSize: this.hiddenSize,
+      projSize: 0,
+      numLayers: 1,
+      bidirectional: false,
+      bias: this.bias,
+      dtype: this.dtype,
+    };
+  }
+
+  #prepare(input: unknown, hx: unknown): PreparedForward {
+    const spec: CellSpec = {
+      className: this.className,
+      stateCount: this.#stateCount,
+      inputSize: this.inputSize,
+      hiddenSize: this.hiddenSize,
+      dtype: this.dtype,
+      mode: () => this.cellMode(),
+    };
+    return prepareCell(spec, input, hx);
+  }
+
+  #results(prepared: PreparedForward, result: NativeForwardResult): H {
+    // One layer, one step: h_n is h' (and c_n is c').
+    const [, states] = resultTensors(prepared, result);
+    return (states.length === 1 ? states[0] : states) as H;
+  }
+}
