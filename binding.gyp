@@ -54,6 +54,7 @@
         "native/kernels/packing.cpp",
         "native/engine/dropout.cpp",
         "native/engine/forward.cpp",
+        "native/engine/linear.cpp",
         "native/engine/model_spec.cpp",
         "native/engine/packed_weights.cpp",
         "native/engine/scratch_pool.cpp",
@@ -67,6 +68,7 @@
         "native/binding/js_errors.cpp",
         "native/binding/js_values.cpp",
         "native/binding/model_spec_args.cpp",
+        "native/binding/packed_linear.cpp",
         "native/binding/packed_model.cpp",
         "native/binding/result_buffers.cpp"
       ],

@@ -24,6 +24,14 @@ export { RNNCellBase } from './modules/rnn_cell_base';
 export { RNNCell } from './modules/rnn_cell';
 export { LSTMCell } from './modules/lstm_cell';
 export { GRUCell } from './modules/gru_cell';
+export { Linear, type LinearOptions, type LinearFromStateDictOptions } from './modules/linear';
+export { Embedding, type EmbeddingOptions, type EmbeddingFromStateDictOptions, type EmbeddingIndices } from './modules/embedding';
+export type {
+  FromStateDictOptions,
+  RNNFromStateDictOptions,
+  CellFromStateDictOptions,
+  RNNCellFromStateDictOptions,
+} from './modules/from_state_dict';
 export type {
   RNNCellBaseOptions,
   RNNCellOptions,

@@ -77,6 +77,15 @@ export interface NativePackedModel {
   forwardAsync(args: NativeForwardArgs): Promise<NativeForwardResult>;
 }
 
+/** A Linear layer's weight, packed once for the engine's GEMM kernel; read-only afterwards. */
+export interface NativePackedLinear {
+  /**
+   * `input` holds `rows * inFeatures` elements, `(rows, inFeatures)` row-major, of the weight's type;
+   * returns a new `(rows, outFeatures)` array: `input · weightᵀ + bias`.
+   */
+  forward(input: NativeArray, rows: number): NativeArray;
+}
+
 /** What the compiled addon exports. */
 export interface NativeAddon {
   /**
@@ -84,6 +93,11 @@ export interface NativeAddon {
    * bias_ih_l0, bias_hh_l0, weight_hr_l0, then `_reverse`, then the next layer) — into the engine's layout.
    */
   PackedModel: new (spec: NativeModelSpec, weights: NativeArray[]) => NativePackedModel;
+  /**
+   * Packs a Linear's `weight` `(outFeatures, inFeatures)` and its `bias` `(outFeatures)`, or `null` for
+   * none; both of one type, which the inputs must share.
+   */
+  PackedLinear: new (inFeatures: number, outFeatures: number, weight: NativeArray, bias: NativeArray | null) => NativePackedLinear;
   /** Which kernel family the engine chose at load (`'scalar'`, `'avx2'`, `'avx512'`, ...). */
   backend(): string;
   /** Threads a forward may use from now on, the caller's included; an integer >= 1 (checked by the facade). */

@@ -80,6 +80,19 @@ export function fillUniform(target: Float32Array | Float64Array, low: number, hi
 }
 
 /**
+ * Fills `target` with draws from the normal distribution N(mean, std²), in element order (Box–Muller:
+ * each pair of uniforms gives two values).
+ */
+export function fillNormal(target: Float32Array | Float64Array, mean: number, std: number): void {
+  for (let i = 0; i < target.length; i += 2) {
+    const radius = Math.sqrt(-2 * Math.log(1 - random())); // 1 - u is in (0, 1]: the log is finite
+    const angle = 2 * Math.PI * random();
+    target[i] = mean + std * radius * Math.cos(angle);
+    if (i + 1 < target.length) target[i + 1] = mean + std * radius * Math.sin(angle);
+  }
+}
+
+/**
  * Seeds the global generator (PyTorch's `torch.manual_seed`): after `manualSeed(n)`, constructing the same
  * modules and running the same training-mode forwards gives the same parameters and dropout masks.
  *

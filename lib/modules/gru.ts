@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 import type { Tensor } from '../tensor';
+import { inferRecurrent, type FromStateDictOptions } from './from_state_dict';
+import type { StateDict } from './module';
 import { RNNBase } from './rnn_base';
 import { BASE_OPTION_NAMES, collectOptions, type ConstructorArgs, type GRUOptions, type OptionsAfterLayers, type OptionsAfterSizes } from './rnn_options';
 
@@ -26,5 +28,24 @@ export class GRU extends RNNBase<Tensor> {
   constructor(options: GRUOptions);
   constructor(...args: ConstructorArgs<GRUOptions>) {
     super('GRU', 'GRU', collectOptions('GRU', args, BASE_OPTION_NAMES));
+  }
+
+  /**
+   * A GRU configured and loaded from a state dict alone: input and hidden sizes, layers, directions and
+   * bias are read from its keys and shapes; the dtype is the weights' unless `dtype` says otherwise.
+   * `prefix` picks the layer out of a larger model's state dict. It starts in training mode, as every new
+   * module does: call `eval()`.
+   *
+   * @throws when a key is missing, has the wrong shape or belongs to no GRU parameter, naming the key
+   * @example
+   * ```ts
+   * const gru = GRU.fromStateDict(await loadSafetensors('gru.safetensors')).eval();
+   * ```
+   */
+  static fromStateDict(sd: StateDict, options: FromStateDictOptions = {}): GRU {
+    const { config, parameters } = inferRecurrent('GRU', 'GRU', sd, options, ['prefix', 'batchFirst', 'dtype']);
+    const gru = new GRU({ ...config, batchFirst: options.batchFirst });
+    gru.loadStateDict(parameters);
+    return gru;
   }
 }

@@ -7,6 +7,8 @@ import type { NativeMode } from '../native';
 import type { Tensor } from '../tensor';
 import { CELL_OPTION_NAMES, collectCellOptions, type CellConstructorArgs, type CellOptionsAfterSizes, type GRUCellOptions } from './cell_options';
 import { RNNCellBase } from './rnn_cell_base';
+import { inferCell, type CellFromStateDictOptions } from './from_state_dict';
+import type { StateDict } from './module';
 
 /**
  * A gated recurrent unit cell, as PyTorch's `nn.GRUCell`: gates r, z, n, with
@@ -26,6 +28,24 @@ export class GRUCell extends RNNCellBase<Tensor> {
   constructor(options: GRUCellOptions);
   constructor(...args: CellConstructorArgs<GRUCellOptions>) {
     super('GRUCell', 3, 1, collectCellOptions('GRUCell', args, CELL_OPTION_NAMES));
+  }
+
+  /**
+   * A GRUCell configured and loaded from a state dict alone (`weight_ih`, `weight_hh`, and `bias_ih`,
+   * `bias_hh` when it has biases): sizes and bias are read from the keys and shapes; the dtype is the
+   * weights' unless `dtype` says otherwise. `prefix` picks the cell out of a larger model's state dict.
+   *
+   * @throws when a key is missing, has the wrong shape or belongs to no GRUCell parameter, naming the key
+   * @example
+   * ```ts
+   * const cell = GRUCell.fromStateDict(sd);
+   * ```
+   */
+  static fromStateDict(sd: StateDict, options: CellFromStateDictOptions = {}): GRUCell {
+    const { config, parameters } = inferCell('GRUCell', 'GRU', sd, options, ['prefix', 'dtype']);
+    const cell = new GRUCell(config);
+    cell.loadStateDict(parameters);
+    return cell;
   }
 
   protected cellMode(): NativeMode {

@@ -4,10 +4,13 @@
  * @packageDocumentation
  */
 import type { Tensor } from '../tensor';
+import { inferRecurrent, type FromStateDictOptions } from './from_state_dict';
+import type { StateDict } from './module';
 import { RNNBase } from './rnn_base';
 import { BASE_OPTION_NAMES, collectOptions, type ConstructorArgs, type LSTMOptions, type OptionsAfterLayers, type OptionsAfterSizes } from './rnn_options';
 
 const LSTM_OPTION_NAMES = [...BASE_OPTION_NAMES, 'projSize'];
+const FROM_STATE_DICT_OPTION_NAMES = ['prefix', 'batchFirst', 'dtype'];
 
 /**
  * A multi-layer long short-term memory RNN, as PyTorch's `nn.LSTM`: gates i, f, g, o; optional projection
@@ -29,5 +32,25 @@ export class LSTM extends RNNBase<[Tensor, Tensor]> {
   constructor(options: LSTMOptions);
   constructor(...args: ConstructorArgs<LSTMOptions>) {
     super('LSTM', 'LSTM', collectOptions('LSTM', args, LSTM_OPTION_NAMES));
+  }
+
+  /**
+   * An LSTM configured and loaded from a state dict alone: input and hidden sizes, layers, directions,
+   * bias and projection are read from its keys and shapes; the dtype is the weights' unless `dtype` says
+   * otherwise. `prefix` picks the layer out of a larger model's state dict. Like every new module it
+   * starts in training mode (which only matters with dropout, not in a state dict): call `eval()`.
+   *
+   * @throws when a key is missing, has the wrong shape or belongs to no LSTM parameter, naming the key
+   * @example
+   * ```ts
+   * const sd = await loadTorch('model.pt');          // embedding.weight, encoder.rnn.weight_ih_l0, ...
+   * const lstm = LSTM.fromStateDict(sd, { prefix: 'encoder.rnn.', batchFirst: true }).eval();
+   * ```
+   */
+  static fromStateDict(sd: StateDict, options: FromStateDictOptions = {}): LSTM {
+    const { config, parameters } = inferRecurrent('LSTM', 'LSTM', sd, options, FROM_STATE_DICT_OPTION_NAMES);
+    const lstm = new LSTM({ ...config, batchFirst: options.batchFirst });
+    lstm.loadStateDict(parameters);
+    return lstm;
   }
 }

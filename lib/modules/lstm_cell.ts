@@ -7,6 +7,8 @@ import type { NativeMode } from '../native';
 import type { Tensor } from '../tensor';
 import { CELL_OPTION_NAMES, collectCellOptions, type CellConstructorArgs, type CellOptionsAfterSizes, type LSTMCellOptions } from './cell_options';
 import { RNNCellBase } from './rnn_cell_base';
+import { inferCell, type CellFromStateDictOptions } from './from_state_dict';
+import type { StateDict } from './module';
 
 /**
  * A long short-term memory cell, as PyTorch's `nn.LSTMCell`: gates i, f, g, o; `c' = f*c + i*g`,
@@ -27,6 +29,24 @@ export class LSTMCell extends RNNCellBase<[Tensor, Tensor]> {
   constructor(options: LSTMCellOptions);
   constructor(...args: CellConstructorArgs<LSTMCellOptions>) {
     super('LSTMCell', 4, 2, collectCellOptions('LSTMCell', args, CELL_OPTION_NAMES));
+  }
+
+  /**
+   * An LSTMCell configured and loaded from a state dict alone (`weight_ih`, `weight_hh`, and `bias_ih`,
+   * `bias_hh` when it has biases): sizes and bias are read from the keys and shapes; the dtype is the
+   * weights' unless `dtype` says otherwise. `prefix` picks the cell out of a larger model's state dict.
+   *
+   * @throws when a key is missing, has the wrong shape or belongs to no LSTMCell parameter, naming the key
+   * @example
+   * ```ts
+   * const cell = LSTMCell.fromStateDict(sd, { prefix: 'decoder.cell.' });
+   * ```
+   */
+  static fromStateDict(sd: StateDict, options: CellFromStateDictOptions = {}): LSTMCell {
+    const { config, parameters } = inferCell('LSTMCell', 'LSTM', sd, options, ['prefix', 'dtype']);
+    const cell = new LSTMCell(config);
+    cell.loadStateDict(parameters);
+    return cell;
   }
 
   protected cellMode(): NativeMode {

@@ -6,6 +6,7 @@
  */
 import { describe, isBoolean, isPlainObject } from '../is';
 import { Tensor } from '../tensor';
+import { normalisePrefix } from './state_dict_prefix';
 
 /** A state dict as a plain object or a Map from parameter name to Tensor. */
 export type StateDict = Record<string, Tensor> | Map<string, Tensor>;
@@ -22,6 +23,11 @@ export interface IncompatibleKeys {
 export interface LoadStateDictOptions {
   /** When true (the default), missing or unexpected keys are an error. Shape mismatches always are. */
   strict?: boolean;
+  /**
+   * Where this module's keys sit in a larger model's state dict, e.g. `'encoder.rnn.'` (a trailing dot is
+   * added when missing). Keys outside the prefix are ignored, not unexpected; reported keys keep it.
+   */
+  prefix?: string;
 }
 
 function torchSize(shape: readonly number[]): string {
@@ -32,7 +38,8 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((size, i) => size === b[i]);
 }
 
-function stateDictEntries(sd: unknown): Map<string, unknown> {
+/** The entries of an object or Map state dict, in order; anything else is PyTorch's TypeError. */
+export function stateDictEntries(sd: unknown): Map<string, unknown> {
   if (sd instanceof Map) return sd as Map<string, unknown>;
   if (isPlainObject(sd)) return new Map(Object.entries(sd));
   throw new TypeError(`Expected state_dict to be dict-like, got ${describe(sd)}.`);
@@ -126,35 +133,40 @@ export abstract class Module {
    *
    * Errors are gathered into one, in PyTorch's words: with `strict` (the default), missing and unexpected
    * keys; always, values that are not Tensors and shape mismatches. Nothing is copied when it throws.
+   * With `prefix`, only keys starting with it are considered, as when PyTorch loads a submodule.
    *
    * @returns the missing and unexpected keys (both empty when `strict` succeeds)
    */
   loadStateDict(sd: StateDict, options: LoadStateDictOptions = {}): IncompatibleKeys {
     const strict = options.strict ?? true;
     if (!isBoolean(strict)) throw new TypeError(`strict should be of type bool, got: ${describe(strict)}`);
+    const prefix = normalisePrefix(options.prefix);
     const entries = stateDictEntries(sd);
     const missingKeys: string[] = [];
     const errors: string[] = [];
     const copies: Array<[Tensor, Tensor]> = [];
     for (const [name, param] of this.#parameters) {
-      if (!entries.has(name)) {
-        missingKeys.push(name);
+      const key = prefix + name;
+      if (!entries.has(key)) {
+        missingKeys.push(key);
         continue;
       }
-      const value = entries.get(name);
+      const value = entries.get(key);
       if (!(value instanceof Tensor)) {
         errors.push(
-          `While copying the parameter named "${name}", expected torch.Tensor or Tensor-like object from checkpoint but received ${describe(value)}`,
+          `While copying the parameter named "${key}", expected torch.Tensor or Tensor-like object from checkpoint but received ${describe(value)}`,
         );
       } else if (!sameShape(value.shape, param.shape)) {
         errors.push(
-          `size mismatch for ${name}: copying a param with shape ${torchSize(value.shape)} from checkpoint, the shape in current model is ${torchSize(param.shape)}.`,
+          `size mismatch for ${key}: copying a param with shape ${torchSize(value.shape)} from checkpoint, the shape in current model is ${torchSize(param.shape)}.`,
         );
       } else {
         copies.push([param, value]);
       }
     }
-    const unexpectedKeys = [...entries.keys()].filter((key) => !this.#parameters.has(key));
+    const unexpectedKeys = [...entries.keys()].filter(
+      (key) => key.startsWith(prefix) && !this.#parameters.has(key.slice(prefix.length)),
+    );
     const quoted = (keys: string[]): string => keys.map((k) => `"${k}"`).join(', ');
     if (strict) {
       // PyTorch lists missing keys first, then unexpected ones, then the per-parameter errors.

@@ -5,6 +5,8 @@
  */
 import type { NativeMode } from '../native';
 import type { Tensor } from '../tensor';
+import { inferRecurrent, type RNNFromStateDictOptions } from './from_state_dict';
+import type { StateDict } from './module';
 import { RNNBase } from './rnn_base';
 import {
   BASE_OPTION_NAMES,
@@ -49,5 +51,26 @@ export class RNN extends RNNBase<Tensor> {
     const { nonlinearity = 'tanh', ...rest } = options;
     super('RNN', rnnMode(nonlinearity), rest);
     this.nonlinearity = nonlinearity as Nonlinearity;
+  }
+
+  /**
+   * An RNN configured and loaded from a state dict alone: input and hidden sizes, layers, directions and
+   * bias are read from its keys and shapes. The nonlinearity is not in the weights: give it as
+   * `nonlinearity` (default `'tanh'`). The dtype is the weights' unless `dtype` says otherwise; `prefix`
+   * picks the layer out of a larger model's state dict. It starts in training mode: call `eval()`.
+   *
+   * @throws when a key is missing, has the wrong shape or belongs to no RNN parameter, naming the key
+   * @example
+   * ```ts
+   * const rnn = RNN.fromStateDict(sd, { nonlinearity: 'relu' }).eval();
+   * ```
+   */
+  static fromStateDict(sd: StateDict, options: RNNFromStateDictOptions = {}): RNN {
+    const mode = rnnMode(options.nonlinearity ?? 'tanh');
+    const known = ['prefix', 'batchFirst', 'dtype', 'nonlinearity'];
+    const { config, parameters } = inferRecurrent('RNN', mode, sd, options, known);
+    const rnn = new RNN({ ...config, batchFirst: options.batchFirst, nonlinearity: options.nonlinearity });
+    rnn.loadStateDict(parameters);
+    return rnn;
   }
 }

@@ -8,6 +8,8 @@ import type { Tensor } from '../tensor';
 import { CELL_OPTION_NAMES, collectCellOptions, type CellConstructorArgs, type CellOptionsAfterSizes, type RNNCellOptions } from './cell_options';
 import { RNNCellBase } from './rnn_cell_base';
 import type { Nonlinearity } from './rnn_options';
+import { inferCell, type RNNCellFromStateDictOptions } from './from_state_dict';
+import type { StateDict } from './module';
 
 const RNN_CELL_OPTION_NAMES = [...CELL_OPTION_NAMES, 'nonlinearity'];
 
@@ -36,6 +38,26 @@ export class RNNCell extends RNNCellBase<Tensor> {
     const { nonlinearity = 'tanh', ...rest } = collectCellOptions('RNNCell', args, RNN_CELL_OPTION_NAMES);
     super('RNNCell', 1, 1, rest);
     this.nonlinearity = nonlinearity as Nonlinearity;
+  }
+
+  /**
+   * An RNNCell configured and loaded from a state dict alone (`weight_ih`, `weight_hh`, and `bias_ih`,
+   * `bias_hh` when it has biases): sizes and bias are read from the keys and shapes; the dtype is the
+   * weights' unless `dtype` says otherwise. `prefix` picks the cell out of a larger model's state dict.
+   * The nonlinearity is not in the weights: give it as `nonlinearity` (default `'tanh'`).
+   *
+   * @throws when a key is missing, has the wrong shape or belongs to no RNNCell parameter, naming the key
+   * @example
+   * ```ts
+   * const cell = RNNCell.fromStateDict(sd, { nonlinearity: 'relu' });
+   * ```
+   */
+  static fromStateDict(sd: StateDict, options: RNNCellFromStateDictOptions = {}): RNNCell {
+    const known = ['prefix', 'dtype', 'nonlinearity'];
+    const { config, parameters } = inferCell('RNNCell', 'RNN_TANH', sd, options, known);
+    const cell = new RNNCell({ ...config, nonlinearity: options.nonlinearity });
+    cell.loadStateDict(parameters);
+    return cell;
   }
 
   protected cellMode(): NativeMode {

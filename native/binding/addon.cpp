@@ -1,7 +1,8 @@
-// Module entry: exports the PackedModel class and the engine settings (backend(), threads).
+// Module entry: exports the PackedModel and PackedLinear classes and the engine settings (backend(), threads).
 #include <napi.h>
 
 #include "engine_settings.h"
+#include "packed_linear.h"
 #include "packed_model.h"
 
 namespace torchrnn {
@@ -10,6 +11,7 @@ namespace binding {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exportEngineSettings(env, exports);
   exports.Set("PackedModel", PackedModel::defineClass(env));
+  exports.Set("PackedLinear", PackedLinear::defineClass(env));
   return exports;
 }
 

@@ -1,0 +1,242 @@
+/**
+ * The `torchrnn` command, spawned as a user runs it (`node dist/cli/main.js ...`), on files PyTorch wrote:
+ * test/fixtures/io/ (generate_io.py) and test/fixtures/layers/ (generate_layers.py).
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { GRU, LSTM, Tensor, loadNpy, loadSafetensors, saveNpy, saveSafetensors, tensor, type NestedArray } from '../lib';
+import { mismatches } from './helpers/close';
+import { FixtureTensor, toTensor } from './helpers/fixtures';
+
+const REPO = path.join(__dirname, '..');
+const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
+const IO = path.join(__dirname, 'fixtures', 'io');
+const LAYERS = path.join(__dirname, 'fixtures', 'layers');
+
+interface Run {
+  stdout: string;
+  stderr: string;
+  status: number | null;
+}
+
+function torchrnn(...args: string[]): Run {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { stdout: result.stdout, stderr: result.stderr, status: result.status };
+}
+
+interface RecordedModule {
+  input: FixtureTensor;
+  output: FixtureTensor;
+  h_n: FixtureTensor;
+  c_n: FixtureTensor;
+}
+const expected = JSON.parse(fs.readFileSync(path.join(IO, 'expected.json'), 'utf8')) as {
+  files: Record<string, { module: RecordedModule }>;
+};
+const projected = expected.files['lstm_proj_bi.pt'].module;
+
+/** (L, N, F) → (N, L, F), to feed the same sequences batch-first. */
+function batchFirst(t: Tensor): Tensor {
+  const [L, N, F] = t.shape;
+  const out = Tensor.zeros([N, L, F], t.dtype);
+  for (let l = 0; l < L; l++) for (let n = 0; n < N; n++) out.data.set(t.data.subarray((l * N + n) * F, (l * N + n + 1) * F), (n * L + l) * F);
+  return out;
+}
+
+let work: string;
+beforeAll(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'torchrnn-cli-'));
+});
+afterAll(() => {
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe('the bin', () => {
+  test('keeps its shebang', () => {
+    expect(fs.readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(manifest.bin).toEqual({ torchrnn: 'dist/cli/main.js' });
+  });
+
+  test.each([
+    [[], 'Usage: torchrnn [options] [command]'],
+    [['inspect'], 'Usage: torchrnn inspect [options] <file>'],
+    [['run'], 'Usage: torchrnn run [options] <file>'],
+    [['demo'], 'Usage: torchrnn demo [options]'],
+  ])('%j --help', (command, usage) => {
+    const { stdout, status } = torchrnn(...command, '--help');
+    expect(stdout).toContain(usage);
+    expect(status).toBe(0);
+  });
+
+  test('demo --help says that sampling is seeded', () => {
+    const { stdout } = torchrnn('demo', '--help');
+    expect(stdout).toContain('--seed <n>');
+    expect(stdout).toContain('--temperature 0 picks the most likely character');
+  });
+
+  test('an unknown command or a missing option: stderr and a non-zero exit', () => {
+    const unknown = torchrnn('train');
+    expect(unknown.stderr).toContain("error: unknown command 'train'");
+    expect(unknown.status).not.toBe(0);
+    const missing = torchrnn('run', path.join(IO, 'model.pt'));
+    expect(missing.stderr).toContain("error: required option '--input <file>' not specified");
+    expect(missing.status).not.toBe(0);
+  });
+});
+
+describe('torchrnn inspect', () => {
+  test('lists keys, shapes and dtypes, and the recurrent layer with the line that loads it', () => {
+    const { stdout, stderr, status } = torchrnn('inspect', path.join(IO, 'model.pt'));
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    const lines = stdout.split('\n');
+    expect(lines[0]).toBe(`${path.join(IO, 'model.pt')}: 7 tensors`);
+    expect(lines).toContain('  encoder.rnn.weight_ih_l0  [16, 3]  float32');
+    expect(lines).toContain('  head.bias                 [2]      float32');
+    expect(lines).toContain(
+      '  encoder.rnn.  LSTM(inputSize=3, hiddenSize=4, numLayers=1, bias=true, bidirectional=false, projSize=0) float32',
+    );
+    expect(lines).toContain("    LSTM.fromStateDict(sd, { prefix: 'encoder.rnn.' })");
+  });
+
+  test('a safetensors file with a projected bidirectional LSTM', () => {
+    const { stdout, status } = torchrnn('inspect', path.join(IO, 'lstm_proj_bi.safetensors'));
+    expect(stdout).toContain('(no prefix)  LSTM(inputSize=3, hiddenSize=5, numLayers=2, bias=true, bidirectional=true, projSize=2) float32');
+    expect(status).toBe(0);
+  });
+
+  test('a GRU is recognised as a GRU', () => {
+    const { stdout } = torchrnn('inspect', path.join(LAYERS, 'gru.pt'));
+    expect(stdout).toContain('GRU(inputSize=3, hiddenSize=4, numLayers=2, bias=true, bidirectional=true) float32');
+  });
+
+  test('--prefix narrows the keys', () => {
+    const { stdout, status } = torchrnn('inspect', path.join(IO, 'model.pt'), '--prefix', 'head');
+    expect(stdout.split('\n').slice(0, 3)).toEqual([
+      `${path.join(IO, 'model.pt')}: 2 tensors under 'head.'`,
+      '  head.weight  [2, 4]  float32',
+      '  head.bias    [2]     float32',
+    ]);
+    expect(stdout).toContain('No recurrent layer');
+    expect(status).toBe(0);
+  });
+
+  test('an inconsistent layer says why it fits no class', async () => {
+    const sd = { ...new LSTM(3, 4).stateDict(), weight_hh_l0: Tensor.zeros([16, 5]) };
+    const file = path.join(work, 'broken.safetensors');
+    await saveSafetensors(file, sd);
+    const { stdout } = torchrnn('inspect', file);
+    expect(stdout).toContain('(no prefix)  not a consistent RNN, LSTM or GRU:');
+    expect(stdout).toContain('LSTM.fromStateDict: weight_hh_l0 has shape [16, 5] but weight_ih_l0 implies hidden_size 4 with 4 gates: expected [16, 4]');
+  });
+
+  test('a file that is not a state dict: the loader\'s message on stderr, exit 1', () => {
+    const { stdout, stderr, status } = torchrnn('inspect', path.join(IO, 'whole_module.pt'));
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^torchrnn: .*whole_module\.pt/);
+    expect(status).toBe(1);
+  });
+});
+
+describe('torchrnn run', () => {
+  test("a .json input and a .json output: PyTorch's output, h_n and c_n", () => {
+    const input = path.join(work, 'x.json');
+    fs.writeFileSync(input, JSON.stringify(toTensor(projected.input).toArray()));
+    const output = path.join(work, 'out.json');
+    const { stdout, stderr, status } = torchrnn('run', path.join(IO, 'lstm_proj_bi.pt'), '--input', input, '--output', output);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(stdout.split('\n')).toEqual([
+      'LSTM(3, 5, projSize=2, numLayers=2, bidirectional=true)',
+      'input   [4, 2, 3] float32',
+      'output  [4, 2, 4] float32',
+      'h_n     [4, 2, 2] float32',
+      'c_n     [4, 2, 5] float32',
+      `wrote ${output}`,
+      '',
+    ]);
+    const results = JSON.parse(fs.readFileSync(output, 'utf8')) as Record<string, NestedArray>;
+    expect(
+      mismatches([
+        [tensor(results.output), toTensor(projected.output), 'output'],
+        [tensor(results.h_n), toTensor(projected.h_n), 'h_n'],
+        [tensor(results.c_n), toTensor(projected.c_n), 'c_n'],
+      ]),
+    ).toEqual([]);
+  });
+
+  test("an .npy input and an .npy output from a safetensors file", async () => {
+    const input = path.join(work, 'x.npy');
+    await saveNpy(input, toTensor(projected.input));
+    const output = path.join(work, 'out.npy');
+    const { status } = torchrnn('run', path.join(IO, 'lstm_proj_bi.safetensors'), '--input', input, '--output', output, '--mode', 'lstm');
+    expect(status).toBe(0);
+    expect(mismatches([[await loadNpy(output), toTensor(projected.output), 'output']])).toEqual([]);
+  });
+
+  test("a GRU with .npy input and a .safetensors output: PyTorch's output and h_n", async () => {
+    const output = path.join(work, 'gru.safetensors');
+    const { status } = torchrnn('run', path.join(LAYERS, 'gru.pt'), '--input', path.join(LAYERS, 'gru_input.npy'), '--output', output);
+    expect(status).toBe(0);
+    const results = await loadSafetensors(output);
+    expect(Object.keys(results)).toEqual(['output', 'h_n']);
+    expect(
+      mismatches([
+        [results.output, await loadNpy(path.join(LAYERS, 'gru_output.npy')), 'output'],
+        [results.h_n, await loadNpy(path.join(LAYERS, 'gru_h_n.npy')), 'h_n'],
+      ]),
+    ).toEqual([]);
+  });
+
+  test('--batch-first reads and writes (batch, seq, feature)', async () => {
+    const input = path.join(work, 'x_batch_first.npy');
+    await saveNpy(input, batchFirst(await loadNpy(path.join(LAYERS, 'gru_input.npy'))));
+    const output = path.join(work, 'out_batch_first.npy');
+    const { status } = torchrnn('run', path.join(LAYERS, 'gru.pt'), '--input', input, '--output', output, '--batch-first');
+    expect(status).toBe(0);
+    const pytorch = batchFirst(await loadNpy(path.join(LAYERS, 'gru_output.npy')));
+    expect(mismatches([[await loadNpy(output), pytorch, 'output']])).toEqual([]);
+  });
+
+  test('the layer of a whole model is found under its prefix', async () => {
+    const input = path.join(work, 'x3.npy');
+    await saveNpy(input, Tensor.zeros([2, 1, 3]));
+    const { stdout, status } = torchrnn('run', path.join(IO, 'model.pt'), '--input', input);
+    expect(stdout.split('\n').slice(0, 3)).toEqual(['LSTM(3, 4)', 'input   [2, 1, 3] float32', 'output  [2, 1, 4] float32']);
+    expect(status).toBe(0);
+  });
+
+  test('several recurrent layers: --prefix chooses, and without it the error lists them', async () => {
+    const file = path.join(work, 'two.safetensors');
+    const sd: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(new LSTM(3, 4).stateDict())) sd[`encoder.${k}`] = v;
+    for (const [k, v] of Object.entries(new GRU(4, 2).stateDict())) sd[`decoder.${k}`] = v;
+    await saveSafetensors(file, sd);
+    const input = path.join(work, 'x4.npy');
+    await saveNpy(input, Tensor.zeros([2, 1, 4]));
+    const ambiguous = torchrnn('run', file, '--input', input);
+    expect(ambiguous.stderr).toBe("torchrnn: the file holds 2 recurrent layers: choose one with --prefix ('encoder.', 'decoder.')\n");
+    expect(ambiguous.status).toBe(1);
+    const chosen = torchrnn('run', file, '--input', input, '--prefix', 'decoder.');
+    expect(chosen.stdout.split('\n')[0]).toBe('GRU(4, 2)');
+    expect(chosen.status).toBe(0);
+  });
+
+  test('a --mode the weights contradict: the inference error, exit 1', () => {
+    const { stderr, status } = torchrnn('run', path.join(IO, 'model.pt'), '--input', path.join(LAYERS, 'gru_input.npy'), '--mode', 'gru');
+    expect(stderr).toBe(
+      'torchrnn: GRU.fromStateDict: encoder.rnn.weight_ih_l0 has 16 rows, not a multiple of the 3 gates of GRU (r, z, n): ' +
+        'are these the weights of another kind of module? (RNN has 1 gate, GRU 3, LSTM 4)\n',
+    );
+    expect(status).toBe(1);
+  });
+
+  test("an input of the wrong width: the module's PyTorch error", () => {
+    const { stderr, status } = torchrnn('run', path.join(LAYERS, 'gru.pt'), '--input', path.join(IO, 'fortran.npy'));
+    expect(stderr).toBe('torchrnn: input.size(-1) must be equal to input_size. Expected 3, got 4\n');
+    expect(status).toBe(1);
+  });
+});
