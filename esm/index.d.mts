@@ -1,0 +1,5 @@
+// Types of the ESM entry: those of the CommonJS build it re-exports.
+import * as torchrnn from '../dist/index.js';
+
+export * from '../dist/index.js';
+export default torchrnn;

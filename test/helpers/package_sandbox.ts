@@ -1,0 +1,131 @@
+/**
+ * Packs torchrnn the way a release does and installs the tarball into throwaway projects the way a user
+ * does, so that tests can check what a user of the published package gets.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** The repository's root. */
+export const REPO = path.resolve(__dirname, '..', '..');
+
+/** The build tools a source build needs; none may be reachable where a prebuild is promised to suffice. */
+export const TOOLCHAIN = ['cc', 'c++', 'gcc', 'g++', 'clang', 'clang++', 'make', 'python', 'python3'];
+
+/** Runs a command to completion and returns its stdout; throws with both streams when it fails. */
+export function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = userEnv()): string {
+  const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (result.error) throw result.error;
+  if (result.status !== 0) {
+    throw new Error(
+      `${command} ${args.join(' ')} (in ${cwd}) exited with ${result.status}\n` +
+        `--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
+    );
+  }
+  return result.stdout;
+}
+
+/**
+ * This process's environment as a user's shell would have it: without the npm_* variables that
+ * `npm test` sets (they would leak this run's npm settings into the nested npm calls), plus `extra`.
+ */
+export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^npm_/i.test(key) && key !== 'INIT_CWD') env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+/** The only .tgz in `dir`. */
+function tarballIn(dir: string): string {
+  const found = fs.readdirSync(dir).filter((f) => f.endsWith('.tgz'));
+  if (found.length !== 1) throw new Error(`expected one tarball in ${dir}, found ${found.join(', ') || 'none'}`);
+  return path.join(dir, found[0]);
+}
+
+/** `npm pack` of `packageDir` into a new directory `into`, without lifecycle scripts. */
+function packDirectory(packageDir: string, into: string): string {
+  fs.mkdirSync(into, { recursive: true });
+  run('npm', ['pack', '--ignore-scripts', '--pack-destination', into], packageDir);
+  return tarballIn(into);
+}
+
+/** The two tarballs a release can produce. */
+export interface ReleaseTarballs {
+  /** No prebuilds/: what a user on a platform without a prebuild effectively gets. */
+  source: string;
+  /** With this machine's prebuild, made by `npm run prebuildify` as the release workflow makes it. */
+  prebuilt: string;
+}
+
+/**
+ * Packs the repository (`npm pack`, whose `prepare` compiles dist/), then, in an unpacked copy of that
+ * tarball rather than in the repository (whose build/ other tests are loading), replaces any prebuilds/
+ * with one made here and packs again.
+ */
+export function packRelease(work: string): ReleaseTarballs {
+  const raw = path.join(work, 'raw');
+  fs.mkdirSync(raw);
+  run('npm', ['pack', '--pack-destination', raw], REPO);
+  const stage = path.join(work, 'stage');
+  fs.mkdirSync(stage);
+  run('tar', ['-xzf', tarballIn(raw), '-C', stage], stage);
+  const unpacked = path.join(stage, 'package');
+  fs.rmSync(path.join(unpacked, 'prebuilds'), { recursive: true, force: true });
+  const source = packDirectory(unpacked, path.join(work, 'source'));
+
+  // prebuildify, node-gyp and node-addon-api come from the repository's devDependencies.
+  const modules = path.join(unpacked, 'node_modules');
+  fs.symlinkSync(path.join(REPO, 'node_modules'), modules, 'dir');
+  run('npm', ['run', 'prebuildify'], unpacked, userEnv({ JOBS: 'max' }));
+  fs.unlinkSync(modules);
+  const prebuilt = packDirectory(unpacked, path.join(work, 'prebuilt'));
+  return { source, prebuilt };
+}
+
+/** Paths inside a tarball, without tar's leading `package/`. */
+export function tarballFiles(tarball: string): string[] {
+  return run('tar', ['-tzf', tarball], path.dirname(tarball))
+    .split('\n')
+    .filter((line) => line !== '' && !line.endsWith('/'))
+    .map((line) => line.replace(/^package\//, ''));
+}
+
+/** The absolute path of `command` on this process's PATH. */
+function which(command: string): string {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, command);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  throw new Error(`${command} is not on PATH`);
+}
+
+/**
+ * A directory for PATH holding only node, npm and sh (npm runs lifecycle scripts with `sh`): no
+ * compiler, make or Python.
+ */
+export function toolchainFreeBin(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.symlinkSync(process.execPath, path.join(dir, 'node'));
+  // The real npm-cli.js, so that npm finds its own files next to it.
+  fs.symlinkSync(fs.realpathSync(which('npm')), path.join(dir, 'npm'));
+  fs.symlinkSync(fs.realpathSync('/bin/sh'), path.join(dir, 'sh'));
+  return dir;
+}
+
+/** Whether `sh` finds `command` on `PATH`. */
+export function reachable(command: string, PATH: string): boolean {
+  return spawnSync('/bin/sh', ['-c', `command -v ${command}`], { env: { PATH } }).status === 0;
+}
+
+/**
+ * A new project in `dir` with `tarball` installed from the npm cache alone (`--offline` makes any
+ * registry request fail), using the npm found on `env.PATH` (spawn looks commands up on the child's PATH).
+ */
+export function installTarball(dir: string, tarball: string, env: NodeJS.ProcessEnv): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }, null, 2));
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], dir, env);
+  return path.join(dir, 'node_modules', 'torchrnn');
+}
