@@ -13,6 +13,7 @@
  */
 export { Tensor, tensor, isDType, type DType, type TensorData, type NestedArray } from './tensor';
 export { manualSeed } from './random';
+export type { NativeMode, NativeModelSpec, NativePackedModel, NativeForwardArgs, NativeForwardResult, NativeArray } from './native';
 export { backend, setNumThreads, getNumThreads } from './engine';
 export { Module, type StateDict, type IncompatibleKeys, type LoadStateDictOptions } from './modules/module';
 export { EngineModule } from './modules/engine_module';

@@ -18,14 +18,21 @@ export type NativeMode = 'LSTM' | 'GRU' | 'RNN_TANH' | 'RNN_RELU';
 
 /** What a packed model is: PyTorch's constructor arguments, already validated by the facade. */
 export interface NativeModelSpec {
+  /** Which recurrence. */
   mode: NativeMode;
+  /** Features per input step. */
   inputSize: number;
+  /** Features of the hidden (and cell) state. */
   hiddenSize: number;
   /** 0 for none; LSTM only. */
   projSize: number;
+  /** Stacked layers, at least 1. */
   numLayers: number;
+  /** Whether each layer also runs over the reversed sequence. */
   bidirectional: boolean;
+  /** Whether the layers have biases. */
   bias: boolean;
+  /** Element type of weights, inputs and results. */
   dtype: 'float32' | 'float64';
 }
 
@@ -43,10 +50,15 @@ export interface NativeModelSpec {
  * its own last step (the reverse direction starts at each sequence's own last step).
  */
 export interface NativeForwardArgs {
+  /** The input elements, in the layout described above. */
   input: NativeArray;
+  /** Time steps (padded form) or `batchSizes.length` (packed form). */
   seqLen: number;
+  /** Sequences in the batch (`batchSizes[0]` when packed). */
   batch: number;
+  /** Whether padded input and output are `(batch, seqLen, features)`. */
   batchFirst: boolean;
+  /** Packed form only: how many sequences are active at each step. */
   batchSizes?: Int32Array;
   /** `(numLayers * D, batch, Hout)`; zeros when absent. Never batch-first. */
   h0?: NativeArray;
@@ -60,6 +72,7 @@ export interface NativeForwardArgs {
 
 /** A forward's results, freshly allocated, in the module's dtype. */
 export interface NativeForwardResult {
+  /** The last layer's output at every step, in the input's layout. */
   output: NativeArray;
   /** `(numLayers * D, batch, Hout)` */
   hN: NativeArray;
@@ -69,6 +82,7 @@ export interface NativeForwardResult {
 
 /** Weights packed once, read-only afterwards; concurrent forwards on one instance are safe. */
 export interface NativePackedModel {
+  /** Runs the whole stack on the calling thread. */
   forward(args: NativeForwardArgs): NativeForwardResult;
   /**
    * The same computation on libuv's threadpool. Inputs are copied before the Promise is returned, so the

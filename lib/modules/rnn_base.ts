@@ -83,6 +83,7 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
     return this.#dropout;
   }
 
+  /** Sets the dropout probability, checked as the constructor checks it; takes effect from the next forward. */
   set dropout(p: number) {
     checkDropout(p);
     this.#dropout = p;
