@@ -113,7 +113,7 @@ export function parseNpy(bytes: Uint8Array): Tensor {
   if (dataStart > bytes.length) throw new Error(`npy: the header length ${headerLength} exceeds the ${bytes.length - headerStart} bytes after it`);
   const headerBytes = bytes.subarray(headerStart, dataStart);
   // Versions 1 and 2 write the header in latin-1, version 3 in UTF-8.
-  const text = major === 3 ? new TextDecoder('utf-8', { fatal: true }).decode(headerBytes) : String.fromCharCode(...headerBytes);
+  const text = major === 3 ? decodeUtf8Header(headerBytes) : String.fromCharCode(...headerBytes);
   const header = readHeader(text);
   const numel = header.shape.reduce((n, s) => n * s, 1);
   const expected = numel * STORED_FLOAT_SIZE[header.format];
@@ -125,6 +125,15 @@ export function parseNpy(bytes: Uint8Array): Tensor {
   const stored = decodeFloats(bytes.subarray(dataStart), header.format, header.littleEndian);
   const data = header.fortranOrder ? gatherStrided(stored, header.shape, fortranStrides(header.shape), 0) : stored;
   return new Tensor(data, header.shape);
+}
+
+/** A format 3.0 header as text; bytes that are not UTF-8 are a malformed file, not the decoder's TypeError. */
+function decodeUtf8Header(headerBytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch {
+    throw new Error('npy: the format 3.0 header is not valid UTF-8');
+  }
 }
 
 /**

@@ -54,14 +54,20 @@ Napi::Value activationDiagnostic(const Napi::CallbackInfo& info) {
   return applyActivation<float>(env, name, info[1]);
 }
 
+// Every exported function through callFromJs: no C++ exception leaves a call from JS.
+template <Napi::Value (*Function)(const Napi::CallbackInfo&)>
+Napi::Value guarded(const Napi::CallbackInfo& info) {
+  return callFromJs(info.Env(), [&] { return Function(info); });
+}
+
 }  // namespace
 
 void exportEngineSettings(Napi::Env env, Napi::Object exports) {
   withJsErrors(env, [] { kernels::chosenIsa(); });  // a bad TORCHRNN_ISA fails the require, not a later call
-  exports.Set("backend", Napi::Function::New(env, backend, "backend"));
-  exports.Set("setNumThreads", Napi::Function::New(env, setNumThreads, "setNumThreads"));
-  exports.Set("getNumThreads", Napi::Function::New(env, getNumThreads, "getNumThreads"));
-  exports.Set("activationDiagnostic", Napi::Function::New(env, activationDiagnostic, "activationDiagnostic"));
+  exports.Set("backend", Napi::Function::New(env, guarded<backend>, "backend"));
+  exports.Set("setNumThreads", Napi::Function::New(env, guarded<setNumThreads>, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New(env, guarded<getNumThreads>, "getNumThreads"));
+  exports.Set("activationDiagnostic", Napi::Function::New(env, guarded<activationDiagnostic>, "activationDiagnostic"));
 }
 
 }  // namespace binding

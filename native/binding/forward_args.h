@@ -12,10 +12,11 @@ namespace binding {
 template <class T>
 struct ForwardCall {
   engine::ForwardPlan plan;
-  engine::ForwardInputs<T> inputs;  // views into JS memory: valid only during the synchronous call
+  engine::ForwardInputs<T> inputs;  // views into JS memory: valid until JS next runs (a getter may detach them)
 };
 
-// Checks every field's type and every length against `spec`; throws a JS error naming the argument.
+// Reads every field (running any getter) before taking any view, then checks every type and length against
+// `spec`; throws a JS error naming the argument.
 template <class T>
 ForwardCall<T> readForwardArgs(const Napi::Value& args, const engine::ModelSpec& spec);
 

@@ -24,5 +24,28 @@ auto withJsErrors(Napi::Env env, Body&& body) -> decltype(body()) {
   }
 }
 
+// Makes `error` the pending JS exception. Never throws: in an environment that can no longer run JS
+// (worker.terminate()) napi_throw fails, and then there is nobody left to see the error.
+void throwToJs(Napi::Env env, const Napi::Error& error) noexcept;
+
+// The body of every method JS calls: no C++ exception may leave it. node-addon-api's own wrapper would
+// rethrow a Napi::Error as a JS exception, and when that fails (a terminating environment) throw again out
+// of the C callback: std::terminate. Here any exception becomes the pending JS exception, or is dropped.
+template <class Body>
+Napi::Value callFromJs(Napi::Env env, Body&& body) noexcept {
+  try {
+    try {
+      return body();
+    } catch (const Napi::Error& error) {
+      throwToJs(env, error);
+    } catch (...) {
+      throwToJs(env, toJsError(env, std::current_exception()));
+    }
+  } catch (...) {
+    // toJsError itself failed (the environment is going away): drop it.
+  }
+  return Napi::Value();
+}
+
 }  // namespace binding
 }  // namespace torchrnn

@@ -80,22 +80,17 @@ engine::Span<T> readTypedArray(const Napi::Value& value, const std::string& name
 }
 
 template <class T>
-std::optional<engine::Span<T>> readOptionalTypedArray(const Napi::Object& obj, const char* key,
-                                                      const std::string& owner) {
-  const Napi::Value value = obj.Get(key);
+std::optional<engine::Span<T>> readOptionalTypedArray(const Napi::Value& value, const std::string& name) {
   if (value.IsUndefined()) return std::nullopt;
-  return readTypedArray<T>(value, owner + "." + key);
+  return readTypedArray<T>(value, name);
 }
 
 template engine::Span<float> readTypedArray<float>(const Napi::Value&, const std::string&);
 template engine::Span<double> readTypedArray<double>(const Napi::Value&, const std::string&);
 template engine::Span<std::int32_t> readTypedArray<std::int32_t>(const Napi::Value&, const std::string&);
-template std::optional<engine::Span<float>> readOptionalTypedArray<float>(const Napi::Object&, const char*,
-                                                                          const std::string&);
-template std::optional<engine::Span<double>> readOptionalTypedArray<double>(const Napi::Object&, const char*,
-                                                                            const std::string&);
-template std::optional<engine::Span<std::int32_t>> readOptionalTypedArray<std::int32_t>(const Napi::Object&,
-                                                                                        const char*,
+template std::optional<engine::Span<float>> readOptionalTypedArray<float>(const Napi::Value&, const std::string&);
+template std::optional<engine::Span<double>> readOptionalTypedArray<double>(const Napi::Value&, const std::string&);
+template std::optional<engine::Span<std::int32_t>> readOptionalTypedArray<std::int32_t>(const Napi::Value&,
                                                                                         const std::string&);
 
 }  // namespace binding

@@ -35,8 +35,12 @@ engine::Span<T> readTypedArray(const Napi::Value& value, const std::string& name
 
 // Like readTypedArray, but undefined means absent.
 template <class T>
-std::optional<engine::Span<T>> readOptionalTypedArray(const Napi::Object& obj, const char* key,
-                                                      const std::string& owner);
+std::optional<engine::Span<T>> readOptionalTypedArray(const Napi::Value& value, const std::string& name);
+
+// Lifetime rule for every span above: it points into JS memory and is valid only until JS next runs. Any
+// obj.Get or array.Get may run a getter or a Proxy trap that detaches or shrinks a buffer, so callers read
+// every property first and take spans last, with no JS in between (forward_args.cpp, packed_model.cpp).
+// The scalar readers run no user code: strict type checks, never ToNumber / valueOf.
 
 }  // namespace binding
 }  // namespace torchrnn

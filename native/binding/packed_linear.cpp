@@ -62,13 +62,13 @@ Napi::Value PackedLinear::forwardWith(const Napi::CallbackInfo& info, const engi
   const engine::Span<T> input = readTypedArray<T>(info[0], "PackedLinear.forward: input");
   const std::size_t rows = readCount(info, 1, "rows");
   // Sizes are checked before the result exists, and the result before the kernel writes into it.
-  NativeBuffer<T> output = withJsErrors(env, [&] { return NativeBuffer<T>(linear.outputSize(rows)); });
+  ResultArray<T> output = withJsErrors(env, [&] { return ResultArray<T>(env, linear.outputSize(rows)); });
   withJsErrors(env, [&] { linear.forward(input, rows, output.data(), output.size()); });
-  return output.releaseToJs(env);
+  return output.toJs(env);
 }
 
 Napi::Value PackedLinear::forward(const Napi::CallbackInfo& info) {
-  return std::visit([&](const auto& linear) { return forwardWith(info, *linear); }, linear_);
+  return callFromJs(info.Env(), [&] { return std::visit([&](const auto& linear) { return forwardWith(info, *linear); }, linear_); });
 }
 
 }  // namespace binding

@@ -1,5 +1,7 @@
 #include "packed_model.h"
 
+#include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,10 +32,16 @@ std::shared_ptr<const engine::PackedWeights<T>> packFromJs(const engine::ModelSp
     throw Napi::RangeError::New(env, "weights must hold " + std::to_string(expected) + " arrays for this spec, got " +
                                          std::to_string(array.Length()));
   const std::vector<engine::ParameterShape> shapes = withJsErrors(env, [&] { return engine::parameterShapes(spec); });
+  // Every element first: an element getter (or a getter on Array.prototype behind a hole) may detach or
+  // shrink an earlier weight's buffer. Then the views, and packing, with no JS in between.
+  std::vector<Napi::Value> elements;
+  withJsErrors(env, [&] { elements.reserve(expected); });
+  for (std::uint32_t i = 0; i < expected; ++i) elements.push_back(array.Get(i));
   std::vector<engine::Span<T>> parameters;
-  parameters.reserve(expected);
+  withJsErrors(env, [&] { parameters.reserve(expected); });
   for (std::uint32_t i = 0; i < expected; ++i)
-    parameters.push_back(readTypedArray<T>(array.Get(i), "weights[" + std::to_string(i) + "] (" + shapes[i].name + ")"));
+    parameters.push_back(readTypedArray<T>(elements[i], "weights[" + std::to_string(i) + "] (" + shapes[i].name + ")"));
+  // packWeights copies into the engine's layout: the model keeps no view of JS memory.
   return withJsErrors(env, [&] { return engine::packWeights<T>(spec, parameters); });
 }
 
@@ -47,26 +55,29 @@ Napi::Function PackedModel::defineClass(Napi::Env env) {
 
 PackedModel::PackedModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedModel>(info) {
   const Napi::Env env = info.Env();
-  if (info.Length() < 2) throw Napi::TypeError::New(env, "PackedModel(spec, weights) takes 2 arguments");
-  const engine::ModelSpec spec = readModelSpec(info[0]);
-  if (spec.dtype == engine::DType::Float32)
-    weights_ = packFromJs<float>(spec, info[1]);
-  else
-    weights_ = packFromJs<double>(spec, info[1]);
+  // Any C++ exception becomes a JS one (node-addon-api's constructor wrapper only catches Napi::Error).
+  withJsErrors(env, [&] {
+    if (info.Length() < 2) throw Napi::TypeError::New(env, "PackedModel(spec, weights) takes 2 arguments");
+    const engine::ModelSpec spec = readModelSpec(info[0]);
+    if (spec.dtype == engine::DType::Float32)
+      weights_ = packFromJs<float>(spec, info[1]);
+    else
+      weights_ = packFromJs<double>(spec, info[1]);
+  });
 }
 
 template <class T>
 Napi::Value PackedModel::forwardWith(const Napi::CallbackInfo& info,
                                      const std::shared_ptr<const engine::PackedWeights<T>>& weights) {
   const Napi::Env env = info.Env();
+  // `call` views JS memory: valid until JS next runs. Nothing below runs JS before the engine is done:
+  // allocating the results runs none, and the result object is built afterwards, by DefineProperty.
   const ForwardCall<T> call = readForwardArgs<T>(info[0], weights->spec);
-  // The results exist as JS typed arrays before the engine writes a single element into them.
-  ForwardResultBuffers<T> buffers = withJsErrors(
-      env, [&] { return ForwardResultBuffers<T>(call.plan, weights->spec.mode == engine::Mode::Lstm); });
-  const engine::ForwardOutputs<T> destinations = buffers.destinations();
-  const Napi::Object result = buffers.releaseToJs(env);
-  withJsErrors(env, [&] { engine::runForward(*weights, call.plan, call.inputs, destinations); });
-  return result;
+  return withJsErrors(env, [&] {
+    const ForwardResultBuffers<T> buffers(env, call.plan, weights->spec.mode == engine::Mode::Lstm);
+    engine::runForward(*weights, call.plan, call.inputs, buffers.destinations());
+    return buffers.toJs(env);
+  });
 }
 
 template <class T>
@@ -74,25 +85,31 @@ Napi::Value PackedModel::forwardAsyncWith(const Napi::CallbackInfo& info,
                                           const std::shared_ptr<const engine::PackedWeights<T>>& weights) {
   const Napi::Env env = info.Env();
   try {
+    // The worker copies the inputs `call` views before anything else runs JS, and keeps `weights` alive.
     ForwardCall<T> call = readForwardArgs<T>(info[0], weights->spec);
-    auto* worker = withJsErrors(env, [&] { return new ForwardWorker<T>(env, weights, std::move(call)); });
+    std::unique_ptr<ForwardWorker<T>> worker =
+        withJsErrors(env, [&] { return std::make_unique<ForwardWorker<T>>(env, weights, std::move(call)); });
     const Napi::Promise promise = worker->promise();
-    worker->Queue();  // the worker deletes itself after OnOK / OnError
+    worker.release()->Queue();  // the worker deletes itself after OnOK / OnError
     return promise;
-  } catch (const Napi::Error& error) {
+  } catch (...) {
     // A Promise-returning call reports bad arguments by rejecting, never by throwing.
     Napi::Promise::Deferred rejected = Napi::Promise::Deferred::New(env);
-    rejected.Reject(error.Value());
+    rejected.Reject(toJsError(env, std::current_exception()).Value());
     return rejected.Promise();
   }
 }
 
 Napi::Value PackedModel::forward(const Napi::CallbackInfo& info) {
-  return std::visit([&](const auto& weights) { return forwardWith(info, weights); }, weights_);
+  return callFromJs(info.Env(), [&] {
+    return std::visit([&](const auto& weights) { return forwardWith(info, weights); }, weights_);
+  });
 }
 
 Napi::Value PackedModel::forwardAsync(const Napi::CallbackInfo& info) {
-  return std::visit([&](const auto& weights) { return forwardAsyncWith(info, weights); }, weights_);
+  return callFromJs(info.Env(), [&] {
+    return std::visit([&](const auto& weights) { return forwardAsyncWith(info, weights); }, weights_);
+  });
 }
 
 }  // namespace binding
