@@ -1,0 +1,84 @@
+// The command line: every option, its default, and the checks that make a typo fail at start rather
+// than at the first request.
+
+import { parseArgs } from 'node:util';
+
+export const USAGE = `Usage: node examples/server/server.mjs --model FILE [options]
+
+Serves one recurrent layer of a PyTorch state dict over HTTP: POST /predict, GET /health, GET /metrics.
+
+  --model FILE          .pt (torch.save of a state dict) or .safetensors, loaded once at start (required)
+  --prefix P            the layer's key prefix in the file, e.g. lstm. (needed when the file holds more)
+  --mode M              lstm, gru or rnn; default: the one class the weights fit
+  --nonlinearity N      tanh (default) or relu, for an RNN: the weights cannot tell them apart
+  --host H              address to listen on (default 127.0.0.1: put a proxy or load balancer in front)
+  --port N              port (default 8080; 0 picks a free one and prints it)
+  --max-body BYTES      largest request body accepted, else 413 (default 1048576)
+  --threads N           engine threads per forward, setNumThreads(N) (default: physical cores)
+  --coalesce            stack concurrent requests of equal sequence length into one batched forward
+  --coalesce-ms MS      longest a request waits for others to join its batch (default 1)
+  --coalesce-max ROWS   flush a batch once it holds this many sequences (default 16)
+  --keep-alive MS       how long an idle keep-alive connection stays open (default 5000, Node's; behind a
+                        load balancer, make it longer than the balancer's own idle timeout)
+  --shutdown-timeout MS after SIGTERM/SIGINT, how long in-flight requests may take before exit 1 (default 10000)
+  -h, --help            this text`;
+
+const SPEC = {
+  model: { type: 'string' },
+  prefix: { type: 'string' },
+  mode: { type: 'string' },
+  nonlinearity: { type: 'string' },
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', default: '8080' },
+  'max-body': { type: 'string', default: String(1 << 20) },
+  threads: { type: 'string' },
+  coalesce: { type: 'boolean', default: false },
+  'coalesce-ms': { type: 'string', default: '1' },
+  'coalesce-max': { type: 'string', default: '16' },
+  'keep-alive': { type: 'string', default: '5000' },
+  'shutdown-timeout': { type: 'string', default: '10000' },
+  help: { type: 'boolean', short: 'h', default: false },
+};
+
+/** An integer option within [min, max]; `parseArgs` gives strings, and `Number('')` would be 0. */
+function integer(name, text, min, max) {
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new Error(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
+  }
+  return value;
+}
+
+function oneOf(name, text, allowed) {
+  if (text === undefined) return undefined;
+  const value = text.toLowerCase();
+  if (!allowed.includes(value)) throw new Error(`--${name} must be ${allowed.join(', ')}, got '${text}'`);
+  return value;
+}
+
+/**
+ * The server's settings from argv (without node and the script). Throws an Error naming the bad option;
+ * returns `{ help: true }` for --help.
+ */
+export function parseOptions(argv) {
+  const { values, positionals } = parseArgs({ args: argv, options: SPEC, strict: true, allowPositionals: true });
+  if (values.help) return { help: true };
+  if (positionals.length > 0) throw new Error(`unexpected argument '${positionals[0]}'`);
+  if (values.model === undefined) throw new Error('--model is required');
+  return {
+    help: false,
+    model: values.model,
+    prefix: values.prefix,
+    mode: oneOf('mode', values.mode, ['lstm', 'gru', 'rnn']),
+    nonlinearity: oneOf('nonlinearity', values.nonlinearity, ['tanh', 'relu']),
+    host: values.host,
+    port: integer('port', values.port, 0, 65535),
+    maxBody: integer('max-body', values['max-body'], 1, 2 ** 31 - 1),
+    threads: values.threads === undefined ? undefined : integer('threads', values.threads, 1, 1024),
+    coalesce: values.coalesce,
+    coalesceMs: integer('coalesce-ms', values['coalesce-ms'], 0, 60_000),
+    coalesceMax: integer('coalesce-max', values['coalesce-max'], 1, 4096),
+    keepAliveMs: integer('keep-alive', values['keep-alive'], 0, 3_600_000),
+    shutdownTimeoutMs: integer('shutdown-timeout', values['shutdown-timeout'], 0, 3_600_000),
+  };
+}

@@ -1,0 +1,117 @@
+// The routes: which path and method does what, and how results and errors become responses.
+
+import { backend, getNumThreads, serializeNpy } from 'torchrnn';
+import { readBody } from './body.mjs';
+import { HttpError } from './http-error.mjs';
+import { fromJson, fromNpy } from './validate.mjs';
+
+const NPY = 'application/x-npy';
+
+function send(res, status, body, type, headers = {}) {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': bytes.length, ...headers });
+  res.end(bytes);
+}
+
+function sendJson(res, status, value, headers) {
+  send(res, status, `${JSON.stringify(value)}\n`, 'application/json', headers);
+}
+
+/** 'json' or 'npy' from Content-Type; a request without one is taken as JSON. */
+function bodyFormat(req) {
+  const type = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase();
+  if (type === 'application/json') return 'json';
+  if (type === NPY) return 'npy';
+  throw new HttpError(415, `Content-Type must be application/json or ${NPY}, got '${type}'`);
+}
+
+async function predict(req, res, ctx) {
+  const format = bodyFormat(req);
+  const body = await readBody(req, ctx.options.maxBody);
+  const { input, states } = format === 'npy' ? fromNpy(ctx.model, body) : fromJson(ctx.model, body);
+  const result = await ctx.runner.forward(input, states);
+  // Answered in the request's format: .npy carries the output alone (a client sending arrays as bytes
+  // wants them back as bytes); JSON carries output, h_n (and c_n) and their shapes.
+  if (format === 'npy') {
+    send(res, 200, Buffer.from(serializeNpy(result.output)), NPY);
+    return;
+  }
+  const [hN, cN] = result.states;
+  const answer = { output: result.output.toArray(), h_n: hN.toArray() };
+  const shapes = { output: result.output.shape, h_n: hN.shape };
+  if (cN !== undefined) {
+    answer.c_n = cN.toArray();
+    shapes.c_n = cN.shape;
+  }
+  answer.shapes = shapes;
+  sendJson(res, 200, answer);
+}
+
+function health(req, res, ctx) {
+  // 503 while draining: a load balancer's readiness probe takes the replica out of rotation before it
+  // stops accepting connections.
+  sendJson(res, ctx.state.draining ? 503 : 200, {
+    status: ctx.state.draining ? 'draining' : 'ok',
+    model: ctx.model.config,
+    backend: backend(),
+    threads: getNumThreads(),
+    // libuv's pool, where forwardAsync runs: its size is fixed when the process first uses it.
+    uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
+    coalesce: ctx.options.coalesce ? { windowMs: ctx.options.coalesceMs, maxRows: ctx.options.coalesceMax } : false,
+    maxBody: ctx.options.maxBody,
+    uptimeSeconds: Math.round((Date.now() - ctx.state.startedAt) / 100) / 10,
+    pid: process.pid,
+  });
+}
+
+function metrics(req, res, ctx) {
+  // inFlight leaves out this request itself.
+  sendJson(res, 200, { ...ctx.metrics.snapshot(), inFlight: ctx.state.inFlight - 1 });
+}
+
+function resetMetrics(req, res, ctx) {
+  ctx.metrics.reset();
+  sendJson(res, 200, { reset: true });
+}
+
+const ROUTES = {
+  '/predict': { POST: predict },
+  '/health': { GET: health },
+  '/metrics': { GET: metrics },
+  '/metrics/reset': { POST: resetMetrics },
+};
+
+/** The handler of every request: route, count, answer errors. */
+export function createHandler(ctx) {
+  return async (req, res) => {
+    ctx.state.inFlight += 1;
+    // While draining, each answer closes its connection, so keep-alive clients reconnect elsewhere.
+    if (ctx.state.draining) res.setHeader('Connection', 'close');
+    try {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const methods = ROUTES[path];
+      if (methods === undefined) throw new HttpError(404, `no route ${path}: try POST /predict, GET /health, GET /metrics`);
+      // HEAD is answered as GET without the body (Node's http drops the body of a HEAD answer).
+      const route = methods[req.method === 'HEAD' ? 'GET' : req.method];
+      if (route === undefined) {
+        const allowed = Object.keys(methods).join(', ');
+        throw new HttpError(405, `${req.method} is not allowed on ${path}: use ${allowed}`, { Allow: allowed });
+      }
+      await route(req, res, ctx);
+    } catch (error) {
+      if (res.headersSent) {
+        res.destroy(error);
+      } else if (error instanceof HttpError) {
+        // A 413 leaves the body unread: close the connection rather than read the rest of it.
+        const close = error.status === 413 ? { Connection: 'close' } : {};
+        sendJson(res, error.status, { error: error.message }, { ...error.headers, ...close });
+      } else {
+        console.error(`${req.method} ${req.url}:`, error);
+        sendJson(res, 500, { error: 'internal error' });
+      }
+    } finally {
+      ctx.metrics.count(res.statusCode);
+      ctx.state.inFlight -= 1;
+    }
+  };
+}

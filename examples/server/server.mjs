@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// The inference service: loads one recurrent layer, then answers POST /predict with forwardAsync on
+// libuv's threadpool, so the event loop stays free to read, validate and answer other requests.
+//
+//   npm run serve -- --model examples/demo/model.safetensors --prefix lstm.
+//
+// One process serves one model; scale it with replicas behind a load balancer (docs/DEPLOY.md).
+
+import http from 'node:http';
+import { setNumThreads } from 'torchrnn';
+import { USAGE, parseOptions } from './args.mjs';
+import { coalescingRunner, directRunner } from './coalesce.mjs';
+import { createMetrics } from './metrics.mjs';
+import { loadModel } from './model.mjs';
+import { createHandler } from './routes.mjs';
+
+function fail(message) {
+  console.error(`error: ${message}`);
+  process.exit(1);
+}
+
+let options;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (error) {
+  fail(`${error.message}\n\n${USAGE}`);
+}
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (options.threads !== undefined) setNumThreads(options.threads);
+
+let model;
+try {
+  model = await loadModel(options);
+} catch (error) {
+  fail(`${options.model}: ${error.message}`);
+}
+
+const metrics = createMetrics();
+const onForward = (sequences) => metrics.forward(sequences);
+const runner = options.coalesce
+  ? coalescingRunner(model.module, { windowMs: options.coalesceMs, maxRows: options.coalesceMax }, onForward)
+  : directRunner(model.module, onForward);
+const state = { draining: false, inFlight: 0, startedAt: Date.now() };
+const server = http.createServer(createHandler({ model, runner, metrics, options, state }));
+// A load balancer that reuses a connection the server has just closed gets a reset (a 502 to its client):
+// the server must be the side that waits longer.
+server.keepAliveTimeout = options.keepAliveMs;
+
+server.on('clientError', (error, socket) => {
+  // Unparseable HTTP (not a bad body: the request line or headers). Answer if the socket still can.
+  if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  else socket.destroy(error);
+});
+
+server.listen(options.port, options.host, () => {
+  const { port } = server.address();
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  // The test and the load test read the port from this line (--port 0 picks a free one).
+  console.log(`torchrnn server: ${model.config.repr} from ${model.config.file} listening on http://${host}:${port}`);
+});
+
+/**
+ * Stops accepting connections, lets requests already received finish, then exits 0 — or exits 1 when
+ * they take longer than --shutdown-timeout. Idle keep-alive connections are closed at once; a
+ * connection with a request in progress is closed after its answer (routes.mjs sends Connection: close).
+ */
+function shutdown(signal) {
+  if (state.draining) return;
+  state.draining = true;
+  console.log(`${signal}: stopped accepting connections; finishing ${state.inFlight} request(s)`);
+  server.close(() => {
+    metrics.stop();
+    console.log('all requests answered: exiting');
+    // An explicit exit: under the cluster module or PM2 the IPC channel to the parent would keep the
+    // process alive until the timeout below, and every answer has been written by now.
+    process.exit(0);
+  });
+  server.closeIdleConnections();
+  setTimeout(() => {
+    console.error(`requests still running after ${options.shutdownTimeoutMs} ms: exiting anyway`);
+    process.exit(1);
+  }, options.shutdownTimeoutMs).unref();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

@@ -1,0 +1,417 @@
+/**
+ * examples/server, run as a user runs it: a child process on an ephemeral port of 127.0.0.1, serving the
+ * demo model's LSTM (examples/demo/model.safetensors, prefix `lstm.`: LSTM(32, 128)). Every answer is held
+ * to the library's own forward on the same input, exactly, and every refusal to the library's message.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as path from 'path';
+import { LSTM, Tensor, backend, loadSafetensors, parseNpy, serializeNpy, tensor, type NestedArray } from '../lib';
+
+const REPO = path.join(__dirname, '..');
+const SERVER = path.join(REPO, 'examples', 'server', 'server.mjs');
+const MODEL = path.join(REPO, 'examples', 'demo', 'model.safetensors');
+const MAX_BODY = 100_000;
+
+jest.setTimeout(30_000);
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts the server and resolves once it prints the address it listens on. */
+function start(...extra: string[]): Promise<Server> {
+  const child = spawn(
+    process.execPath,
+    [SERVER, '--model', MODEL, '--prefix', 'lstm.', '--host', '127.0.0.1', '--port', '0', '--threads', '1', '--max-body', String(MAX_BODY), ...extra],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let text = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString();
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
+      if (match) resolve({ child, port: Number(match[1]), output: () => text, exited });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => reject(new Error(`the server exited (${code}) before listening:\n${text}`)));
+  });
+}
+
+async function stop(server: Server | undefined): Promise<void> {
+  if (server === undefined || server.child.exitCode !== null) return;
+  server.child.kill('SIGTERM');
+  await server.exited;
+}
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One request on its own connection (no keep-alive, so nothing outlives the test). */
+function request(port: number, method: string, route: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: route, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    // The server may close the connection while a refused body is still being sent: the answer counts.
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const json = (a: Answer): Record<string, unknown> => JSON.parse(a.body.toString()) as Record<string, unknown>;
+const postJson = (port: number, value: unknown): Promise<Answer> =>
+  request(port, 'POST', '/predict', JSON.stringify(value), { 'Content-Type': 'application/json' });
+
+/** Reproducible inputs: a small LCG, values in [-1, 1). */
+function values(count: number, seed: number): number[] {
+  let state = seed >>> 0;
+  return Array.from({ length: count }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return Math.fround(state / 2 ** 31 - 1);
+  });
+}
+
+function random(shape: number[], seed: number): Tensor {
+  return new Tensor(Float32Array.from(values(shape.reduce((a, b) => a * b, 1), seed)), shape);
+}
+
+/** The message the library throws for `f`, which must throw. */
+function libraryError(f: () => unknown): string {
+  try {
+    f();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the library to throw');
+}
+
+let lstm: LSTM;
+let server: Server;
+
+beforeAll(async () => {
+  const sd = await loadSafetensors(MODEL);
+  lstm = LSTM.fromStateDict(sd, { prefix: 'lstm.' }).eval();
+  server = await start();
+});
+
+afterAll(async () => {
+  await stop(server);
+});
+
+describe('GET /health', () => {
+  test('reports the model, the backend, the threads and the uptime', async () => {
+    const answer = await request(server.port, 'GET', '/health');
+    expect(answer.status).toBe(200);
+    const health = json(answer);
+    expect(health).toMatchObject({
+      status: 'ok',
+      model: { class: 'LSTM', inputSize: 32, hiddenSize: 128, numLayers: 1, bidirectional: false, projSize: 0, dtype: 'float32', prefix: 'lstm.' },
+      backend: backend(),
+      threads: 1,
+      maxBody: MAX_BODY,
+      coalesce: false,
+    });
+    expect(typeof health.uptimeSeconds).toBe('number');
+    expect(health.uptimeSeconds as number).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('POST /predict, JSON', () => {
+  test('batched (L, N, In) with no hx: output, h_n and c_n are the library forward, exactly', async () => {
+    const x = random([5, 3, 32], 1);
+    const [output, [hN, cN]] = lstm.forward(x);
+    const answer = await postJson(server.port, { input: x.toArray() });
+    expect(answer.status).toBe(200);
+    expect(json(answer)).toEqual({
+      output: output.toArray(),
+      h_n: hN.toArray(),
+      c_n: cN.toArray(),
+      shapes: { output: [5, 3, 128], h_n: [1, 3, 128], c_n: [1, 3, 128] },
+    });
+  });
+
+  test('unbatched (L, In) with hx: the library forward, exactly', async () => {
+    const x = random([4, 32], 2);
+    const h0 = random([1, 128], 3);
+    const c0 = random([1, 128], 4);
+    const [output, [hN, cN]] = lstm.forward(x, [h0, c0]);
+    const answer = await postJson(server.port, { input: x.toArray(), hx: [h0.toArray(), c0.toArray()] });
+    expect(answer.status).toBe(200);
+    const body = json(answer);
+    expect(body.output).toEqual(output.toArray());
+    expect(body.h_n).toEqual(hN.toArray());
+    expect(body.c_n).toEqual(cN.toArray());
+    expect(body.shapes).toEqual({ output: [4, 128], h_n: [1, 128], c_n: [1, 128] });
+  });
+});
+
+describe('POST /predict, application/x-npy', () => {
+  test('an .npy body answers the output as .npy bytes, equal to the library forward', async () => {
+    const x = random([6, 2, 32], 5);
+    const [output] = lstm.forward(x);
+    const answer = await request(server.port, 'POST', '/predict', Buffer.from(serializeNpy(x)), { 'Content-Type': 'application/x-npy' });
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toBe('application/x-npy');
+    const returned = parseNpy(answer.body);
+    expect(returned.shape).toEqual([6, 2, 128]);
+    expect(returned.dtype).toBe('float32');
+    expect(Array.from(returned.data)).toEqual(Array.from(output.data));
+  });
+
+  test('a float64 array is refused with the library forward message', async () => {
+    const x64 = random([3, 1, 32], 6).to('float64');
+    const expected = libraryError(() => lstm.forward(x64));
+    const answer = await request(server.port, 'POST', '/predict', Buffer.from(serializeNpy(x64)), { 'Content-Type': 'application/x-npy' });
+    expect(answer.status).toBe(400);
+    expect(json(answer).error).toContain(expected);
+  });
+
+  test('an integer array is refused with the loader message', async () => {
+    const bytes = fs.readFileSync(path.join(__dirname, 'fixtures', 'io', 'int32.npy'));
+    const expected = libraryError(() => parseNpy(bytes));
+    const answer = await request(server.port, 'POST', '/predict', bytes, { 'Content-Type': 'application/x-npy' });
+    expect(answer.status).toBe(400);
+    expect(json(answer).error).toBe(expected);
+  });
+
+  test('an empty sequence (0, N, In), which only .npy can carry: the library forward message', async () => {
+    const empty = Tensor.zeros([0, 2, 32]);
+    const answer = await request(server.port, 'POST', '/predict', Buffer.from(serializeNpy(empty)), { 'Content-Type': 'application/x-npy' });
+    expect(answer.status).toBe(400);
+    expect(json(answer).error).toBe(libraryError(() => lstm.forward(empty)));
+  });
+
+  test('bytes that are not .npy: 400 with the loader message', async () => {
+    const answer = await request(server.port, 'POST', '/predict', 'not an array', { 'Content-Type': 'application/x-npy' });
+    expect(answer.status).toBe(400);
+    expect(json(answer).error).toBe(libraryError(() => parseNpy(Buffer.from('not an array'))));
+  });
+});
+
+describe('refused requests: 400 with the library message', () => {
+  test.each<[string, NestedArray]>([
+    ['wrong rank (1-D input)', values(32, 7)],
+    ['wrong rank (4-D input)', [[[values(32, 8)]]]],
+    ['wrong rank (an empty array)', []],
+    ['wrong feature size', random([3, 2, 7], 9).toArray()],
+    ['wrong feature size, unbatched', random([3, 33], 9).toArray()],
+  ])('%s', async (_name, input) => {
+    const answer = await postJson(server.port, { input });
+    expect(answer.status).toBe(400);
+    expect(json(answer).error).toBe(libraryError(() => lstm.forward(tensor(input))));
+  });
+
+  test('hx of the wrong batch size', async () => {
+    const x = random([2, 3, 32], 10);
+    const h0 = random([1, 4, 128], 11);
+    const c0 = random([1, 4, 128], 12);
+    const answer = await postJson(server.port, { input: x.toArray(), hx: [h0.toArray(), c0.toArray()] });
+    expect(answer.status).toBe(400);
+    expect(json(answer).error).toBe(libraryError(() => lstm.forward(x, [h0, c0])));
+  });
+
+  test('hx of the wrong rank', async () => {
+    const x = random([2, 3, 32], 13);
+    const h0 = random([3, 128], 14);
+    const c0 = random([1, 3, 128], 15);
+    const answer = await postJson(server.port, { input: x.toArray(), hx: [h0.toArray(), c0.toArray()] });
+    expect(answer.status).toBe(400);
+    expect(json(answer).error).toBe(libraryError(() => lstm.forward(x, [h0, c0])));
+  });
+
+  test('a ragged array: tensor()’s message', async () => {
+    const ragged = [[values(32, 1), values(31, 2)]];
+    const answer = await postJson(server.port, { input: ragged });
+    expect(answer.status).toBe(400);
+    expect(json(answer).error).toBe(`input: ${libraryError(() => tensor(ragged))}`);
+  });
+
+  test('a string among the numbers: tensor()’s message', async () => {
+    const input = [[[...values(31, 3), '0.5']]];
+    const answer = await postJson(server.port, { input });
+    expect(answer.status).toBe(400);
+    expect(json(answer).error).toBe(`input: ${libraryError(() => tensor(input as unknown as NestedArray))}`);
+  });
+
+  test('a value beyond float32 (Infinity once converted) is named by its position', async () => {
+    const row = values(32, 4);
+    row[5] = 1e39;
+    const answer = await postJson(server.port, { input: [[values(32, 5)], [row]] });
+    expect(answer.status).toBe(400);
+    expect(json(answer).error).toBe("input[1][0][5] is Infinity as float32: values must be finite numbers within float32's range");
+  });
+
+  test('a value beyond float64 in the JSON text', async () => {
+    const text = `{"input": [[${[...values(31, 6), '1e999'].join(',')}]]}`;
+    const answer = await request(server.port, 'POST', '/predict', text, { 'Content-Type': 'application/json' });
+    expect(answer.status).toBe(400);
+    expect(json(answer).error).toMatch(/^input\[0\]\[31\] is Infinity/);
+  });
+
+  test.each([
+    ['truncated JSON', '{"input": [[1, 2', /^the body is not valid JSON: /],
+    ['not JSON at all', 'input=1,2,3', /^the body is not valid JSON: /],
+    ['an array instead of an object', '[[1, 2]]', /^the body must be a JSON object/],
+    ['no input', '{"hx": null}', /^the body has no "input"$/],
+    ['a misspelt field', '{"input": [[0]], "h0": []}', /^unknown field\(s\) "h0"/],
+  ])('%s', async (_name, text, message) => {
+    const answer = await request(server.port, 'POST', '/predict', text, { 'Content-Type': 'application/json' });
+    expect(answer.status).toBe(400);
+    expect(json(answer).error).toMatch(message);
+  });
+
+  test('an LSTM hx that is not a pair', async () => {
+    const answer = await postJson(server.port, { input: random([2, 32], 16).toArray(), hx: random([1, 128], 17).toArray() });
+    expect(answer.status).toBe(400);
+    expect(json(answer).error).toBe('LSTM: hx must be [h_0, c_0], a pair of nested arrays');
+  });
+});
+
+describe('limits, routes and methods', () => {
+  const oversized = JSON.stringify({ input: [[values(MAX_BODY / 8, 18)]] });
+
+  test('a body over --max-body with Content-Length: 413 before it is read', async () => {
+    expect(oversized.length).toBeGreaterThan(MAX_BODY);
+    const answer = await request(server.port, 'POST', '/predict', oversized, { 'Content-Type': 'application/json' });
+    expect(answer.status).toBe(413);
+    expect(json(answer).error).toBe(`the request body is ${oversized.length} bytes, over the limit of ${MAX_BODY} bytes (--max-body)`);
+    expect(answer.headers.connection).toBe('close');
+  });
+
+  test('a chunked body over --max-body: 413 once it passes the limit', async () => {
+    const answer = await request(server.port, 'POST', '/predict', oversized, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    expect(answer.status).toBe(413);
+    expect(json(answer).error).toBe(`the request body is more than ${MAX_BODY} bytes, over the limit of ${MAX_BODY} bytes (--max-body)`);
+  });
+
+  test('an unknown route: 404', async () => {
+    const answer = await request(server.port, 'GET', '/predictions');
+    expect(answer.status).toBe(404);
+    expect(json(answer).error).toMatch(/^no route \/predictions/);
+  });
+
+  test.each([
+    ['GET', '/predict', 'POST'],
+    ['PUT', '/predict', 'POST'],
+    ['POST', '/health', 'GET'],
+    ['DELETE', '/metrics', 'GET'],
+  ])('%s %s: 405, Allow: %s', async (method, route, allowed) => {
+    const answer = await request(server.port, method, route);
+    expect(answer.status).toBe(405);
+    expect(answer.headers.allow).toBe(allowed);
+    expect(json(answer).error).toBe(`${method} is not allowed on ${route}: use ${allowed}`);
+  });
+
+  test('another Content-Type: 415', async () => {
+    const answer = await request(server.port, 'POST', '/predict', 'a,b', { 'Content-Type': 'text/csv' });
+    expect(answer.status).toBe(415);
+    expect(json(answer).error).toBe("Content-Type must be application/json or application/x-npy, got 'text/csv'");
+  });
+
+  test('the server keeps serving after every refusal', async () => {
+    const x = random([2, 1, 32], 19);
+    const answer = await postJson(server.port, { input: x.toArray() });
+    expect(answer.status).toBe(200);
+    expect(json(answer).output).toEqual(lstm.forward(x)[0].toArray());
+  });
+});
+
+describe('--coalesce', () => {
+  let coalescing: Server | undefined;
+  afterAll(async () => {
+    await stop(coalescing);
+  });
+
+  test('requests stacked into one forward each get the library forward of their own input, exactly', async () => {
+    // A batch flushes when it holds 4 sequences; a window longer than the test's timeout makes that the
+    // only way here, so the three requests below (1 + 2 + 1 sequences) run as one forward whatever the timing.
+    coalescing = await start('--coalesce', '--coalesce-max', '4', '--coalesce-ms', '60000');
+    const { port } = coalescing;
+    expect(json(await request(port, 'GET', '/health')).coalesce).toEqual({ windowMs: 60000, maxRows: 4 });
+    await request(port, 'POST', '/metrics/reset');
+
+    const a = random([6, 1, 32], 20);
+    const b = random([6, 2, 32], 21);
+    const bh = [random([1, 2, 128], 22), random([1, 2, 128], 23)] as [Tensor, Tensor];
+    const c = random([6, 32], 24);
+    const answers = await Promise.all([
+      postJson(port, { input: a.toArray() }),
+      postJson(port, { input: b.toArray(), hx: bh.map((t) => t.toArray()) }),
+      postJson(port, { input: c.toArray() }),
+    ]);
+    const expected = [lstm.forward(a), lstm.forward(b, bh), lstm.forward(c)];
+    answers.forEach((answer, i) => {
+      expect(answer.status).toBe(200);
+      const [output, [hN, cN]] = expected[i];
+      expect(json(answer)).toEqual({
+        output: output.toArray(),
+        h_n: hN.toArray(),
+        c_n: cN.toArray(),
+        shapes: { output: output.shape, h_n: hN.shape, c_n: cN.shape },
+      });
+    });
+    const metrics = json(await request(port, 'GET', '/metrics'));
+    // 200 × 4: the three answers and the reset's own.
+    expect(metrics).toMatchObject({ forwards: 1, rows: 4, responses: { 200: 4 } });
+  });
+});
+
+describe('SIGTERM', () => {
+  test('stops accepting, finishes the request in flight, exits 0', async () => {
+    const draining = await start();
+    const x = random([3, 1, 32], 25);
+    const body = Buffer.from(JSON.stringify({ input: x.toArray() }));
+
+    // A request whose body is half sent is in flight: the server has it and cannot answer yet.
+    let req!: http.ClientRequest;
+    const inFlight = new Promise<Answer>((resolve, reject) => {
+      req = http.request(
+        { host: '127.0.0.1', port: draining.port, method: 'POST', path: '/predict', agent: false, headers: { 'Content-Type': 'application/json', 'Content-Length': body.length } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        },
+      );
+      req.on('error', reject);
+    });
+    req.write(body.subarray(0, 10));
+
+    // Wait (bounded by the test's timeout) until the server counts it.
+    while ((json(await request(draining.port, 'GET', '/metrics')).inFlight as number) < 1) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    draining.child.kill('SIGTERM');
+    // Once the signal is handled, new connections are refused.
+    for (;;) {
+      const refused = await request(draining.port, 'GET', '/health').then(
+        () => false,
+        (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED',
+      );
+      if (refused) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(draining.child.exitCode).toBeNull();
+
+    req.end(body.subarray(10));
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.connection).toBe('close');
+    expect(json(answer).output).toEqual(lstm.forward(x)[0].toArray());
+    expect(await draining.exited).toBe(0);
+    expect(draining.output()).toContain('SIGTERM: stopped accepting connections; finishing 1 request(s)');
+    expect(draining.output()).toContain('all requests answered: exiting');
+  });
+});
