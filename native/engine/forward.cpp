@@ -48,8 +48,16 @@ void checkForwardInputs(const ModelSpec& spec, const ForwardPlan& plan, const Fo
 namespace {
 
 // Below these amounts of work a thread costs more to wake and synchronise than it saves.
-constexpr double kMinFlopsPerThread = 2e6;      // a parallel region (~10 us): the projection, a layer's recurrences
-constexpr double kMinStepFlopsPerThread = 2.5e5;  // one recurrent step (~1 us), split across a group
+// A parallel region (~100 us each): the projection, a layer's recurrences. Waking a worker costs a few
+// microseconds on a quiet machine and up to a time slice on a busy one.
+constexpr double kMinFlopsPerThread = 1e7;
+// One recurrent step split across a group (~40 us each): every step then ends at a barrier, and on a busy
+// machine a barrier can wait a whole time slice for a descheduled member, so only long steps are split.
+constexpr double kMinStepFlopsPerThread = 4e6;
+// A W_hh larger than this is streamed from L3 (or memory) every step rather than kept in a core's L2, and
+// each byte streamed costs about as long as this many flops.
+constexpr double kCoreCacheBytes = 1 << 20;
+constexpr double kFlopsPerStreamedByte = 4;
 
 // Runs one layer of the stack for one set of buffers; holds what every step of it shares.
 template <class T>
@@ -91,20 +99,25 @@ class LayerRun {
       g.ldc = n;
       kernels_.packedGemm(g);
     };
-    lease.run(members, rowsOf);
+    lease.runShared(members, rowsOf);
   }
 
   // Every direction's time loop. With threads to spare the directions run side by side, and each
   // direction's hidden units (panels of W_hh, which then stay in that core's cache) are split across a
-  // group of threads that meets at one barrier per step.
+  // group of threads that meets at one barrier per step. When a step is bound by streaming a W_hh too big
+  // for one core's L2 (small batches), every thread works on one direction at a time instead: each keeps
+  // its share of that W_hh in its own L2 for the whole sequence.
   void recurrences(T* y, ThreadPool::Lease& lease) {
     const std::size_t threads = lease.threads();
     const std::size_t panels = (H_ + kernels_.recurrentPanelUnits - 1) / kernels_.recurrentPanelUnits;
     const double stepFlops = 2.0 * double(N_) * double(G_) * double(Hout_);
+    const double whhBytes = double(G_) * double(H_) * double(Hout_) * double(sizeof(T));
+    const bool streamBound = whhBytes > kCoreCacheBytes && whhBytes * kFlopsPerStreamedByte > stepFlops;
+    const double stepCost = streamBound ? whhBytes * kFlopsPerStreamedByte : stepFlops;
     const double layerFlops = stepFlops * double(layout_.seqLen()) * double(D_);
-    const bool sideBySide = D_ == 2 && threads >= 2 && layerFlops >= kMinFlopsPerThread;
-    std::size_t groupSize = sideBySide ? threads / 2 : threads;
-    groupSize = std::min({groupSize, panels, std::size_t(stepFlops / kMinStepFlopsPerThread) + 1});
+    const std::size_t stepSplit = std::min({threads, panels, std::size_t(stepCost / kMinStepFlopsPerThread) + 1});
+    const bool sideBySide = D_ == 2 && threads >= 2 && layerFlops >= kMinFlopsPerThread && !(streamBound && stepSplit > 1);
+    std::size_t groupSize = sideBySide ? std::min(threads / 2, stepSplit) : stepSplit;
     const std::size_t groups = sideBySide ? 2 : 1;
     StepBarrier barriers[2] = {StepBarrier(groupSize), StepBarrier(groupSize)};
     auto member = [&](std::size_t m) {
@@ -115,7 +128,10 @@ class LayerRun {
         for (std::size_t d = 0; d < D_; ++d) recurrence(d, y, inGroup, groupSize, barriers[0]);
       }
     };
-    lease.run(groups * groupSize, member);
+    if (groupSize > 1)
+      lease.run(groups * groupSize, member);  // a group's members meet every step: a thread each
+    else
+      lease.runShared(groups, member);
   }
 
   // The time loop of one direction, writing h_t into y at [t, n, direction * Hout]; this thread computes

@@ -104,15 +104,35 @@ void ThreadPool::resize(std::size_t workers) {
     workers_.emplace_back([this, i, generation] { workerLoop(i + 1, generation); });
 }
 
+void ThreadPool::claimAndRun(const Job& job, std::size_t generation) {
+  const unsigned long long tag = static_cast<unsigned long long>(generation & 0xffffffffu) << 32;
+  unsigned long long current = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((current & ~0xffffffffull) != tag) return;  // another job's counter: this one is finished
+    const std::size_t member = static_cast<std::size_t>(current & 0xffffffffu);
+    if (member >= job.members) return;
+    if (!claim_.compare_exchange_weak(current, current + 1, std::memory_order_acq_rel)) continue;
+    job.call(job.context, member);
+    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    current = claim_.load(std::memory_order_acquire);
+  }
+}
+
 void ThreadPool::runJob(const Job& job) {
+  std::size_t generation;
   {
     std::lock_guard<std::mutex> held(wakeMutex_);
     job_ = job;
-    pending_.store(job.members - 1, std::memory_order_relaxed);
-    jobGeneration_.fetch_add(1, std::memory_order_release);
+    generation = jobGeneration_.load(std::memory_order_relaxed) + 1;
+    pending_.store(job.shared ? job.members : job.members - 1, std::memory_order_relaxed);
+    claim_.store(static_cast<unsigned long long>(generation & 0xffffffffu) << 32, std::memory_order_relaxed);
+    jobGeneration_.store(generation, std::memory_order_release);
   }
   wake_.notify_all();
-  job.call(job.context, 0);
+  if (job.shared)
+    claimAndRun(job, generation);
+  else
+    job.call(job.context, 0);
   for (std::size_t spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
     if (spins < kBarrierSpins)
       TORCHRNN_SPIN_PAUSE();
@@ -141,7 +161,9 @@ void ThreadPool::workerLoop(std::size_t member, std::size_t seen) {
       job = job_;
       seen = jobGeneration_.load(std::memory_order_acquire);
     }
-    if (member < job.members) {
+    if (job.shared) {
+      claimAndRun(job, seen);
+    } else if (member < job.members) {
       job.call(job.context, member);
       pending_.fetch_sub(1, std::memory_order_acq_rel);
     }

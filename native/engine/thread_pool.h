@@ -4,7 +4,9 @@
 // forwardAsync calls on libuv's threadpool, or a sync call meanwhile) runs single-threaded on its own
 // thread rather than wait, so concurrent calls never share workers or scratch and never deadlock.
 // Workers spin briefly after a job (back-to-back calls pay no wake-up), then sleep on a condition
-// variable: an idle process burns no CPU.
+// variable: an idle process burns no CPU. Independent members (runShared) go to whichever thread claims
+// them first, so on a busy machine a worker that is not scheduled yet delays nothing: the caller does
+// its share too. Members that meet at a barrier (run) need a thread each.
 #pragma once
 
 #include <atomic>
@@ -53,10 +55,13 @@ class ThreadPool {
     void (*call)(void* context, std::size_t member) = nullptr;
     void* context = nullptr;
     std::size_t members = 0;
+    bool shared = false;  // members go to whichever thread claims them, not one thread each
   };
   void resize(std::size_t workers);
   void workerLoop(std::size_t member, std::size_t seenGeneration);
   void runJob(const Job& job);
+  // Runs unclaimed members of the shared job posted as `generation` until none is left.
+  void claimAndRun(const Job& job, std::size_t generation);
 
   std::mutex leaseMutex_;  // held by the forward that owns the workers
   std::size_t threads_ = 1;
@@ -67,6 +72,9 @@ class ThreadPool {
   Job job_;
   std::atomic<std::size_t> jobGeneration_{0};
   std::atomic<std::size_t> pending_{0};
+  // Shared jobs: the job's generation (low 32 bits) above the next unclaimed member, so a worker that
+  // wakes after its job has finished cannot claim a member of the next one.
+  std::atomic<unsigned long long> claim_{0};
   std::atomic<bool> stopping_{false};
 };
 
@@ -81,18 +89,31 @@ class ThreadPool::Lease {
   // returns when all are done.
   template <class Task>
   void run(std::size_t members, Task& task) {
-    if (members <= 1) {
-      task(std::size_t{0});
+    post(members, task, false);
+  }
+
+  // The same for members that never wait for one another: each runs on whichever thread claims it first
+  // (possibly all on this one).
+  template <class Task>
+  void runShared(std::size_t members, Task& task) {
+    post(members, task, true);
+  }
+
+ private:
+  template <class Task>
+  void post(std::size_t members, Task& task, bool shared) {
+    if (members <= 1 || (shared && threads_ <= 1)) {  // members that meet at a barrier need their threads
+      for (std::size_t m = 0; m < members; ++m) task(m);
       return;
     }
     Job job;
     job.call = [](void* context, std::size_t member) { (*static_cast<Task*>(context))(member); };
     job.context = &task;
     job.members = members;
+    job.shared = shared;
     pool_->runJob(job);
   }
 
- private:
   ThreadPool* pool_;
   std::unique_lock<std::mutex> lock_;
   std::size_t threads_;

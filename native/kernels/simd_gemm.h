@@ -1,8 +1,10 @@
 // The packed GEMM of the SIMD kernel families, C = A·Bᵀ (+ bias), on any register type V. BLIS's loops
-// around one register-blocked micro-kernel: K in chunks (a chunk of a B panel stays in L1), rows of A in
-// blocks (a block stays in L2), then a Rows x (Vectors * lanes) tile of C held in registers while the
-// chunk streams through. A is read in place (its rows are broadcast, never transposed), B is the
-// pre-packed weights. Private to the unit that includes it (see avx512_vector.h for why).
+// around one register-blocked micro-kernel: rows of A in blocks copied into tile-shaped micro-panels (a
+// block stays in L2, and its rows no longer sit a power of two apart in the same L1 sets), K in chunks,
+// B panels in column blocks (a chunk of a block stays in L2), then a Rows x (Vectors * lanes) tile of C
+// held in registers while an A micro-panel (in L1) meets each B panel of the block. B is the pre-packed
+// weights. Private to the unit that includes it (see
+// avx512_vector.h for why).
 #pragma once
 
 #include <cstddef>
@@ -19,13 +21,23 @@ struct GemmGeometry {
   static constexpr std::size_t kPanelCols = kVectors * V::kLanes;           // the table's gemmPanelCols
   static constexpr std::size_t kTileRows = (V::kRegisters - 4) / kVectors;  // 14 (AVX-512), 6 (AVX2)
   static constexpr std::size_t kDepthChunk = 256;
-  static constexpr std::size_t kRowBlock = kTileRows * 8;
+  // Rows of A packed at a time: 112 KB of floats or doubles, held on the stack.
+  static constexpr std::size_t kRowBlock = kTileRows * (sizeof(typename V::Scalar) == 4 ? 8 : 4);
+  static constexpr std::size_t kColumnBlock = kPanelCols * 16;  // a K chunk of these B panels stays in L2
 };
 
 inline std::size_t smaller(std::size_t a, std::size_t b) { return a < b ? a : b; }
 
+// Rows x kc of A as [k][Rows], so a tile reads its broadcasts front to back.
+template <class S>
+void packRowsOfA(std::size_t rows, std::size_t tileRows, std::size_t kc, const S* a, std::size_t lda, S* packed) {
+  for (std::size_t k = 0; k < kc; ++k)
+    for (std::size_t r = 0; r < rows; ++r) packed[k * tileRows + r] = a[r * lda + k];
+}
+
+// `a` is a micro-panel [kc][Rows] of packed A.
 template <class V, std::size_t Rows>
-void gemmTile(std::size_t kc, const typename V::Scalar* a, std::size_t lda, const typename V::Scalar* panel,
+void gemmTile(std::size_t kc, const typename V::Scalar* a, const typename V::Scalar* panel,
               typename V::Scalar* c, std::size_t ldc, std::size_t cols, bool firstChunk,
               const typename V::Scalar* bias) {
   using Reg = typename V::Reg;
@@ -38,7 +50,7 @@ void gemmTile(std::size_t kc, const typename V::Scalar* a, std::size_t lda, cons
     Reg b[kVectors];
     for (std::size_t j = 0; j < kVectors; ++j) b[j] = V::load(panel + k * kPanelCols + j * V::kLanes);
     for (std::size_t r = 0; r < Rows; ++r) {
-      const Reg ar = V::set1(a[r * lda + k]);
+      const Reg ar = V::set1(a[k * Rows + r]);
       for (std::size_t j = 0; j < kVectors; ++j) acc[r][j] = V::fma(ar, b[j], acc[r][j]);
     }
   }
@@ -66,12 +78,12 @@ void gemmTile(std::size_t kc, const typename V::Scalar* a, std::size_t lda, cons
 
 // A tile of `rows` (< kTileRows) rows: the row count becomes a template argument.
 template <class V, std::size_t Rows>
-void gemmEdgeTile(std::size_t rows, std::size_t kc, const typename V::Scalar* a, std::size_t lda,
-                  const typename V::Scalar* panel, typename V::Scalar* c, std::size_t ldc, std::size_t cols,
-                  bool firstChunk, const typename V::Scalar* bias) {
+void gemmEdgeTile(std::size_t rows, std::size_t kc, const typename V::Scalar* a, const typename V::Scalar* panel,
+                  typename V::Scalar* c, std::size_t ldc, std::size_t cols, bool firstChunk,
+                  const typename V::Scalar* bias) {
   if constexpr (Rows > 0) {
-    if (rows == Rows) return gemmTile<V, Rows>(kc, a, lda, panel, c, ldc, cols, firstChunk, bias);
-    gemmEdgeTile<V, Rows - 1>(rows, kc, a, lda, panel, c, ldc, cols, firstChunk, bias);
+    if (rows == Rows) return gemmTile<V, Rows>(kc, a, panel, c, ldc, cols, firstChunk, bias);
+    gemmEdgeTile<V, Rows - 1>(rows, kc, a, panel, c, ldc, cols, firstChunk, bias);
   }
 }
 
@@ -84,22 +96,34 @@ void simdPackedGemm(const GemmArgs<typename V::Scalar>& g) {
       for (std::size_t j = 0; j < g.n; ++j) g.c[i * g.ldc + j] = g.bias ? g.bias[j] : S(0);
     return;
   }
-  for (std::size_t k0 = 0; k0 < g.k; k0 += Geo::kDepthChunk) {
-    const std::size_t kc = smaller(Geo::kDepthChunk, g.k - k0);
-    const bool firstChunk = k0 == 0;
-    for (std::size_t i0 = 0; i0 < g.m; i0 += Geo::kRowBlock) {
-      const std::size_t iEnd = smaller(i0 + Geo::kRowBlock, g.m);
-      for (std::size_t j0 = 0; j0 < g.n; j0 += Geo::kPanelCols) {
-        const S* panel = g.bPacked + j0 * g.k + k0 * Geo::kPanelCols;
-        const std::size_t cols = smaller(Geo::kPanelCols, g.n - j0);
-        const S* bias = g.bias ? g.bias + j0 : nullptr;
-        std::size_t i = i0;
-        for (; i + Geo::kTileRows <= iEnd; i += Geo::kTileRows)
-          gemmTile<V, Geo::kTileRows>(kc, g.a + i * g.lda + k0, g.lda, panel, g.c + i * g.ldc + j0, g.ldc, cols,
-                                      firstChunk, bias);
-        if (i < iEnd)
-          gemmEdgeTile<V, Geo::kTileRows - 1>(iEnd - i, kc, g.a + i * g.lda + k0, g.lda, panel,
-                                              g.c + i * g.ldc + j0, g.ldc, cols, firstChunk, bias);
+  // Row blocks outermost: a block's C (and its packed A) stays in cache across every K chunk. Within a
+  // chunk, one tile's A micro-panel stays in L1 while a block of B panels (in L2) goes past it.
+  alignas(64) S packedA[Geo::kRowBlock * Geo::kDepthChunk];
+  for (std::size_t i0 = 0; i0 < g.m; i0 += Geo::kRowBlock) {
+    const std::size_t iEnd = smaller(i0 + Geo::kRowBlock, g.m);
+    for (std::size_t k0 = 0; k0 < g.k; k0 += Geo::kDepthChunk) {
+      const std::size_t kc = smaller(Geo::kDepthChunk, g.k - k0);
+      const bool firstChunk = k0 == 0;
+      for (std::size_t i = i0; i < iEnd; i += Geo::kTileRows) {
+        const std::size_t rows = smaller(Geo::kTileRows, iEnd - i);
+        packRowsOfA(rows, rows, kc, g.a + i * g.lda + k0, g.lda, packedA + (i - i0) * kc);
+      }
+      for (std::size_t jc = 0; jc < g.n; jc += Geo::kColumnBlock) {
+        const std::size_t jcEnd = smaller(jc + Geo::kColumnBlock, g.n);
+        for (std::size_t i = i0; i < iEnd; i += Geo::kTileRows) {
+          const std::size_t rows = smaller(Geo::kTileRows, iEnd - i);
+          const S* a = packedA + (i - i0) * kc;
+          for (std::size_t j0 = jc; j0 < jcEnd; j0 += Geo::kPanelCols) {
+            const S* panel = g.bPacked + j0 * g.k + k0 * Geo::kPanelCols;
+            const std::size_t cols = smaller(Geo::kPanelCols, g.n - j0);
+            const S* bias = g.bias ? g.bias + j0 : nullptr;
+            S* c = g.c + i * g.ldc + j0;
+            if (rows == Geo::kTileRows)
+              gemmTile<V, Geo::kTileRows>(kc, a, panel, c, g.ldc, cols, firstChunk, bias);
+            else
+              gemmEdgeTile<V, Geo::kTileRows - 1>(rows, kc, a, panel, c, g.ldc, cols, firstChunk, bias);
+          }
+        }
       }
     }
   }

@@ -5,7 +5,7 @@
 //
 // Two shapes: small batches (fewer rows than a full tile) take one pass over W_hh per step with as many
 // panels in flight as the registers allow — a GEMV, bound by streaming W_hh; larger batches keep a panel
-// group hot in cache while every block of rows goes past it. Private to the unit that includes it (see
+// group (or a K chunk of it) hot in L1 while every block of rows goes past it. Private to the unit that includes it (see
 // avx512_vector.h for why).
 #pragma once
 
@@ -67,14 +67,17 @@ void cellUpdate(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row,
 }
 
 // Rows x Panels tile starting at row0 and at panel-aligned unit0; units at or past unitEnd are not written.
+// Sums over k in [k0, k1): with `partial` (Panels * G * U values per row, row0's first) the sums carry on
+// from it and, unless `finish`, go back into it without the update, so a chunked K sums in the same order.
 template <class V, CellKind Kind, std::size_t Rows, std::size_t Panels>
 void recurrentTile(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row0, std::size_t unit0,
-                   std::size_t unitEnd) {
+                   std::size_t unitEnd, std::size_t k0, std::size_t k1, typename V::Scalar* partial, bool finish) {
   using S = typename V::Scalar;
   using Reg = typename V::Reg;
   constexpr std::size_t G = gatesPerUnit(Kind);
   constexpr std::size_t U = V::kLanes;
   constexpr std::size_t kCols = G * U;
+  constexpr std::size_t kRowSums = Panels * kCols;
   const std::size_t K = s.stateSize;
   const S* panel[Panels];
   for (std::size_t p = 0; p < Panels; ++p) panel[p] = s.whhPacked + (unit0 + p * U) * G * K;
@@ -82,8 +85,9 @@ void recurrentTile(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t r
   Reg acc[Rows][Panels][G];
   for (std::size_t r = 0; r < Rows; ++r)
     for (std::size_t p = 0; p < Panels; ++p)
-      for (std::size_t g = 0; g < G; ++g) acc[r][p][g] = V::zero();
-  for (std::size_t k = 0; k < K; ++k) {
+      for (std::size_t g = 0; g < G; ++g)
+        acc[r][p][g] = partial && k0 > 0 ? V::load(partial + r * kRowSums + p * kCols + g * U) : V::zero();
+  for (std::size_t k = k0; k < k1; ++k) {
     Reg w[Panels][G];
     for (std::size_t p = 0; p < Panels; ++p)
       for (std::size_t g = 0; g < G; ++g) w[p][g] = V::load(panel[p] + k * kCols + g * U);
@@ -93,6 +97,12 @@ void recurrentTile(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t r
         for (std::size_t g = 0; g < G; ++g) acc[r][p][g] = V::fma(hr, w[p][g], acc[r][p][g]);
     }
   }
+  if (!finish) {
+    for (std::size_t r = 0; r < Rows; ++r)
+      for (std::size_t p = 0; p < Panels; ++p)
+        for (std::size_t g = 0; g < G; ++g) V::store(partial + r * kRowSums + p * kCols + g * U, acc[r][p][g]);
+    return;
+  }
   for (std::size_t r = 0; r < Rows; ++r) {
     for (std::size_t p = 0; p < Panels; ++p) {
       const std::size_t unit = unit0 + p * U;
@@ -101,6 +111,12 @@ void recurrentTile(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t r
       cellUpdate<V, Kind>(s, row0 + r, unit, lanes, acc[r][p]);
     }
   }
+}
+
+template <class V, CellKind Kind, std::size_t Rows, std::size_t Panels>
+void recurrentTile(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row0, std::size_t unit0,
+                   std::size_t unitEnd) {
+  recurrentTile<V, Kind, Rows, Panels>(s, row0, unit0, unitEnd, 0, s.stateSize, nullptr, true);
 }
 
 // Tiles of Rows rows across units [unitBegin, unitEnd): Panels at a time, then one at a time.
@@ -125,16 +141,50 @@ void fewRowsAcrossUnits(std::size_t rows, const RecurrentStepArgs<typename V::Sc
   }
 }
 
+// `rows` (< the wide tile's) rows at one panel group over k in [k0, k1), the row count made a template
+// argument.
+template <class V, CellKind Kind, std::size_t Rows, std::size_t Panels>
+void fewRowsAtPanels(std::size_t rows, const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row0,
+                     std::size_t unit0, std::size_t unitEnd, std::size_t k0, std::size_t k1,
+                     typename V::Scalar* partial, bool finish) {
+  if constexpr (Rows > 0) {
+    if (rows == Rows) return recurrentTile<V, Kind, Rows, Panels>(s, row0, unit0, unitEnd, k0, k1, partial, finish);
+    fewRowsAtPanels<V, Kind, Rows - 1, Panels>(rows, s, row0, unit0, unitEnd, k0, k1, partial, finish);
+  }
+}
+
 // Every row block at one panel group, so the group is read from memory once per step and then from cache.
+// When the group is larger than L1, K goes in chunks that stay in L1 while every row block of a band of
+// rows passes, the band's running sums parked in a small buffer between chunks.
 template <class V, CellKind Kind, std::size_t Panels>
 void rowBlocksAtPanels(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t unit0, std::size_t unitEnd) {
+  using S = typename V::Scalar;
   constexpr std::size_t R = StepGeometry<V, Kind>::kWideRows;
-  std::size_t row = 0;
-  for (; row + R <= s.rows; row += R) recurrentTile<V, Kind, R, Panels>(s, row, unit0, unitEnd);
-  const std::size_t rest = s.rows - row;
-  if (rest == 0) return;
-  const std::size_t groupEnd = unit0 + Panels * V::kLanes < unitEnd ? unit0 + Panels * V::kLanes : unitEnd;
-  fewRowsAcrossUnits<V, Kind, R - 1>(rest, s, row, unit0, groupEnd);
+  constexpr std::size_t kRowSums = Panels * gatesPerUnit(Kind) * V::kLanes;
+  constexpr std::size_t kBandRows = R * 8;
+  constexpr std::size_t kChunkBytes = 24 * 1024;  // half of a 48 KB L1: the rest holds h and the sums
+  constexpr std::size_t kChunk = kChunkBytes / (kRowSums * sizeof(S)) < 8 ? 8 : kChunkBytes / (kRowSums * sizeof(S));
+  const std::size_t K = s.stateSize;
+  if (K <= kChunk || s.rows <= R) {
+    std::size_t row = 0;
+    for (; row + R <= s.rows; row += R) recurrentTile<V, Kind, R, Panels>(s, row, unit0, unitEnd);
+    if (row < s.rows) fewRowsAtPanels<V, Kind, R - 1, Panels>(s.rows - row, s, row, unit0, unitEnd, 0, K, nullptr, true);
+    return;
+  }
+  alignas(64) S partial[kBandRows * kRowSums];
+  for (std::size_t band = 0; band < s.rows; band += kBandRows) {
+    const std::size_t bandEnd = s.rows - band < kBandRows ? s.rows : band + kBandRows;
+    for (std::size_t k0 = 0; k0 < K; k0 += kChunk) {
+      const std::size_t k1 = K - k0 < kChunk ? K : k0 + kChunk;
+      const bool finish = k1 == K;
+      std::size_t row = band;
+      for (; row + R <= bandEnd; row += R)
+        recurrentTile<V, Kind, R, Panels>(s, row, unit0, unitEnd, k0, k1, partial + (row - band) * kRowSums, finish);
+      if (row < bandEnd)
+        fewRowsAtPanels<V, Kind, R - 1, Panels>(bandEnd - row, s, row, unit0, unitEnd, k0, k1,
+                                                partial + (row - band) * kRowSums, finish);
+    }
+  }
 }
 
 template <class V, CellKind Kind>
