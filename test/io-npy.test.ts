@@ -5,6 +5,7 @@ import * as path from 'path';
 import { loadNpy, parseNpy, saveNpy, serializeNpy } from '../lib/io/npy';
 import { parsePythonLiteral } from '../lib/io/python_literal';
 import { Tensor } from '../lib/tensor';
+import { seededRandom as random } from './helpers/seeded';
 
 const DIR = path.join(__dirname, 'fixtures', 'io');
 
@@ -30,17 +31,6 @@ function expectTensor(actual: Tensor, expected: ExpectedTensor): void {
   expect(Array.from(actual.data)).toEqual(expected.data.map((v) => (typeof v === 'string' ? NON_FINITE[v] : v)));
 }
 
-/** A deterministic generator (mulberry32), so that every run tries the same mutations. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('loadNpy reads what numpy writes', () => {
   const files = ['f4.npy', 'f8.npy', 'f2.npy', 'be_f4.npy', 'be_f8.npy', 'be_f2.npy', 'fortran.npy', 'scalar.npy', 'empty.npy', 'vector.npy', 'f4_v2.npy', 'f4_v3.npy'];

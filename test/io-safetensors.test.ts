@@ -10,6 +10,7 @@ import {
   serializeSafetensors,
 } from '../lib/io/safetensors';
 import { Tensor } from '../lib/tensor';
+import { seededRandom as random } from './helpers/seeded';
 
 const DIR = path.join(__dirname, 'fixtures', 'io');
 
@@ -45,17 +46,6 @@ function expectStateDict(actual: Record<string, Tensor>, expected: ExpectedFile)
   }
 }
 
-/** A deterministic generator (mulberry32), so that every run tries the same mutations. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A file from a header string and data bytes: little-endian u64 length, header, data. */
 function safetensorsFile(header: string, data: Uint8Array): Buffer {

@@ -9,6 +9,7 @@ import { crc32 } from '../lib/io/crc32';
 import { loadTorch, parseTorch } from '../lib/io/torch_load';
 import { readZip } from '../lib/io/zip';
 import { Tensor } from '../lib/tensor';
+import { seededRandom as random } from './helpers/seeded';
 
 const DIR = path.join(__dirname, 'fixtures', 'io');
 
@@ -63,17 +64,6 @@ function expectStateDict(actual: Record<string, Tensor>, expected: ExpectedFile)
   }
 }
 
-/** A deterministic generator (mulberry32), so that every run tries the same mutations. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs `load` and says whether it gave a state dict or an Error; anything else thrown fails the test. */
 function outcome(load: () => Record<string, Tensor>): 'value' | 'error' {

@@ -13,23 +13,13 @@ import {
   NativeModelSpec,
   NativePackedModel,
 } from '../lib/native';
+import { seededRandom as makeRandom } from './helpers/seeded';
 
 type DType = NativeModelSpec['dtype'];
 
 // ---------------------------------------------------------------------------------------------------
 // Deterministic data
 
-/** mulberry32: a small seeded generator, so every run tests the same numbers. */
-function makeRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeArray(dtype: DType, length: number): NativeArray {
   return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
