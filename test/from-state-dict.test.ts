@@ -5,40 +5,17 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, Tensor, loadTorch, type StateDict } from '../lib';
+import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNBase, RNNCell, RNNCellBase, Tensor, loadTorch, type StateDict } from '../lib';
 import { mismatches } from './helpers/close';
-import { FixtureParam, FixtureTensor, loadCases, toStateDict, toTensor } from './helpers/fixtures';
+import { CellCase, ModuleCase, cellMismatches, moduleMismatches, toHidden } from './helpers/fixture_cases';
+import { FixtureTensor, loadCases, toStateDict, toTensor } from './helpers/fixtures';
 
-interface ModuleCase {
-  name: string;
-  mode: 'RNN' | 'LSTM' | 'GRU';
-  options: Record<string, unknown> & { batchFirst: boolean; nonlinearity?: 'tanh' | 'relu' };
-  params: FixtureParam[];
-  input: FixtureTensor;
-  hx: null | FixtureTensor | [FixtureTensor, FixtureTensor];
-  output: FixtureTensor;
-  h_n: FixtureTensor;
-  c_n?: FixtureTensor;
-}
-
-interface CellCase {
-  name: string;
-  mode: 'RNNCell' | 'LSTMCell' | 'GRUCell';
-  options: Record<string, unknown> & { nonlinearity?: 'tanh' | 'relu' };
-  params: FixtureParam[];
-  input: FixtureTensor;
-  hx: null | FixtureTensor | [FixtureTensor, FixtureTensor];
-  h: FixtureTensor;
-  c?: FixtureTensor;
-}
+/** The fixture options fromStateDict is told, as the state dict cannot hold them. */
+type ModuleOptions = { batchFirst: boolean; nonlinearity?: 'tanh' | 'relu' };
+type CellOptions = { nonlinearity?: 'tanh' | 'relu' };
 
 const MODULES = { RNN, LSTM, GRU };
 const CELLS = { RNNCell, LSTMCell, GRUCell };
-
-function hxOf(hx: ModuleCase['hx']): Tensor | [Tensor, Tensor] | undefined {
-  if (hx === null) return undefined;
-  return Array.isArray(hx) ? [toTensor(hx[0]), toTensor(hx[1])] : toTensor(hx);
-}
 
 function configOf(m: LSTM | GRU | RNN): Record<string, unknown> {
   const config: Record<string, unknown> = {
@@ -58,7 +35,7 @@ function configOf(m: LSTM | GRU | RNN): Record<string, unknown> {
 describe('fromStateDict reads the configuration of every PyTorch fixture from its state dict', () => {
   const cases = loadCases<ModuleCase>('modules.json');
   test.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    const { batchFirst, nonlinearity } = c.options;
+    const { batchFirst, nonlinearity } = c.options as ModuleOptions;
     const sd = toStateDict(c.params);
     const module =
       c.mode === 'RNN' ? RNN.fromStateDict(sd, { batchFirst, nonlinearity }) : MODULES[c.mode].fromStateDict(sd, { batchFirst });
@@ -66,14 +43,8 @@ describe('fromStateDict reads the configuration of every PyTorch fixture from it
     // dropout is not in a state dict: every other option is
     const { dropout: _dropout, ...expected } = c.options;
     expect(configOf(module)).toEqual(expected);
-    const [output, hidden] = module.eval().forward(toTensor(c.input), hxOf(c.hx) as never);
-    const [hN, cN] = Array.isArray(hidden) ? hidden : [hidden, undefined];
-    const pairs: [Tensor, Tensor, string][] = [
-      [output as Tensor, toTensor(c.output), 'output'],
-      [hN, toTensor(c.h_n), 'h_n'],
-    ];
-    if (c.c_n) pairs.push([cN as Tensor, toTensor(c.c_n), 'c_n']);
-    expect(mismatches(pairs)).toEqual([]);
+    const [output, hidden] = (module.eval() as RNNBase).forward(toTensor(c.input), toHidden(c.hx));
+    expect(moduleMismatches(c, output, hidden)).toEqual([]);
   });
 });
 
@@ -81,16 +52,13 @@ describe('fromStateDict on cells', () => {
   const cases = loadCases<CellCase>('cells.json');
   test.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const sd = toStateDict(c.params);
-    const cell = c.mode === 'RNNCell' ? RNNCell.fromStateDict(sd, { nonlinearity: c.options.nonlinearity }) : CELLS[c.mode].fromStateDict(sd);
+    const cell = c.mode === 'RNNCell' ? RNNCell.fromStateDict(sd, { nonlinearity: (c.options as CellOptions).nonlinearity }) : CELLS[c.mode].fromStateDict(sd);
     expect(cell).toBeInstanceOf(CELLS[c.mode]);
     const config: Record<string, unknown> = { inputSize: cell.inputSize, hiddenSize: cell.hiddenSize, bias: cell.bias, dtype: cell.dtype };
     if (cell instanceof RNNCell) config.nonlinearity = cell.nonlinearity;
     expect(config).toEqual(c.options);
-    const state = cell.forward(toTensor(c.input), hxOf(c.hx) as never) as Tensor | [Tensor, Tensor];
-    const [h, cNext] = Array.isArray(state) ? state : [state, undefined];
-    const pairs: [Tensor, Tensor, string][] = [[h, toTensor(c.h), 'h']];
-    if (c.c) pairs.push([cNext as Tensor, toTensor(c.c), 'c']);
-    expect(mismatches(pairs)).toEqual([]);
+    const state = (cell as RNNCellBase<Tensor | [Tensor, Tensor]>).forward(toTensor(c.input), toHidden(c.hx));
+    expect(cellMismatches(c, state)).toEqual([]);
   });
 });
 

@@ -7,9 +7,9 @@
  * (helpers/close.ts) matches NaN only with NaN and an infinity only with the same infinity, so a kernel
  * that clamps NaN away (a max/min against a constant) or turns a saturated gate into NaN fails here.
  */
-import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, Tensor, packSequence } from '../lib';
-import { mismatches } from './helpers/close';
-import { FixtureParam, FixtureTensor, loadCases, toStateDict, toTensor } from './helpers/fixtures';
+import { GRU, LSTM, RNN, Tensor, packSequence } from '../lib';
+import { CellCase, ModuleCase, buildCell, buildModule, cellMismatches, moduleMismatches, toHidden } from './helpers/fixture_cases';
+import { FixtureTensor, loadCases, toTensor } from './helpers/fixtures';
 import { randomTensor } from './helpers/random';
 
 interface Where {
@@ -18,36 +18,20 @@ interface Where {
   value: 'NaN' | 'Infinity' | '-Infinity';
 }
 
-interface ModuleCase {
-  name: string;
-  mode: 'RNN' | 'LSTM' | 'GRU';
+/** The nonfinite.json cases: modules.json's and cells.json's forms, plus where the NaN or infinity was put. */
+interface NonfiniteModuleCase extends ModuleCase {
   where: Where | null;
-  options: Record<string, unknown>;
-  params: FixtureParam[];
-  input: FixtureTensor;
-  hx: FixtureTensor | [FixtureTensor, FixtureTensor];
-  output: FixtureTensor;
-  h_n: FixtureTensor;
-  c_n?: FixtureTensor;
 }
 
-interface CellCase {
-  name: string;
-  mode: 'RNNCell' | 'LSTMCell' | 'GRUCell';
+interface NonfiniteCellCase extends CellCase {
   where: Where | null;
-  options: Record<string, unknown>;
-  params: FixtureParam[];
-  input: FixtureTensor;
-  hx: FixtureTensor | [FixtureTensor, FixtureTensor];
-  h: FixtureTensor;
-  c?: FixtureTensor;
 }
 
-const all = loadCases<ModuleCase | CellCase>('nonfinite.json');
-const moduleCases = all.filter((c): c is ModuleCase => !c.mode.endsWith('Cell'));
-const cellCases = all.filter((c): c is CellCase => c.mode.endsWith('Cell'));
+const all = loadCases<NonfiniteModuleCase | NonfiniteCellCase>('nonfinite.json');
+const moduleCases = all.filter((c): c is NonfiniteModuleCase => !c.mode.endsWith('Cell'));
+const cellCases = all.filter((c): c is NonfiniteCellCase => c.mode.endsWith('Cell'));
 
-function describeCase(c: ModuleCase | CellCase): string {
+function describeCase(c: NonfiniteModuleCase | NonfiniteCellCase): string {
   const batchDim = c.mode.endsWith('Cell') || c.options.batchFirst ? 0 : 1;
   const batch = c.input.shape[batchDim];
   if (c.where === null) return `${c.name} ${c.mode} batch ${batch}`;
@@ -55,48 +39,6 @@ function describeCase(c: ModuleCase | CellCase): string {
 }
 
 type AnyModule = RNN | LSTM | GRU;
-
-function buildModule(c: ModuleCase): AnyModule {
-  const options = c.options as unknown as ConstructorParameters<typeof LSTM>[0];
-  const module = c.mode === 'LSTM' ? new LSTM(options) : c.mode === 'GRU' ? new GRU(options) : new RNN(options);
-  module.loadStateDict(toStateDict(c.params));
-  return module.eval();
-}
-
-type AnyCell = RNNCell | LSTMCell | GRUCell;
-
-function buildCell(c: CellCase): AnyCell {
-  const options = c.options as unknown as ConstructorParameters<typeof RNNCell>[0];
-  const cell = c.mode === 'LSTMCell' ? new LSTMCell(options) : c.mode === 'GRUCell' ? new GRUCell(options) : new RNNCell(options);
-  cell.loadStateDict(toStateDict(c.params));
-  return cell.eval();
-}
-
-function moduleHx(c: ModuleCase): Tensor | [Tensor, Tensor] {
-  return c.mode === 'LSTM' ? ((c.hx as FixtureTensor[]).map(toTensor) as [Tensor, Tensor]) : toTensor(c.hx as FixtureTensor);
-}
-
-function cellHx(c: CellCase): Tensor | [Tensor, Tensor] {
-  return c.mode === 'LSTMCell' ? ((c.hx as FixtureTensor[]).map(toTensor) as [Tensor, Tensor]) : toTensor(c.hx as FixtureTensor);
-}
-
-/** What a module's result is compared with: output, h_n, and c_n for LSTM. */
-function moduleMismatches(c: ModuleCase, output: Tensor, state: Tensor | [Tensor, Tensor]): string[] {
-  const [h, cState] = Array.isArray(state) ? state : [state, undefined];
-  const pairs: [Tensor, Tensor, string][] = [
-    [output, toTensor(c.output), 'output'],
-    [h, toTensor(c.h_n), 'h_n'],
-  ];
-  if (c.c_n) pairs.push([cState as Tensor, toTensor(c.c_n), 'c_n']);
-  return mismatches(pairs);
-}
-
-function cellMismatches(c: CellCase, state: Tensor | [Tensor, Tensor]): string[] {
-  const [h, cState] = Array.isArray(state) ? state : [state, undefined];
-  const pairs: [Tensor, Tensor, string][] = [[h, toTensor(c.h), 'h']];
-  if (c.c) pairs.push([cState as Tensor, toTensor(c.c), 'c']);
-  return mismatches(pairs);
-}
 
 const count = (t: FixtureTensor, what: string): number => t.data.filter((v) => v === what).length;
 
@@ -122,10 +64,10 @@ describe('the fixtures exercise what they claim', () => {
 describe('NaN and ±Inf propagate through modules as in PyTorch', () => {
   it.each(moduleCases.map((c) => [describeCase(c), c] as const))('%s', async (_name, c) => {
     const module = buildModule(c);
-    const [output, state] = module.forward(toTensor(c.input), moduleHx(c) as never);
+    const [output, state] = module.forward(toTensor(c.input), toHidden(c.hx));
     expect(moduleMismatches(c, output, state)).toEqual([]);
     // The thread-pool path runs the same kernels on another thread: same answer.
-    const [outputAsync, stateAsync] = await module.forwardAsync(toTensor(c.input), moduleHx(c) as never);
+    const [outputAsync, stateAsync] = await module.forwardAsync(toTensor(c.input), toHidden(c.hx));
     expect(moduleMismatches(c, outputAsync, stateAsync)).toEqual([]);
   });
 });
@@ -133,8 +75,8 @@ describe('NaN and ±Inf propagate through modules as in PyTorch', () => {
 describe('NaN and ±Inf propagate through cells as in PyTorch', () => {
   it.each(cellCases.map((c) => [describeCase(c), c] as const))('%s', async (_name, c) => {
     const cell = buildCell(c);
-    expect(cellMismatches(c, cell.forward(toTensor(c.input), cellHx(c) as never))).toEqual([]);
-    expect(cellMismatches(c, await cell.forwardAsync(toTensor(c.input), cellHx(c) as never))).toEqual([]);
+    expect(cellMismatches(c, cell.forward(toTensor(c.input), toHidden(c.hx)))).toEqual([]);
+    expect(cellMismatches(c, await cell.forwardAsync(toTensor(c.input), toHidden(c.hx)))).toEqual([]);
   });
 });
 

@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { mismatches } from './helpers/close';
-import { FixtureParam, FixtureTensor, loadCases, toTensor } from './helpers/fixtures';
+import type { ModuleCase } from './helpers/fixture_cases';
+import { FixtureTensor, loadCases, toTensor } from './helpers/fixtures';
 import {
   REPO,
   TOOLCHAIN,
@@ -22,18 +23,6 @@ import {
   toolchainFreeBin,
   userEnv,
 } from './helpers/package_sandbox';
-
-interface ModuleCase {
-  name: string;
-  mode: 'RNN' | 'LSTM' | 'GRU';
-  options: Record<string, unknown>;
-  params: FixtureParam[];
-  input: FixtureTensor;
-  hx: null | FixtureTensor | [FixtureTensor, FixtureTensor];
-  output: FixtureTensor;
-  h_n: FixtureTensor;
-  c_n?: FixtureTensor;
-}
 
 /** What the consumer scripts in helpers/consumer/ print. */
 interface ConsumerReport {
