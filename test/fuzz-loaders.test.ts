@@ -14,13 +14,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { types } from 'util';
-import { deflateRawSync } from 'zlib';
 import fc from 'fast-check';
-import { crc32 } from '../lib/io/crc32';
 import { parseNpy } from '../lib/io/npy';
 import { parseSafetensors } from '../lib/io/safetensors';
 import { parseTorch } from '../lib/io/torch_load';
 import { Tensor } from '../lib/tensor';
+import { buildZip } from './helpers/zip_writer';
 
 const SEED = 8675309;
 const DIR = path.join(__dirname, 'fixtures', 'io');
@@ -223,62 +222,6 @@ describe('npy headers built from hostile fields', () => {
 
 // ---------------------------------------------------------------- declared sizes beyond the file
 
-interface HostileEntry {
-  name: string;
-  data: Uint8Array;
-  method?: 0 | 8;
-  /** What the central directory claims, when it lies. */
-  declaredSize?: number;
-  declaredCompressedSize?: number;
-}
-
-/** A zip laid out as the format specifies; sizes go in a ZIP64 extra field when they need 64 bits. */
-function zipOf(entries: HostileEntry[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const entry of entries) {
-    const name = Buffer.from(entry.name);
-    const body = entry.method === 8 ? deflateRawSync(entry.data) : Buffer.from(entry.data);
-    const size = entry.declaredSize ?? entry.data.length;
-    const compressed = entry.declaredCompressedSize ?? body.length;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(45, 4);
-    local.writeUInt16LE(entry.method ?? 0, 8);
-    local.writeUInt32LE(crc32(entry.data), 14);
-    local.writeUInt16LE(name.length, 26);
-    locals.push(local, name, body);
-    const extra = Buffer.alloc(28);
-    extra.writeUInt16LE(0x0001, 0);
-    extra.writeUInt16LE(24, 2);
-    extra.writeBigUInt64LE(BigInt(size), 4);
-    extra.writeBigUInt64LE(BigInt(compressed), 12);
-    extra.writeBigUInt64LE(BigInt(offset), 20);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(45, 4);
-    central.writeUInt16LE(45, 6);
-    central.writeUInt16LE(entry.method ?? 0, 10);
-    central.writeUInt32LE(crc32(entry.data), 16);
-    central.writeUInt32LE(0xffffffff, 20);
-    central.writeUInt32LE(0xffffffff, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt16LE(extra.length, 30);
-    central.writeUInt32LE(0xffffffff, 42);
-    centrals.push(central, name, extra);
-    offset += local.length + name.length + body.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
-
 /** Pickle opcodes for a state dict {'w': tensor} on storage '0' of `numel` elements (protocol 2). */
 function statePickle(numel: number, size: number[], stride: number[]): Buffer {
   const str = (s: string): Buffer => Buffer.concat([Buffer.from([0x58]), Buffer.from(Uint32Array.of(s.length).buffer), Buffer.from(s)]);
@@ -349,13 +292,13 @@ const HOSTILE: { name: string; parser: 'safetensors' | 'npy' | 'torch'; bytes: B
   {
     name: 'a stored zip entry declaring 2^40 bytes',
     parser: 'torch',
-    bytes: zipOf([{ name: 'archive/data.pkl', data: statePickle(4, [4], [1]), declaredSize: 2 ** 40, declaredCompressedSize: 2 ** 40 }]),
+    bytes: buildZip([{ name: 'archive/data.pkl', data: statePickle(4, [4], [1]), declaredSize: 2 ** 40, declaredCompressedSize: 2 ** 40 }]),
     message: /runs into the central directory/,
   },
   {
     name: 'a deflated zip entry declaring 2^40 bytes',
     parser: 'torch',
-    bytes: zipOf([
+    bytes: buildZip([
       { name: 'archive/data.pkl', data: statePickle(4, [4], [1]) },
       { name: 'archive/data/0', data: new Uint8Array(16), method: 8, declaredSize: 2 ** 40 },
     ]),
@@ -364,7 +307,7 @@ const HOSTILE: { name: string; parser: 'safetensors' | 'npy' | 'torch'; bytes: B
   {
     name: 'a deflated zip entry declaring 1 GiB from a few compressed bytes',
     parser: 'torch',
-    bytes: zipOf([
+    bytes: buildZip([
       { name: 'archive/data.pkl', data: statePickle(4, [4], [1]) },
       { name: 'archive/data/0', data: new Uint8Array(16), method: 8, declaredSize: 2 ** 30 },
     ]),
@@ -373,7 +316,7 @@ const HOSTILE: { name: string; parser: 'safetensors' | 'npy' | 'torch'; bytes: B
   {
     name: 'a deflate stream of 64 MiB declared as 16 bytes',
     parser: 'torch',
-    bytes: zipOf([
+    bytes: buildZip([
       { name: 'archive/data.pkl', data: statePickle(4, [4], [1]) },
       { name: 'archive/data/0', data: new Uint8Array(64 * 2 ** 20), method: 8, declaredSize: 16 },
     ]),
@@ -382,7 +325,7 @@ const HOSTILE: { name: string; parser: 'safetensors' | 'npy' | 'torch'; bytes: B
   {
     name: 'a pickle storage of 2^40 elements over a 16-byte entry',
     parser: 'torch',
-    bytes: zipOf([
+    bytes: buildZip([
       { name: 'archive/data.pkl', data: statePickle(2 ** 40, [2 ** 40], [1]) },
       { name: 'archive/data/0', data: new Uint8Array(16) },
     ]),
@@ -392,7 +335,7 @@ const HOSTILE: { name: string; parser: 'safetensors' | 'npy' | 'torch'; bytes: B
   {
     name: 'a pickle view of 2^20 x 2^20 elements repeating one storage element',
     parser: 'torch',
-    bytes: zipOf([
+    bytes: buildZip([
       { name: 'archive/data.pkl', data: statePickle(4, [2 ** 20, 2 ** 20], [0, 0]) },
       { name: 'archive/data/0', data: new Uint8Array(16) },
     ]),

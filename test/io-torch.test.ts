@@ -4,12 +4,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { deflateRawSync } from 'zlib';
-import { crc32 } from '../lib/io/crc32';
 import { loadTorch, parseTorch } from '../lib/io/torch_load';
 import { readZip } from '../lib/io/zip';
 import { Tensor } from '../lib/tensor';
 import { seededRandom as random } from './helpers/seeded';
+import { buildZip, type ZipEntry } from './helpers/zip_writer';
 
 const DIR = path.join(__dirname, 'fixtures', 'io');
 
@@ -80,75 +79,8 @@ function outcome(load: () => Record<string, Tensor>): 'value' | 'error' {
 
 // ---------------------------------------------------------------- archives built in the test
 
-interface ArchiveEntry {
-  name: string;
-  data: Uint8Array;
-  /** 0 stored (the default), 8 deflated. */
-  method?: number;
-  /** General purpose flags of the entry (bit 0: encrypted). */
-  flags?: number;
-  /** Record sizes and offset as 0xFFFFFFFF in the central directory, with the values in a ZIP64 extra field. */
-  zip64?: boolean;
-  /** Overrides the CRC-32 recorded in the central directory. */
-  crc?: number;
-}
-
-/** A zip archive laid out as the format specifies: local headers and data, central directory, end record. */
-function buildZip(entries: ArchiveEntry[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const entry of entries) {
-    const name = Buffer.from(entry.name);
-    const method = entry.method ?? 0;
-    const body = method === 8 ? deflateRawSync(entry.data) : Buffer.from(entry.data);
-    const crc = entry.crc ?? crc32(entry.data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(entry.flags ?? 0, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(entry.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    locals.push(local, name, body);
-
-    const extra = Buffer.alloc(entry.zip64 ? 28 : 0);
-    if (entry.zip64) {
-      extra.writeUInt16LE(0x0001, 0);
-      extra.writeUInt16LE(24, 2);
-      extra.writeBigUInt64LE(BigInt(entry.data.length), 4);
-      extra.writeBigUInt64LE(BigInt(body.length), 12);
-      extra.writeBigUInt64LE(BigInt(offset), 20);
-    }
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(45, 4);
-    central.writeUInt16LE(45, 6);
-    central.writeUInt16LE(entry.flags ?? 0, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(entry.zip64 ? 0xffffffff : body.length, 20);
-    central.writeUInt32LE(entry.zip64 ? 0xffffffff : entry.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt16LE(extra.length, 30);
-    central.writeUInt32LE(entry.zip64 ? 0xffffffff : offset, 42);
-    centrals.push(central, name, extra);
-    offset += local.length + name.length + body.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
-
 /** The entries of a fixture, with their contents, to rebuild it in other forms. */
-function entriesOf(name: string): ArchiveEntry[] {
+function entriesOf(name: string): ZipEntry[] {
   const zip = readZip(fixture(name));
   return [...zip.entries.keys()].map((entry) => ({ name: entry, data: Buffer.from(zip.read(entry)) }));
 }
