@@ -7,10 +7,9 @@ import { describe, isInteger, isNonNegativeInteger } from '../is';
 import { checkOptionNames } from '../options';
 import { fillNormal } from '../random';
 import { Tensor, tensor, type DType, type NestedArray } from '../tensor';
-import { checkCommonOptions, selectEntries } from './from_state_dict';
+import { checkCommonOptions, matrixWeight, selection } from './from_state_dict';
 import { Module, type StateDict } from './module';
 import { checkDTypeOption } from './rnn_options';
-import { normalisePrefix } from './state_dict_prefix';
 
 /** `nn.Embedding`'s options after the sizes. */
 export interface EmbeddingOptions {
@@ -110,14 +109,10 @@ export class Embedding extends Module {
    * ```
    */
   static fromStateDict(sd: StateDict, options: EmbeddingFromStateDictOptions = {}): Embedding {
-    const owner = 'Embedding.fromStateDict';
-    checkCommonOptions(owner, options as unknown, ['prefix', 'paddingIdx', 'dtype']);
-    const prefix = normalisePrefix(options.prefix);
-    const weight = selectEntries(owner, sd, prefix).get('weight');
-    if (weight === undefined) throw new Error(`${owner}: ${prefix}weight is missing, so the sizes cannot be inferred`);
-    if (weight.dim() !== 2) {
-      throw new Error(`${owner}: ${prefix}weight has shape [${weight.shape.join(', ')}] but an Embedding weight is 2-D: (num_embeddings, embedding_dim)`);
-    }
+    checkCommonOptions('Embedding.fromStateDict', options as unknown, ['prefix', 'paddingIdx', 'dtype']);
+    const selected = selection('Embedding', sd, options);
+    const weight = matrixWeight(selected, 'an Embedding', '(num_embeddings, embedding_dim)');
+    const { prefix } = selected;
     const [numEmbeddings, embeddingDim] = weight.shape;
     const embedding = new Embedding(numEmbeddings, embeddingDim, { paddingIdx: options.paddingIdx, dtype: options.dtype ?? weight.dtype });
     embedding.loadStateDict(sd, { prefix }); // PyTorch's message for a key Embedding lacks

@@ -197,6 +197,32 @@ export function checkCommonOptions(
   if (options.dtype !== undefined) checkDTypeOption(options.dtype);
 }
 
+/** Where a `fromStateDict` reads from: the state dict's entries under its prefix, keyed without it. */
+export interface StateDictSelection {
+  /** `'LSTM.fromStateDict'` and the like, to begin error messages with. */
+  owner: string;
+  /** The prefix, with its trailing dot. */
+  prefix: string;
+  entries: Map<string, Tensor>;
+}
+
+/** The entries a `fromStateDict` reads, once {@link checkCommonOptions} has checked its options. */
+export function selection(className: string, sd: StateDict, options: { prefix?: unknown }): StateDictSelection {
+  const owner = `${className}.fromStateDict`;
+  const prefix = normalisePrefix(options.prefix);
+  return { owner, prefix, entries: selectEntries(owner, sd, prefix) };
+}
+
+/** The 2-D `weight` of a Linear or Embedding, or an error naming the key and the shape it must have. */
+export function matrixWeight({ owner, prefix, entries }: StateDictSelection, article: string, layout: string): Tensor {
+  const weight = entries.get('weight');
+  if (weight === undefined) throw new Error(`${owner}: ${prefix}weight is missing, so the sizes cannot be inferred`);
+  if (weight.dim() !== 2) {
+    throw new Error(`${owner}: ${prefix}weight has shape [${weight.shape.join(', ')}] but ${article} weight is 2-D: ${layout}`);
+  }
+  return weight;
+}
+
 /**
  * Infers RNN, LSTM or GRU constructor options from a state dict (under `options.prefix`): `inputSize` and
  * `hiddenSize` from `weight_ih_l0` (gates × hidden, input), `numLayers` from the layer indices,
@@ -212,10 +238,8 @@ export function inferRecurrent(
   options: unknown,
   known: readonly string[],
 ): Inferred<InferredRecurrentOptions> {
-  const owner = `${className}.fromStateDict`;
-  checkCommonOptions(owner, options, known);
-  const prefix = normalisePrefix(options.prefix);
-  const entries = selectEntries(owner, sd, prefix);
+  checkCommonOptions(`${className}.fromStateDict`, options, known);
+  const { owner, prefix, entries } = selection(className, sd, options);
   checkKnownKeys(owner, entries, prefix, (k) => RECURRENT_KEY.test(k));
 
   const key = (name: string): string => prefix + name;
@@ -292,10 +316,8 @@ export function inferCell(
   options: unknown,
   known: readonly string[],
 ): Inferred<InferredCellOptions> {
-  const owner = `${className}.fromStateDict`;
-  checkCommonOptions(owner, options, known);
-  const prefix = normalisePrefix(options.prefix);
-  const entries = selectEntries(owner, sd, prefix);
+  checkCommonOptions(`${className}.fromStateDict`, options, known);
+  const { owner, prefix, entries } = selection(className, sd, options);
   checkKnownKeys(owner, entries, prefix, (k) => CELL_KEYS.includes(k));
 
   const key = (name: string): string => prefix + name;

@@ -8,10 +8,9 @@ import { native, type NativePackedLinear } from '../native';
 import { checkBoolean, checkOptionNames } from '../options';
 import { fillUniform } from '../random';
 import { Tensor, type DType } from '../tensor';
-import { checkCommonOptions, selectEntries } from './from_state_dict';
+import { checkCommonOptions, matrixWeight, selection } from './from_state_dict';
 import { Module, type StateDict } from './module';
 import { checkDTypeOption } from './rnn_options';
-import { normalisePrefix } from './state_dict_prefix';
 
 /** `nn.Linear`'s options after the sizes. */
 export interface LinearOptions {
@@ -89,15 +88,10 @@ export class Linear extends Module {
    * ```
    */
   static fromStateDict(sd: StateDict, options: LinearFromStateDictOptions = {}): Linear {
-    const owner = 'Linear.fromStateDict';
-    checkCommonOptions(owner, options as unknown, ['prefix', 'dtype']);
-    const prefix = normalisePrefix(options.prefix);
-    const entries = selectEntries(owner, sd, prefix);
-    const weight = entries.get('weight');
-    if (weight === undefined) throw new Error(`${owner}: ${prefix}weight is missing, so the sizes cannot be inferred`);
-    if (weight.dim() !== 2) {
-      throw new Error(`${owner}: ${prefix}weight has shape [${weight.shape.join(', ')}] but a Linear weight is 2-D: (out_features, in_features)`);
-    }
+    checkCommonOptions('Linear.fromStateDict', options as unknown, ['prefix', 'dtype']);
+    const selected = selection('Linear', sd, options);
+    const weight = matrixWeight(selected, 'a Linear', '(out_features, in_features)');
+    const { prefix, entries } = selected;
     const linear = new Linear(weight.shape[1], weight.shape[0], { bias: entries.has('bias'), dtype: options.dtype ?? weight.dtype });
     linear.loadStateDict(sd, { prefix }); // PyTorch's messages for a bias of the wrong shape or a key Linear lacks
     return linear;
