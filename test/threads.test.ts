@@ -1,10 +1,10 @@
 /**
  * setNumThreads / getNumThreads: validation, identical results at 1 and 2 threads, and idle workers that
  * burn no CPU. Results are bit-for-bit identical because threads split work only at boundaries that do
- * not change any element's arithmetic: the input projection by rows, the recurrence by whole hidden
- * units (each unit's sums run over k in the same order), the LSTM projection by whole columns.
+ * not change any element's arithmetic: the input projection by rows, the recurrence by batch rows or by
+ * whole hidden units (each unit's sums run over k in the same order), the LSTM projection by whole columns.
  */
-import { GRU, LSTM, RNN, Tensor, getNumThreads, manualSeed, setNumThreads } from '../lib';
+import { GRU, LSTM, PackedSequence, RNN, Tensor, getNumThreads, manualSeed, packPaddedSequence, setNumThreads } from '../lib';
 
 const initial = getNumThreads();
 afterAll(() => setNumThreads(initial));
@@ -44,6 +44,9 @@ describe('results do not depend on the thread count', () => {
     ['RNN tanh, batch 1', () => new RNN({ inputSize: 40, hiddenSize: 512 }), [20, 1, 40]],
     ['LSTM with projection', () => new LSTM({ inputSize: 32, hiddenSize: 320, projSize: 72, numLayers: 2 }), [20, 3, 32]],
     ['LSTM batch 32', () => new LSTM({ inputSize: 64, hiddenSize: 128, bidirectional: true }), [12, 32, 64]],
+    // One direction and a batch that fills a step: each thread carries its own batch rows.
+    ['LSTM batch 13, rows split', () => new LSTM({ inputSize: 24, hiddenSize: 96, numLayers: 2 }), [40, 13, 24]],
+    ['LSTM with projection, rows split', () => new LSTM({ inputSize: 24, hiddenSize: 96, projSize: 40 }), [40, 9, 24]],
   ];
 
   it.each(models)('%s', (_name, make, shape) => {
@@ -56,6 +59,25 @@ describe('results do not depend on the thread count', () => {
     expect(Array.from(two.data)).toEqual(Array.from(one.data));
     const flat = (h: Tensor | [Tensor, Tensor]) => (Array.isArray(h) ? h.flatMap((t) => Array.from(t.data)) : Array.from(h.data));
     expect(flat(hTwo)).toEqual(flat(hOne));
+  });
+
+  // Packed sequences of unequal lengths: the row split follows each row's length, and sequences leave
+  // (forward) and join (reverse) inside a thread's share of the rows. Four threads give each direction of
+  // the bidirectional LSTM two.
+  it.each([
+    ['LSTM', 4, () => new LSTM({ inputSize: 16, hiddenSize: 96, bidirectional: true })],
+    ['GRU', 2, () => new GRU({ inputSize: 16, hiddenSize: 128 })],
+    ['RNN', 2, () => new RNN({ inputSize: 16, hiddenSize: 160 })],
+  ] as [string, number, () => LSTM | GRU | RNN][])('packed %s with unequal lengths, %d threads', (_name, threads, make) => {
+    const module = make().eval();
+    const lengths = [60, 58, 41, 40, 40, 33, 20, 19, 7, 3, 1];
+    const packed = packPaddedSequence(randomInput([60, lengths.length, 16]), lengths);
+    const run = (threads: number) => {
+      setNumThreads(threads);
+      const [out, h] = module.forward(packed) as [PackedSequence, Tensor | [Tensor, Tensor]];
+      return [Array.from(out.data.data), ...(Array.isArray(h) ? h : [h]).map((t) => Array.from(t.data))];
+    };
+    expect(run(threads)).toEqual(run(1));
   });
 
   it('concurrent forwardAsync calls give the same results as one at a time', async () => {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "checked_math.h"
 #include "dropout.h"
@@ -54,6 +55,9 @@ constexpr double kMinFlopsPerThread = 1e7;
 // One recurrent step split across a group (~40 us each): every step then ends at a barrier, and on a busy
 // machine a barrier can wait a whole time slice for a descheduled member, so only long steps are split.
 constexpr double kMinStepFlopsPerThread = 4e6;
+// Rows per thread below which a step streams W_hh more than it computes: splitting the units halves what
+// each thread streams, splitting the rows would not.
+constexpr std::size_t kMinRowsPerThread = 4;
 // A W_hh larger than this is streamed from L3 (or memory) every step rather than kept in a core's L2, and
 // each byte streamed costs about as long as this many flops.
 constexpr double kCoreCacheBytes = 1 << 20;
@@ -103,29 +107,51 @@ class LayerRun {
   }
 
   // Every direction's time loop. With threads to spare the directions run side by side, and each
-  // direction's hidden units (panels of W_hh, which then stay in that core's cache) are split across a
-  // group of threads that meets at one barrier per step. When a step is bound by streaming a W_hh too big
-  // for one core's L2 (small batches), every thread works on one direction at a time instead: each keeps
-  // its share of that W_hh in its own L2 for the whole sequence.
+  // direction's work is split across a group of threads in one of two ways. Batches big enough to keep a
+  // step busy are split by rows: batch rows never meet, so each thread runs its rows through the whole
+  // sequence with no barrier at all. Otherwise the hidden units (panels of W_hh, which then stay in that
+  // core's cache) are split, and the group meets at one barrier per step. When a step is bound by
+  // streaming a W_hh too big for one core's L2 (small batches), every thread works on one direction at a
+  // time instead: each keeps its share of that W_hh in its own L2 for the whole sequence.
   void recurrences(T* y, ThreadPool::Lease& lease) {
     const std::size_t threads = lease.threads();
     const std::size_t panels = (H_ + kernels_.recurrentPanelUnits - 1) / kernels_.recurrentPanelUnits;
     const double stepFlops = 2.0 * double(N_) * double(G_) * double(Hout_);
-    const double whhBytes = double(G_) * double(H_) * double(Hout_) * double(sizeof(T));
+    // Recurrent weights read every step: W_hh [G, Hout], and W_hr [Hout, H] with a projection.
+    const double whhBytes = (double(G_) * double(Hout_) + (spec_.projSize > 0 ? double(Hout_) * double(H_) : 0.0)) *
+                            double(sizeof(T));
     const bool streamBound = whhBytes > kCoreCacheBytes && whhBytes * kFlopsPerStreamedByte > stepFlops;
     const double stepCost = streamBound ? whhBytes * kFlopsPerStreamedByte : stepFlops;
-    const double layerFlops = stepFlops * double(layout_.seqLen()) * double(D_);
+    const double directionFlops = stepFlops * double(layout_.seqLen());
+    const double layerFlops = directionFlops * double(D_);
     const std::size_t stepSplit = std::min({threads, panels, std::size_t(stepCost / kMinStepFlopsPerThread) + 1});
     const bool sideBySide = D_ == 2 && threads >= 2 && layerFlops >= kMinFlopsPerThread && !(streamBound && stepSplit > 1);
-    std::size_t groupSize = sideBySide ? std::min(threads / 2, stepSplit) : stepSplit;
     const std::size_t groups = sideBySide ? 2 : 1;
+    const std::size_t perGroup = threads / groups;
+    // Each thread of a row split streams all of W_hh, so only where W_hh stays in its core's cache.
+    const std::size_t rowSplit = streamBound ? 1
+        : std::min({perGroup, N_ / kMinRowsPerThread, std::size_t(directionFlops / kMinFlopsPerThread) + 1});
+    if (rowSplit > 1) {
+      const std::vector<std::size_t> bounds = balancedRowBounds(rowSplit);
+      StepBarrier unused(1);
+      auto member = [&](std::size_t m) {
+        const std::size_t group = m / rowSplit, share = m % rowSplit;
+        const RowShare rows{bounds[share], bounds[share + 1]};
+        for (std::size_t d = sideBySide ? group : 0; d < (sideBySide ? group + 1 : D_); ++d)
+          recurrence(d, y, rows, 0, 1, unused);
+      };
+      lease.runShared(groups * rowSplit, member);  // independent: whichever thread is free takes a share
+      return;
+    }
+    const std::size_t groupSize = sideBySide ? std::min(perGroup, stepSplit) : stepSplit;
+    const RowShare allRows{0, N_};
     StepBarrier barriers[2] = {StepBarrier(groupSize), StepBarrier(groupSize)};
     auto member = [&](std::size_t m) {
       const std::size_t group = m / groupSize, inGroup = m % groupSize;
       if (sideBySide) {
-        recurrence(group, y, inGroup, groupSize, barriers[group]);
+        recurrence(group, y, allRows, inGroup, groupSize, barriers[group]);
       } else {
-        for (std::size_t d = 0; d < D_; ++d) recurrence(d, y, inGroup, groupSize, barriers[0]);
+        for (std::size_t d = 0; d < D_; ++d) recurrence(d, y, allRows, inGroup, groupSize, barriers[0]);
       }
     };
     if (groupSize > 1)
@@ -134,9 +160,18 @@ class LayerRun {
       lease.runShared(groups, member);
   }
 
-  // The time loop of one direction, writing h_t into y at [t, n, direction * Hout]; this thread computes
-  // its share (`member` of `members`) of the hidden units, and member 0 moves the state in and out.
-  void recurrence(std::size_t direction, T* y, std::size_t member, std::size_t members, StepBarrier& barrier) {
+  // The batch rows [begin, end) one thread carries through a direction's time loop.
+  struct RowShare {
+    std::size_t begin, end;
+    // How many of the first `active` rows of the batch are this share's.
+    std::size_t within(std::size_t active) const { return active <= begin ? 0 : std::min(active, end) - begin; }
+  };
+
+  // The time loop of one direction for the batch rows of `rows`, writing h_t into y at
+  // [t, n, direction * Hout]; this thread computes its share (`member` of `members`) of the hidden units,
+  // and member 0 moves the state in and out.
+  void recurrence(std::size_t direction, T* y, RowShare rows, std::size_t member, std::size_t members,
+                  StepBarrier& barrier) {
     DirectionState<T> s = workspace_.state(direction);  // a copy: every member swaps its own pointers
     const bool reverse = direction == 1;
     const std::size_t T_ = layout_.seqLen();
@@ -154,9 +189,10 @@ class LayerRun {
     const std::size_t panels = (H_ + U - 1) / U;
     const std::size_t unitBegin = std::min(H_, panels * member / members * U);
     const std::size_t unitEnd = std::min(H_, panels * (member + 1) / members * U);
+    const std::size_t r0 = rows.begin;  // every row index below is relative to the batch, offsets to r0
 
     // Forward: every sequence starts at t = 0. Reverse: a sequence joins at its own last step.
-    if (!reverse && lead) loadInitialState(s, stack, 0, layout_.activeRows(0));
+    if (!reverse && lead) loadInitialState(s, stack, r0, r0 + rows.within(layout_.activeRows(0)));
     if (!reverse) sync();
 
     kernels::RecurrentStepArgs<T> a;
@@ -173,41 +209,42 @@ class LayerRun {
 
     for (std::size_t i = 0; i < T_; ++i) {
       const std::size_t t = reverse ? T_ - 1 - i : i;
-      const std::size_t rows = layout_.activeRows(t);
-      const std::size_t rowsAfter = t + 1 < T_ ? layout_.activeRows(t + 1) : 0;
-      if (reverse && rowsAfter < rows) {
-        if (lead) loadInitialState(s, stack, rowsAfter, rows);
+      const std::size_t active = rows.within(layout_.activeRows(t));
+      const std::size_t activeAfter = t + 1 < T_ ? rows.within(layout_.activeRows(t + 1)) : 0;
+      if (reverse && activeAfter < active) {
+        if (lead) loadInitialState(s, stack, r0 + activeAfter, r0 + active);
         sync();
       }
 
-      T* yStep = y + layout_.stepOffset(t) * yCols + direction * Hout_;
-      a.rows = rows;
-      a.gx = workspace_.gates() + layout_.stepOffset(t) * D_ * G_ + direction * G_;
-      a.hPrev = s.hPrev;
-      a.cPrev = s.cPrev;
-      a.cNext = s.cNext;
-      a.hNext = projected ? s.cellOut : s.hNext;
+      T* yStep = y + (layout_.stepOffset(t) + r0 * rowStride) * yCols + direction * Hout_;
+      a.rows = active;
+      a.gx = workspace_.gates() + (layout_.stepOffset(t) + r0 * rowStride) * D_ * G_ + direction * G_;
+      a.hPrev = s.hPrev + r0 * Hout_;
+      a.cPrev = s.cPrev ? s.cPrev + r0 * H_ : nullptr;
+      a.cNext = s.cNext ? s.cNext + r0 * H_ : nullptr;
+      a.hNext = projected ? s.cellOut + r0 * H_ : s.hNext + r0 * Hout_;
       a.out = projected ? nullptr : yStep;
       step(a, unitBegin, unitEnd);
 
       if (projected) {
         sync();  // the projection reads every unit of the cell output
-        projectStep(w, s, rows, yStep, rowStride * yCols, member, members);
+        projectStep(w, s, r0, active, yStep, rowStride * yCols, member, members);
       }
       sync();  // h_t complete before anyone reads it as h_{t-1}
       // Forward: sequences whose last step this is leave their final state behind.
-      if (!reverse && lead) storeFinalState(s.hNext, lstm ? s.cNext : nullptr, stack, rowsAfter, rows);
+      if (!reverse && lead) storeFinalState(s.hNext, lstm ? s.cNext : nullptr, stack, r0 + activeAfter, r0 + active);
       std::swap(s.hPrev, s.hNext);
       std::swap(s.cPrev, s.cNext);
     }
-    if (reverse && lead) storeFinalState(s.hPrev, lstm ? s.cPrev : nullptr, stack, 0, layout_.activeRows(0));
+    if (reverse && lead)
+      storeFinalState(s.hPrev, lstm ? s.cPrev : nullptr, stack, r0, r0 + rows.within(layout_.activeRows(0)));
   }
 
  private:
   // LSTM projection: h = (o * tanh(c)) · W_hrᵀ, into the state and the layer output; this member computes
   // its share of the GEMM's column panels.
-  void projectStep(const PackedDirection<T>& w, DirectionState<T>& s, std::size_t rows, T* yStep, std::size_t ldy,
-                   std::size_t member, std::size_t members) {
+  void projectStep(const PackedDirection<T>& w, DirectionState<T>& s, std::size_t r0, std::size_t rows, T* yStep,
+                   std::size_t ldy, std::size_t member, std::size_t members) {
     const std::size_t P = kernels_.gemmPanelCols;
     const std::size_t panels = (Hout_ + P - 1) / P;
     const std::size_t colBegin = std::min(Hout_, panels * member / members * P);
@@ -217,14 +254,15 @@ class LayerRun {
     g.m = rows;
     g.n = colEnd - colBegin;
     g.k = H_;
-    g.a = s.cellOut;
+    g.a = s.cellOut + r0 * H_;
     g.lda = H_;
     g.bPacked = w.whr.data() + colBegin * H_;
-    g.c = s.hNext + colBegin;
+    T* h = s.hNext + r0 * Hout_;
+    g.c = h + colBegin;
     g.ldc = Hout_;
     kernels_.packedGemm(g);
     for (std::size_t r = 0; r < rows; ++r)
-      std::copy(s.hNext + r * Hout_ + colBegin, s.hNext + r * Hout_ + colEnd, yStep + r * ldy + colBegin);
+      std::copy(h + r * Hout_ + colBegin, h + r * Hout_ + colEnd, yStep + r * ldy + colBegin);
   }
 
   // Rows [begin, end) of the state from h0 / c0 (zeros when absent).
@@ -239,6 +277,25 @@ class LayerRun {
     if (begin >= end) return;
     std::copy(h + begin * Hout_, h + end * Hout_, outputs_.hN + stack * N_ * Hout_ + begin * Hout_);
     if (c) std::copy(c + begin * H_, c + end * H_, outputs_.cN + stack * N_ * H_ + begin * H_);
+  }
+
+  // Bounds of `shares` contiguous row ranges with about equal work: with packed sequences the first rows
+  // (the longest sequences) take more steps, so the split follows each row's length, not its count.
+  std::vector<std::size_t> balancedRowBounds(std::size_t shares) const {
+    std::vector<std::size_t> length(N_, 0);
+    for (std::size_t t = 0; t < layout_.seqLen(); ++t) ++length[layout_.activeRows(t) - 1];
+    for (std::size_t n = N_ - 1; n > 0; --n) length[n - 1] += length[n];  // row n runs while activeRows > n
+    double total = 0;
+    for (std::size_t n = 0; n < N_; ++n) total += double(length[n]);
+    std::vector<std::size_t> bounds(shares + 1, N_);
+    bounds[0] = 0;
+    double done = 0;
+    std::size_t share = 1;
+    for (std::size_t n = 0; n < N_ && share < shares; ++n) {
+      done += double(length[n]);
+      if (done >= total * double(share) / double(shares)) bounds[share++] = n + 1;
+    }
+    return bounds;
   }
 
   static void copyRows(const T* source, std::size_t sourceOffset, T* dest, std::size_t width, std::size_t begin,
