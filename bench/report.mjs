@@ -2,13 +2,15 @@
 // Every figure is derived from the medians measured in this run; nothing is carried over from elsewhere.
 //
 // A row is one case at one thread count:
-//   { case, threads, boundMs, ms: { sync, async, ort, torch }, reps: {...}, absent: { key: why },
+//   { case, threads, boundMs, designBoundMs, ms: { sync, async, ort, torch }, reps: {...}, absent: { key: why },
 //     maxDiff: { async, ort, torch } (max |peer - torchrnn sync| before timing) }
 // Memory is per case: { torchrnn, ort, torch }, each { baselineKiB, peakKiB } or { error }.
+// boundMs is the bound from this machine's measured limits (the design's when none could be measured),
+// designBoundMs the one from the design constants of shared/roofline.py; every verdict comes in both.
 
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { flops, need, weightBytes } from './roofline.mjs';
+import { DESIGN_LIMITS, flops, l2Fit, need, weightBytes } from './roofline.mjs';
 import { agrees } from './verify.mjs';
 
 /** Peers torchrnn is judged against, with the key need() expects. */
@@ -17,25 +19,39 @@ const JUDGED = [
   { key: 'torch', label: 'torch' },
 ];
 
-/** What a row says, derived: speed-ups, targets, efficiency. Judged on torchrnn's blocking forward. */
-export function derive(row) {
+/** Speed-ups over each judged peer and the targets of a bound of `boundMs`. */
+function judge(row, boundMs) {
   const ours = row.ms.sync;
   const judged = {};
   for (const { key } of JUDGED) {
     const peerMs = row.ms[key];
     if (peerMs === undefined || ours === undefined) continue;
     const speedup = peerMs / ours;
-    const needed = need(row.boundMs, key, peerMs);
+    const needed = need(boundMs, key, peerMs);
     judged[key] = { speedup, need: needed, met: speedup >= needed, wrong: !agrees(row.maxDiff[key]) };
   }
+  return judged;
+}
+
+/** % of a bound of `boundMs` that each of torchrnn sync, ORT and torch reaches. */
+function pctOf(row, boundMs) {
+  const pct = (k) => (row.ms[k] ? (100 * boundMs) / row.ms[k] : undefined);
+  return { ours: pct('sync'), ort: pct('ort'), torch: pct('torch') };
+}
+
+/**
+ * What a row says, derived: speed-ups, targets, efficiency, judged on torchrnn's blocking forward. `judged`
+ * and `pct` against this machine's roofline, `judgedDesign` and `pctDesign` against the design constants.
+ */
+export function derive(row) {
+  const ours = row.ms.sync;
   return {
-    judged,
+    judged: judge(row, row.boundMs),
+    judgedDesign: judge(row, row.designBoundMs),
     gflops: ours ? flops(row.case) / (ours * 1e6) : undefined,
     gbps: ours ? weightBytes(row.case) / (ours * 1e6) : undefined,
-    pctBound: ours ? (100 * row.boundMs) / ours : undefined,
-    peerPctBound: Object.fromEntries(
-      ['ort', 'torch'].filter((k) => row.ms[k]).map((k) => [k, (100 * row.boundMs) / row.ms[k]]),
-    ),
+    pct: pctOf(row, row.boundMs),
+    pctDesign: pctOf(row, row.designBoundMs),
   };
 }
 
@@ -55,24 +71,34 @@ const num = (v, digits = 1) => (v === undefined ? '—' : v.toFixed(digits));
 const mib = (kib) => (kib / 1024).toFixed(0);
 const busy = (r) => (r.busy ? r.busy.otherCores.toFixed(2) : '—');
 
+const verdict = (j) => (j.wrong ? 'WRONG OUTPUT' : j.met ? 'met' : 'NOT met');
+
 function speedCell(j, absentWhy) {
   if (!j) return absentWhy ? `— (${absentWhy})` : '—';
-  const verdict = j.wrong ? 'WRONG OUTPUT' : j.met ? 'met' : 'NOT met';
-  return `${x(j.speedup)} (need ${x(j.need)}: ${verdict})`;
+  return `${x(j.speedup)} (need ${x(j.need)}: ${verdict(j)})`;
+}
+
+/** The same speed-up judged on another bound: only the target and the verdict differ. */
+function needCell(j, absentWhy) {
+  if (!j) return absentWhy ? `— (${absentWhy})` : '—';
+  return `need ${x(j.need)}: ${verdict(j)}`;
 }
 
 // ---- stdout ---------------------------------------------------------------------------------------
 
 /** A fixed-width table for the terminal. */
 export function consoleTable(rows) {
-  const head = ['case', 'thr', 'sync ms', 'async ms', 'ORT ms', 'torch ms', 'vs ORT', 'vs torch', 'GFLOP/s', 'GB/s', '%bound', 'others'];
+  const head = ['case', 'thr', 'sync ms', 'async ms', 'ORT ms', 'torch ms', 'vs ORT', 'vs torch', 'design', 'GFLOP/s', 'GB/s', '%bound', '%design', 'others'];
   const lines = rows.map((r) => {
     const d = derive(r);
+    const mark = (j) => (j.wrong ? ' WRONG' : j.met ? ' ok' : ' NO');
     const short = (k) => {
       const j = d.judged[k];
-      if (!j) return '—';
-      return `${x(j.speedup)}/${x(j.need)}${j.wrong ? ' WRONG' : j.met ? ' ok' : ' NO'}`;
+      return j ? `${x(j.speedup)}/${x(j.need)}${mark(j)}` : '—';
     };
+    const design = JUDGED.filter(({ key }) => d.judgedDesign[key])
+      .map(({ key }) => `${x(d.judgedDesign[key].need)}${mark(d.judgedDesign[key])}`)
+      .join(', ');
     return [
       r.case.name,
       String(r.threads),
@@ -82,17 +108,20 @@ export function consoleTable(rows) {
       ms(r.ms.torch),
       short('ort'),
       short('torch'),
+      design || '—',
       num(d.gflops),
       num(d.gbps),
-      pct(d.pctBound),
+      pct(d.pct.ours),
+      pct(d.pctDesign.ours),
       busy(r),
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n') +
-    '\n(vs X: speed-up / needed; ok = target met. Speed-up = peer median / torchrnn sync median.' +
-    ' others: cores other processes kept busy meanwhile.)';
+    '\n(vs X: speed-up / needed on this machine\'s roofline; ok = target met. design: needed over ORT, torch on the' +
+    ' design constants\' roofline. %bound, %design: torchrnn sync against each bound. Speed-up = peer median /' +
+    ' torchrnn sync median. others: cores other processes kept busy meanwhile.)';
 }
 
 // ---- RESULTS.md -----------------------------------------------------------------------------------
@@ -160,19 +189,37 @@ export function markdown(rows, memory, info) {
   for (const n of new Set(info.notes)) out.push(`- ${n}`);
   out.push('');
 
+  out.push(...limitsSection(info.limits));
+
   out.push('## Times and targets', '');
+  const ownRoofline = info.limits.measured ? "this machine's roofline" : "this machine's roofline (= design: limits not measured)";
   out.push(
     'torchrnn sync = `forward` (blocks); async = `forwardAsync` (libuv pool, awaited). ORT = onnxruntime-node ' +
       'on an ONNX model built from torchrnn\'s parameters; torch = PyTorch in a Python worker, timed there. ' +
       'Speed-up = peer median / torchrnn sync median; "need" is the target of `need()` in shared/roofline.py ' +
       '(3× over PyTorch; over ORT 2× where ORT reaches under half of the bound, else 1.2×; capped at 90% of the bound). ' +
+      `The verdicts that count, "vs ORT" and "vs torch", use **${ownRoofline}**: the bound from the limits above. ` +
+      'The two "design roofline" columns judge the same speed-ups on the bound from the design constants of ' +
+      'shared/roofline.py, for comparison. ' +
       '"others busy" = cores that other processes kept busy while the row was timed (bench/machine_load.mjs): ' +
       'anything well above 0 means the engines shared the machine.',
     '',
   );
   out.push(
     table(
-      ['case', 'threads', 'torchrnn sync ms', 'async ms', 'ORT ms', 'torch ms', 'vs ORT', 'vs torch', 'others busy'],
+      [
+        'case',
+        'threads',
+        'torchrnn sync ms',
+        'async ms',
+        'ORT ms',
+        'torch ms',
+        "vs ORT (this machine's roofline)",
+        "vs torch (this machine's roofline)",
+        'vs ORT (design roofline)',
+        'vs torch (design roofline)',
+        'others busy',
+      ],
       rows.map((r) => {
         const d = derive(r);
         return [
@@ -184,6 +231,8 @@ export function markdown(rows, memory, info) {
           r.absent.torch ? `— (${r.absent.torch})` : ms(r.ms.torch),
           speedCell(d.judged.ort, r.absent.ort && 'no peer'),
           speedCell(d.judged.torch, r.absent.torch && 'no peer'),
+          needCell(d.judgedDesign.ort, r.absent.ort && 'no peer'),
+          needCell(d.judgedDesign.torch, r.absent.torch && 'no peer'),
           busy(r),
         ];
       }),
@@ -193,31 +242,66 @@ export function markdown(rows, memory, info) {
 
   out.push('## Against the roofline', '');
   out.push(
-    'Bound = the lower bound on the time from shared/roofline.py (ported in bench/roofline.mjs): ' +
+    'Bound = the lower bound on the time by the formula of shared/roofline.py (ported in bench/roofline.mjs): ' +
       'FLOP-bound input GEMM plus T steps each bound by max(FLOPs, W_hh bytes) of one core\'s share. ' +
-      'GFLOP/s counts 2·T·N·G·(In + Hout) per layer and direction plus the projection; GB/s counts the ' +
-      'recurrent weights (W_hh, W_hr) streamed once per step. Both for torchrnn sync.',
+      `"this machine" = that formula on the limits above${info.limits.measured ? '' : ' (not measured: the design constants)'}; ` +
+      '"design" = on the design constants of shared/roofline.py. % of bound = bound / median: 100% would be the ' +
+      'limit itself. GFLOP/s counts 2·T·N·G·(In + Hout) per layer and direction plus the projection; GB/s counts ' +
+      'the recurrent weights (W_hh, W_hr) streamed once per step. Both for torchrnn sync.',
     '',
   );
   out.push(
     table(
-      ['case', 'threads', 'bound ms', 'torchrnn GFLOP/s', 'torchrnn GB/s', 'torchrnn % of bound', 'ORT % of bound', 'torch % of bound'],
+      [
+        'case',
+        'threads',
+        'bound ms, this machine',
+        'bound ms, design',
+        'torchrnn GFLOP/s',
+        'torchrnn GB/s',
+        'torchrnn % of bound, this machine',
+        'torchrnn % of bound, design',
+        'ORT % of bound, this machine',
+        'ORT % of bound, design',
+        'torch % of bound, this machine',
+        'torch % of bound, design',
+      ],
       rows.map((r) => {
         const d = derive(r);
         return [
           r.case.name,
           r.threads,
           ms(r.boundMs),
+          ms(r.designBoundMs),
           num(d.gflops),
           num(d.gbps),
-          pct(d.pctBound),
-          pct(d.peerPctBound.ort),
-          pct(d.peerPctBound.torch),
+          pct(d.pct.ours),
+          pct(d.pctDesign.ours),
+          pct(d.pct.ort),
+          pct(d.pctDesign.ort),
+          pct(d.pct.torch),
+          pct(d.pctDesign.torch),
         ];
       }),
     ),
     '',
   );
+
+  const over = rows.flatMap((r) => {
+    const d = derive(r);
+    return [['torchrnn', d.pct.ours], ['ORT', d.pct.ort], ['torch', d.pct.torch]]
+      .filter(([, p]) => p > 100)
+      .map(([who, p]) => `${r.case.name} at ${r.threads} thread${r.threads > 1 ? 's' : ''} (${who} ${pct(p)})`);
+  });
+  if (over.length) {
+    out.push(
+      `**Faster than this machine's bound: ${over.join(', ')}.** There the bound is no lower bound: the ` +
+        'formula charges a core\'s whole share of W_hh at L3 bandwidth once it exceeds "fits L2", though part of ' +
+        'it can stay in L2, and it adds the input GEMM to the recurrence rather than overlapping them. need() ' +
+        'caps each target at what 90% of the bound allows: below 1× over a peer already past 90% of it.',
+      '',
+    );
+  }
 
   out.push('## Correctness check before timing', '');
   out.push(
@@ -281,6 +365,97 @@ export function markdown(rows, memory, info) {
     '',
   );
   return out.join('\n');
+}
+
+/** What bench/machine_limits.cpp runs with each ISA. */
+const KERNELS = {
+  avx512f: { fma: '16 independent chains of 16-lane FMAs in registers (latency 4 × 2 ports needs 8)', read: '512-bit loads into 16 accumulators' },
+  'avx2+fma': { fma: '12 independent chains of 8-lane FMAs in registers (latency 4 × 2 ports needs 8)', read: '256-bit loads into 16 accumulators' },
+  scalar: { fma: '8 independent chains of scalar multiply-adds', read: 'scalar loads into 8 accumulators' },
+};
+
+/**
+ * "This machine's limits": what the bound of this run rests on, beside the design constants. `limits` is
+ * { measured: MachineLimits | null, how: string } from bench/machine_limits.mjs.
+ */
+function limitsSection({ measured, how }) {
+  const out = ["## This machine's limits", ''];
+  const d = DESIGN_LIMITS;
+  const gf = (v) => `${(v / 1e9).toFixed(0)} GFLOP/s`;
+  const gb = (v) => `${(v / 1e9).toFixed(0)} GB/s`;
+  const size = (b) => (b >= 2 ** 20 ? `${+(b / 2 ** 20).toFixed(2)} MiB` : `${+(b / 2 ** 10).toFixed(0)} KiB`);
+  if (!measured) {
+    out.push(
+      `**Not measured: ${how}.** The bound and the targets of every verdict below use the design constants of ` +
+        'shared/roofline.py (DESIGN.md §6: AMD EPYC Zen 5), so "this machine\'s roofline" and "design roofline" ' +
+        'agree; the times were measured on this machine all the same.',
+      '',
+    );
+    out.push(
+      table(
+        ['limit', 'design machine (shared/roofline.py)'],
+        [
+          ['fp32 FMA peak per core', gf(d.peakFlops)],
+          ['L2 per core; "fits L2" (3/4 of it)', `${size(d.l2Bytes)}; ${size(l2Fit(d))}`],
+          ['read bandwidth per core from L2', gb(d.l2Bandwidth)],
+          ['read bandwidth per core from L3', gb(d.l3Bandwidth)],
+        ],
+      ),
+      '',
+    );
+    return out;
+  }
+  const m = measured;
+  out.push(
+    'The bound and the targets of the verdicts that count below come from this machine\'s limits, ' +
+      `${how}. Beside them, the design constants of shared/roofline.py, measured ` +
+      'on the design machine of DESIGN.md §6 (AMD EPYC Zen 5); the "design" columns below judge against those.',
+    '',
+  );
+  const l3Test = m.l3TestBytes ? `a ${size(m.l3TestBytes)} buffer` : 'a buffer';
+  const l3Why = m.l3Bytes ? `twice L2 and at most half of L3, ${size(m.l3Bytes)}` : 'twice L2';
+  out.push(
+    table(
+      ['limit', 'this machine (measured)', 'design machine (shared/roofline.py)', 'how this machine\'s was measured'],
+      [
+        ['vector ISA', m.isa, d.isa, 'the widest of AVX-512F, AVX2+FMA, scalar that the CPU reports'],
+        [
+          'fp32 FMA peak per core, one core alone',
+          gf(m.peakFlops),
+          gf(d.peakFlops),
+          `${KERNELS[m.isa]?.fma ?? 'independent FMA chains in registers'}, 2 FLOPs per lane and FMA`,
+        ],
+        ['fp32 FMA peak per core, all cores at once', gf(m.peakFlopsAllCores), `${gf(d.peakFlopsAllCores)} (one figure)`, 'the same on every physical core at once'],
+        [
+          'L2 per core',
+          `${size(m.l2Bytes)}${m.l2BytesFromSystem === false ? ' (not reported by the system: assumed)' : ''}`,
+          size(d.l2Bytes),
+          '/sys/devices/system/cpu/cpu0/cache, level 2',
+        ],
+        ['"fits L2": 3/4 of L2 (L2FIT)', size(l2Fit(m)), size(l2Fit(d)), 'a core\'s share of W_hh up to this is read at L2 bandwidth, beyond at L3'],
+        [
+          'read bandwidth per core from L2, one core alone',
+          gb(m.l2Bandwidth),
+          gb(d.l2Bandwidth),
+          `repeated sweeps over ${m.l2TestBytes ? `a ${size(m.l2TestBytes)} buffer` : 'a buffer'} (half of L2), ${KERNELS[m.isa]?.read ?? 'loads into independent accumulators'}`,
+        ],
+        ['read bandwidth per core from L2, all cores at once', gb(m.l2BandwidthAllCores), `${gb(d.l2BandwidthAllCores)} (one figure)`, 'the same, each core on a buffer of its own at the same time'],
+        ['read bandwidth per core from L3, one core alone', gb(m.l3Bandwidth), gb(d.l3Bandwidth), `the same over ${l3Test} (${l3Why})`],
+        ['read bandwidth per core from L3, all cores at once', gb(m.l3BandwidthAllCores), `${gb(d.l3BandwidthAllCores)} (one figure)`, 'the same, each core on a buffer of its own at the same time'],
+        ['physical cores', m.cores, d.cores, 'one thread pinned to each, from /sys/devices/system/cpu/cpu*/topology'],
+      ],
+    ),
+    '',
+  );
+  out.push(
+    `Each figure is the best of ${m.repetitions ?? 'a few'} repetitions of ~${m.secondsPerRepetition ?? 0.1} s, ` +
+      'timed in each thread\'s CPU time, so that time the scheduler gave other processes does not count (their ' +
+      'use of the shared caches still can lower a figure). A bound with one thread uses the one-core figures; with ' +
+      'more, the all-cores ones, since then every core streams its share at the same time. shared/roofline.py has ' +
+      'one figure per limit; the design columns use it for both.',
+    '',
+  );
+  return out;
 }
 
 function uniqueCases(rows) {

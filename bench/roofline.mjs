@@ -2,6 +2,13 @@
 // that the benchmark's table needs no Python. Keep the two in step: roofline.py is the reference; if its
 // constants change, change them here.
 //
+// roofline.py's constants were measured on the design machine (AMD EPYC Zen 5). The benchmark also runs the
+// same formula on the limits it measures on the machine it runs on (bench/machine_limits.mjs): `bound(c, P,
+// limits)`. One difference from roofline.py, which has one figure per limit: measured limits come as one
+// core alone and all cores at once, and a bound with P > 1 cores uses the all-cores figures, since its
+// cores all stream weights at the same time; and `bound` refines two parts of the step model for measured
+// limits (see its comment). With DESIGN_LIMITS, `bound(c, P)` is roofline.py's bound exactly.
+//
 // A case is { mode: 'LSTM'|'GRU'|'RNN_TANH'|'RNN_RELU', input_size, hidden_size, proj_size?, num_layers,
 // bidirectional, T, N } — the names of bench-cases.json, which are PyTorch's.
 
@@ -13,6 +20,52 @@ export const L2BW = 220e9;
 export const L3BW = 110e9;
 /** How much of L2 a thread's share of W_hh may use and still count as "fits". */
 export const L2FIT = 768 * 1024;
+
+/** The part of L2 a thread's share of W_hh may fill and still count as "fits": L2FIT of the design's 1 MB. */
+export const L2FIT_SHARE = 3 / 4;
+
+/**
+ * A machine's limits, per core, in the shape bench/machine_limits.cpp prints: FLOP/s, bytes, bytes/s.
+ * @typedef {object} MachineLimits
+ * @property {string} isa                  the vector ISA the peak was measured with
+ * @property {number} peakFlops            fp32 FMA peak of one core running alone
+ * @property {number} peakFlopsAllCores    the same per core, with every core running at once
+ * @property {number} l2Bytes              L2 per core
+ * @property {number} l2Bandwidth          read bandwidth from L2 of one core alone
+ * @property {number} l2BandwidthAllCores  the same per core, with every core reading at once
+ * @property {number} l3Bandwidth          read bandwidth from L3 of one core alone
+ * @property {number} l3BandwidthAllCores  the same per core, with every core reading at once
+ * @property {number} cores                physical cores
+ */
+
+/** The design machine's limits (roofline.py's constants): the same figures with one core or all. */
+export const DESIGN_LIMITS = Object.freeze({
+  isa: 'avx512f',
+  peakFlops: PEAK,
+  peakFlopsAllCores: PEAK,
+  l2Bytes: L2FIT / L2FIT_SHARE,
+  l2Bandwidth: L2BW,
+  l2BandwidthAllCores: L2BW,
+  l3Bandwidth: L3BW,
+  l3BandwidthAllCores: L3BW,
+  cores: 2,
+});
+
+/** How much of L2 a thread's share of W_hh may use and still count as "fits", on a machine of `limits`. */
+export function l2Fit(limits) {
+  return L2FIT_SHARE * limits.l2Bytes;
+}
+
+/** The per-core figures a bound with P cores uses: one core's alone, or each core's when all run at once. */
+export function perCoreLimits(limits, P) {
+  const all = P > 1;
+  return {
+    peak: all ? limits.peakFlopsAllCores : limits.peakFlops,
+    l2bw: all ? limits.l2BandwidthAllCores : limits.l2Bandwidth,
+    l3bw: all ? limits.l3BandwidthAllCores : limits.l3Bandwidth,
+    l2fit: l2Fit(limits),
+  };
+}
 
 /** Rows of the gate matrices per hidden unit: LSTM i,f,g,o; GRU r,z,n; Elman RNN one. */
 export function gatesPerUnit(mode) {
@@ -43,20 +96,36 @@ function layerInput(c, l, { D, Hout }) {
 /**
  * Lower bound on the forward time in ms with P cores: per layer, the input-projection GEMM (FLOP-bound,
  * split over P cores), then T recurrent steps, each bound by max(FLOPs, W_hh bytes) of the share one core
- * holds. Optimistic: per-step synchronisation is ignored.
+ * holds. Optimistic: per-step synchronisation is ignored. With the design machine's limits (the default)
+ * this is roofline.py's figure exactly. With a machine's measured limits two refinements keep it a lower
+ * bound there (roofline.py's form was beaten by both engines on lstm-b1 on such a machine):
+ * - a share larger than L2 keeps what fits in L2 from one step to the next and streams only the rest
+ *   from L3, instead of streaming all of it;
+ * - a bidirectional layer takes the better of two schedules: the directions together (with P > 1, a
+ *   direction per core), or one after the other with each direction's units split over all P cores.
+ * @param {object} c a case
+ * @param {number} P cores
+ * @param {MachineLimits} [limits]
  */
-export function bound(c, P) {
+export function bound(c, P, limits = DESIGN_LIMITS) {
+  const lim = perCoreLimits(limits, P);
+  const measured = limits !== DESIGN_LIMITS;
   const s = sizes(c);
+  // Seconds for one core to do `flops` while reading `bytes` of recurrent weights.
+  const stepSeconds = (flops, bytes) => {
+    const fromL2 = measured ? Math.min(bytes, lim.l2fit) : bytes <= lim.l2fit ? bytes : 0;
+    return Math.max(flops / lim.peak, fromL2 / lim.l2bw + (bytes - fromL2) / lim.l3bw);
+  };
   let total = 0;
   for (let l = 0; l < c.num_layers; l++) {
     const In = layerInput(c, l, s);
-    total += (s.D * 2 * s.T * s.N * s.G * In) / (P * PEAK);
+    total += (s.D * 2 * s.T * s.N * s.G * In) / (P * lim.peak);
     const wBytes = 4 * (s.G * s.Hout + s.projElems); // per direction, per step
     const stepFlops = 2 * s.N * (s.G * s.Hout + s.projElems);
     const share = s.D / P; // one direction's step = 1; each core holds D/P of it
-    const perCoreW = wBytes * share;
-    const bw = perCoreW <= L2FIT ? L2BW : L3BW;
-    total += s.T * Math.max((stepFlops * share) / PEAK, perCoreW / bw);
+    let steps = s.T * stepSeconds(stepFlops * share, wBytes * share);
+    if (measured && s.D > 1) steps = Math.min(steps, s.D * s.T * stepSeconds(stepFlops / P, wBytes / P));
+    total += steps;
   }
   return total * 1e3;
 }

@@ -19,6 +19,7 @@ import { createSession, loadOrt, ortPeer } from './peers/ort.mjs';
 import { TorchWorker, torchUnavailable } from './peers/torch.mjs';
 import { loadTorchrnn, makeModule, parameters, torchrnnPeers } from './peers/torchrnn.mjs';
 import { watchLoad } from './machine_load.mjs';
+import { describeLimits, measureMachineLimits, readMachineLimits } from './machine_limits.mjs';
 import { consoleTable, machine, markdown } from './report.mjs';
 import { bound } from './roofline.mjs';
 import { measure, PLANS } from './timing.mjs';
@@ -33,6 +34,8 @@ const HELP = `usage: node bench/run.mjs [options]
   --no-memory            skip the peak-RSS probes (fresh processes per engine and case)
   --quick                few repetitions: a smoke run, not numbers to keep
   --seed S               seeds the weights and the input (default 0)
+  --limits PATH          this machine's limits from a file written by \`node bench/machine_limits.mjs > PATH\`,
+                         instead of measuring them at the start (a few seconds)
   --out PATH             where to write the markdown (default bench/RESULTS.md)
   --json PATH            also write the raw rows as JSON`;
 
@@ -59,6 +62,7 @@ function options() {
       'no-memory': { type: 'boolean' },
       quick: { type: 'boolean' },
       seed: { type: 'string', default: '0' },
+      limits: { type: 'string' },
       out: { type: 'string' },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -98,6 +102,7 @@ function options() {
     plan: values.quick ? PLANS.quick : PLANS.full,
     quick: !!values.quick,
     seed: Number(values.seed),
+    limits: values.limits && resolve(values.limits),
     out: values.out ? resolve(values.out) : fileURLToPath(new URL('RESULTS.md', import.meta.url)),
     json: values.json && resolve(values.json),
   };
@@ -111,6 +116,25 @@ function fail(message) {
 async function main() {
   const opt = options();
   const notes = []; // said once each in RESULTS.md (deduplicated there)
+
+  // ---- this machine's limits: first, so that nothing else runs meanwhile and they disturb no timing ----
+  let thisMachine; // { limits: MachineLimits | null, how }
+  if (opt.limits) {
+    try {
+      thisMachine = readMachineLimits(opt.limits);
+    } catch (e) {
+      fail(`--limits: ${e.message}`);
+    }
+  } else {
+    log('measuring this machine\'s limits (a few seconds)...');
+    thisMachine = measureMachineLimits();
+    if (thisMachine.limits) thisMachine.how += ', at the start of this run, before any engine was loaded';
+  }
+  if (thisMachine.limits) log(`${describeLimits(thisMachine.limits)}\n${thisMachine.how}`);
+  else {
+    log(`this machine's limits: none (${thisMachine.how}); the bound uses the design constants`);
+    notes.push(`**This machine's limits could not be measured (${thisMachine.how}): every bound and target below is the design constants'.**`);
+  }
 
   // ---- the engines --------------------------------------------------------------------------------
   const t = await loadTorchrnn();
@@ -143,6 +167,7 @@ async function main() {
         `BLAS environment as found: ${Object.entries(torchInfo.env).map(([k, v]) => `${k}=${v}`).join(' ') || 'none set'})`,
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     plan: opt.plan,
+    limits: { measured: thisMachine.limits, how: thisMachine.how },
     notes,
   };
   if (torchInfo && !torchInfo.blas.some((b) => /openblas|blis|mkl/i.test(b))) {
@@ -156,8 +181,9 @@ async function main() {
   if (opt.quick) notes.push('**--quick run: few repetitions, a smoke test, not numbers to rely on.**');
   if (!/EPYC/.test(info.machine.cpu)) {
     notes.push(
-      'The roofline constants (shared/roofline.py) were measured on the design machine of DESIGN.md §6 ' +
-        `(AMD EPYC Zen 5); this run's CPU is "${info.machine.cpu}". "% of bound" is against those constants.`,
+      'The design constants of shared/roofline.py were measured on the design machine of DESIGN.md §6 ' +
+        `(AMD EPYC Zen 5); this run's CPU is "${info.machine.cpu}". The verdicts that count use this machine's ` +
+        'roofline; the "design" columns show those constants\' verdicts beside them.',
     );
   }
   log(`torchrnn ${t.version}, backend ${t.backend}; threads: ${t.threadsSettable ? 'settable' : 'not settable'}`);
@@ -222,7 +248,8 @@ async function main() {
         const row = {
           case: c,
           threads: n,
-          boundMs: bound(c, n),
+          boundMs: bound(c, n, thisMachine.limits ?? undefined), // this machine's; the design's when unmeasured
+          designBoundMs: bound(c, n),
           ms: Object.fromEntries(Object.entries(result).map(([k, r]) => [k, r.medianMs])),
           reps: Object.fromEntries(Object.entries(result).map(([k, r]) => [k, r.reps])),
           absent,
