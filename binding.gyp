@@ -30,24 +30,12 @@
       ]
     },
     {
-      "target_name": "torchrnn_kernels_avx2",
-      "type": "static_library",
-      "cflags": ["-mavx2", "-mfma"],
-      "sources": [
-        "native/kernels/avx2_kernels.cpp"
-      ]
-    },
-    {
-      "target_name": "torchrnn_kernels_avx512",
-      "type": "static_library",
-      "cflags": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mavx2", "-mfma"],
-      "sources": [
-        "native/kernels/avx512_kernels.cpp"
-      ]
-    },
-    {
       "target_name": "torchrnn",
-      "dependencies": ["torchrnn_kernels_portable", "torchrnn_kernels_avx2", "torchrnn_kernels_avx512"],
+      "dependencies": ["torchrnn_kernels_portable"],
+      "conditions": [
+        ["target_arch=='x64'", {"dependencies": ["torchrnn_kernels_avx2", "torchrnn_kernels_avx512"]}],
+        ["target_arch=='arm64'", {"dependencies": ["torchrnn_kernels_neon"]}]
+      ],
       "sources": [
         "native/kernels/cpu_features.cpp",
         "native/kernels/dispatch.cpp",
@@ -75,5 +63,39 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"]
     }
+  ],
+  "conditions": [
+    ["target_arch=='x64'", {
+      "targets": [
+        {
+          "target_name": "torchrnn_kernels_avx2",
+          "type": "static_library",
+          "cflags": ["-mavx2", "-mfma"],
+          "sources": [
+            "native/kernels/avx2_kernels.cpp"
+          ]
+        },
+        {
+          "target_name": "torchrnn_kernels_avx512",
+          "type": "static_library",
+          "cflags": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mavx2", "-mfma"],
+          "sources": [
+            "native/kernels/avx512_kernels.cpp"
+          ]
+        }
+      ]
+    }],
+    ["target_arch=='arm64'", {
+      "targets": [
+        {
+          "target_name": "torchrnn_kernels_neon",
+          "type": "static_library",
+          "cflags": [],
+          "sources": [
+            "native/kernels/neon_kernels.cpp"
+          ]
+        }
+      ]
+    }]
   ]
 }

@@ -10,9 +10,9 @@ import { native } from './native';
 const MAX_THREADS = 1024;
 
 /**
- * The kernel family chosen when the addon loaded: `'avx512'`, `'avx2'` or `'scalar'` — the best this CPU
- * and OS run, or a lower one named by the environment variable `TORCHRNN_ISA` (naming one the CPU lacks
- * gives the best available).
+ * The kernel family chosen when the addon loaded: `'avx512'`, `'avx2'`, `'neon'` (arm64) or `'scalar'` — the
+ * best this CPU and OS run, or a lower one named by the environment variable `TORCHRNN_ISA` (naming one the
+ * CPU lacks gives the best available).
  *
  * @example
  * ```ts

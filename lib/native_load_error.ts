@@ -77,7 +77,7 @@ function diagnose(f: LoadFailure, text: string): Diagnosis {
   }
   if (f.isa !== undefined && text.includes('TORCHRNN_ISA')) {
     return {
-      why: `TORCHRNN_ISA is set to '${f.isa}'. Unset it to let the engine choose, or set it to avx512, avx2 or scalar.`,
+      why: `TORCHRNN_ISA is set to '${f.isa}'. Unset it to let the engine choose, or set it to avx512, avx2, neon or scalar.`,
       rebuildHelps: false,
     };
   }

@@ -8,7 +8,10 @@ import * as path from 'path';
 
 const root = path.join(__dirname, '..');
 const child = path.join(__dirname, 'helpers', 'parity-child.js');
-const FAMILIES = ['scalar', 'avx2', 'avx512'];
+// This architecture's families, lowest first; naming another architecture's gives the best available.
+const FAMILIES =
+  process.arch === 'x64' ? ['scalar', 'avx2', 'avx512'] : process.arch === 'arm64' ? ['scalar', 'neon'] : ['scalar'];
+const TOP = FAMILIES[FAMILIES.length - 1];
 
 interface ChildReport {
   backend: string;
@@ -45,14 +48,18 @@ describe('kernel families', () => {
   });
 
   it('falls back to the best available family when the requested one is missing', () => {
-    if (best === 'avx512') return; // nothing above the best to ask for on this machine
-    expect(backendUnder('avx512')).toBe(best);
+    if (best === TOP) return; // nothing above the best to ask for on this machine
+    expect(backendUnder(TOP)).toBe(best);
+  });
+
+  it("falls back to the best available family when another architecture's is requested", () => {
+    expect(backendUnder(process.arch === 'arm64' ? 'avx512' : 'neon')).toBe(best);
   });
 
   it('refuses to load with an unknown TORCHRNN_ISA, naming the choices', () => {
     const r = runChild(['-e', `require(${JSON.stringify(root)})`], 'sse9');
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain("TORCHRNN_ISA must be one of avx512, avx2, scalar, got 'sse9'");
+    expect(r.stderr).toContain("TORCHRNN_ISA must be one of avx512, avx2, neon, scalar, got 'sse9'");
   });
 
   const combinations = available.flatMap((isa) => [1, 2].map((threads) => [isa, threads] as const));

@@ -69,7 +69,7 @@ describe('the load failure message', () => {
   });
 
   it('sends a bad TORCHRNN_ISA to the environment, not to a rebuild', () => {
-    const cause = new Error("torchrnn: TORCHRNN_ISA must be one of avx512, avx2, scalar, got 'sse'");
+    const cause = new Error("torchrnn: TORCHRNN_ISA must be one of avx512, avx2, neon, scalar, got 'sse'");
     const message = loadFailureMessage(failure({ isa: 'sse', file: path.join(ROOT, 'x.node'), cause }));
     expect(message).toContain("TORCHRNN_ISA is set to 'sse'. Unset it");
     expect(message).not.toContain('npm rebuild');

@@ -1,5 +1,5 @@
-// cpuid says what the silicon has; xgetbv says whether the OS saves the wide registers across context
-// switches. Both must agree before a kernel family that uses those registers is safe to pick.
+// On x86, cpuid says what the silicon has; xgetbv says whether the OS saves the wide registers across
+// context switches. Both must agree before a kernel family that uses those registers is safe to pick.
 #include "cpu_features.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
@@ -64,6 +64,12 @@ CpuFeatures detectCpuFeatures() {
   f.avx2Fma = ymmState && fma && bit(leaf7.ebx, 5);
   const bool avx512fvlbwdq = bit(leaf7.ebx, 16) && bit(leaf7.ebx, 31) && bit(leaf7.ebx, 30) && bit(leaf7.ebx, 17);
   f.avx512 = f.avx2Fma && zmmState && avx512fvlbwdq;
+  return f;
+}
+#elif defined(__aarch64__) || defined(_M_ARM64)
+CpuFeatures detectCpuFeatures() {
+  CpuFeatures f;
+  f.neon = true;  // Advanced SIMD is mandatory in AArch64: nothing to ask
   return f;
 }
 #else

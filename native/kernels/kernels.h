@@ -74,21 +74,38 @@ struct KernelTable {
   ActivationFn<T> tanh;
 };
 
+// Which kernel families this build holds, by the target the compiler builds for: the x86 ones on
+// x86-64, NEON on arm64, only the portable one elsewhere. binding.gyp builds their libraries under the
+// same conditions (target_arch 'x64' / 'arm64').
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(_M_ARM64EC)
+#define TORCHRNN_X86_KERNELS 1
+#elif defined(__aarch64__) || defined(_M_ARM64)
+#define TORCHRNN_NEON_KERNELS 1
+#endif
+
 // The table of each instruction-set family; dispatch.cpp picks one at load. The AVX tables live in units
 // compiled with those instructions: call them only when the CPU has them.
 const KernelTable<float>& portableKernelsF32();
 const KernelTable<double>& portableKernelsF64();
+#ifdef TORCHRNN_X86_KERNELS
 const KernelTable<float>& avx2KernelsF32();
 const KernelTable<double>& avx2KernelsF64();
 const KernelTable<float>& avx512KernelsF32();
 const KernelTable<double>& avx512KernelsF64();
+#endif
+#ifdef TORCHRNN_NEON_KERNELS
+const KernelTable<float>& neonKernelsF32();
+const KernelTable<double>& neonKernelsF64();
+#endif
 
-// Kernel families, lowest first.
-enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+// Kernel families. Each architecture ranks its own: Scalar < Avx2 < Avx512 on x86-64, Scalar < Neon on
+// arm64.
+enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2, Neon = 3 };
 
 // The family in use: the best the CPU and OS support, or a lower one named by the environment variable
-// TORCHRNN_ISA (avx512 | avx2 | scalar). Naming one the CPU lacks gives the best available instead, so
-// one test matrix runs anywhere. Decided on first call; throws std::invalid_argument on any other value.
+// TORCHRNN_ISA (avx512 | avx2 | neon | scalar). Naming one the CPU lacks (or another architecture's)
+// gives the best available instead, so one test matrix runs anywhere. Decided on first call; throws
+// std::invalid_argument on any other value.
 Isa chosenIsa();
 
 // The best table this CPU runs (chosen once, then cached).
