@@ -29,6 +29,12 @@ struct StepGeometry {
     const std::size_t fit = kAccumulators / (rows * kGates);
     return fit < 1 ? 1 : fit > 4 ? 4 : fit;
   }
+  // A single LSTM row is bound by reading W_hh and its update (five activations) is heavy enough to be
+  // worth running inside the next tile's loop; lighter updates, more rows or 16 registers gain nothing.
+  static constexpr bool kStreamingRow = kGates == 4 && V::kRegisters >= 32;
+  // Panels in flight then: eight accumulators cover the FMA latency, and small groups leave less of the
+  // last group's update outside any loop.
+  static constexpr std::size_t kStreamingPanels = 8 / kGates < 1 ? 1 : 8 / kGates;
 };
 
 // From one row's h·W_hhᵀ sums for `lanes` units at `unit` to that row's new state, in registers.
@@ -69,9 +75,11 @@ void cellUpdate(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row,
 // Rows x Panels tile starting at row0 and at panel-aligned unit0; units at or past unitEnd are not written.
 // Sums over k in [k0, k1): with `partial` (Panels * G * U values per row, row0's first) the sums carry on
 // from it and, unless `finish`, go back into it without the update, so a chunked K sums in the same order.
+// Each k also asks for one of the first `aheadLines` cache lines at `ahead` to be brought into L2.
 template <class V, CellKind Kind, std::size_t Rows, std::size_t Panels>
 void recurrentTile(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row0, std::size_t unit0,
-                   std::size_t unitEnd, std::size_t k0, std::size_t k1, typename V::Scalar* partial, bool finish) {
+                   std::size_t unitEnd, std::size_t k0, std::size_t k1, typename V::Scalar* partial, bool finish,
+                   const char* ahead = nullptr, std::size_t aheadLines = 0) {
   using S = typename V::Scalar;
   using Reg = typename V::Reg;
   constexpr std::size_t G = gatesPerUnit(Kind);
@@ -88,6 +96,7 @@ void recurrentTile(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t r
       for (std::size_t g = 0; g < G; ++g)
         acc[r][p][g] = partial && k0 > 0 ? V::load(partial + r * kRowSums + p * kCols + g * U) : V::zero();
   for (std::size_t k = k0; k < k1; ++k) {
+    if (k - k0 < aheadLines) prefetchToL2(ahead + (k - k0) * 64);
     Reg w[Panels][G];
     for (std::size_t p = 0; p < Panels; ++p)
       for (std::size_t g = 0; g < G; ++g) w[p][g] = V::load(panel[p] + k * kCols + g * U);
@@ -146,10 +155,12 @@ void fewRowsAcrossUnits(std::size_t rows, const RecurrentStepArgs<typename V::Sc
 template <class V, CellKind Kind, std::size_t Rows, std::size_t Panels>
 void fewRowsAtPanels(std::size_t rows, const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row0,
                      std::size_t unit0, std::size_t unitEnd, std::size_t k0, std::size_t k1,
-                     typename V::Scalar* partial, bool finish) {
+                     typename V::Scalar* partial, bool finish, const char* ahead, std::size_t aheadLines) {
   if constexpr (Rows > 0) {
-    if (rows == Rows) return recurrentTile<V, Kind, Rows, Panels>(s, row0, unit0, unitEnd, k0, k1, partial, finish);
-    fewRowsAtPanels<V, Kind, Rows - 1, Panels>(rows, s, row0, unit0, unitEnd, k0, k1, partial, finish);
+    if (rows == Rows)
+      return recurrentTile<V, Kind, Rows, Panels>(s, row0, unit0, unitEnd, k0, k1, partial, finish, ahead, aheadLines);
+    fewRowsAtPanels<V, Kind, Rows - 1, Panels>(rows, s, row0, unit0, unitEnd, k0, k1, partial, finish, ahead,
+                                               aheadLines);
   }
 }
 
@@ -168,7 +179,8 @@ void rowBlocksAtPanels(const RecurrentStepArgs<typename V::Scalar>& s, std::size
   if (K <= kChunk || s.rows <= R) {
     std::size_t row = 0;
     for (; row + R <= s.rows; row += R) recurrentTile<V, Kind, R, Panels>(s, row, unit0, unitEnd);
-    if (row < s.rows) fewRowsAtPanels<V, Kind, R - 1, Panels>(s.rows - row, s, row, unit0, unitEnd, 0, K, nullptr, true);
+    if (row < s.rows)
+      fewRowsAtPanels<V, Kind, R - 1, Panels>(s.rows - row, s, row, unit0, unitEnd, 0, K, nullptr, true, nullptr, 0);
     return;
   }
   alignas(64) S partial[kBandRows * kRowSums];
@@ -177,12 +189,127 @@ void rowBlocksAtPanels(const RecurrentStepArgs<typename V::Scalar>& s, std::size
     for (std::size_t k0 = 0; k0 < K; k0 += kChunk) {
       const std::size_t k1 = K - k0 < kChunk ? K : k0 + kChunk;
       const bool finish = k1 == K;
+      // The chunk read next (this panel's next chunk or first again for the next band, else the next
+      // panel, which follows in memory) comes into L2 while this one computes from L1, not from L3 when its
+      // first row block needs it: each row block fetches a line per k from the start of an equal share (the
+      // hardware prefetcher fills the gaps). Only for one panel, whose chunks are single ranges.
+      const char* ahead = nullptr;
+      std::size_t aheadLines = 0, share = 0;
+      if constexpr (Panels == 1) {
+        const std::size_t nextK = k1 < K ? k1 : bandEnd < s.rows ? 0 : K;
+        const S* next = s.whhPacked + unit0 * gatesPerUnit(Kind) * K + nextK * kRowSums;
+        const S* end = s.whhPacked + (unitEnd + V::kLanes - 1) / V::kLanes * V::kLanes * gatesPerUnit(Kind) * K;
+        const std::size_t bytes = next < end ? static_cast<std::size_t>(end - next) * sizeof(S) : 0;
+        const std::size_t chunkBytes = kChunk * kRowSums * sizeof(S);
+        ahead = reinterpret_cast<const char*>(next);
+        aheadLines = ((bytes < chunkBytes ? bytes : chunkBytes) + 63) / 64;
+        const std::size_t blocks = (bandEnd - band + R - 1) / R;
+        share = (aheadLines + blocks - 1) / blocks;
+      }
+      auto linesFrom = [&](std::size_t block) {
+        const std::size_t first = block * share;
+        return first >= aheadLines ? 0 : aheadLines - first < share ? aheadLines - first : share;
+      };
       std::size_t row = band;
-      for (; row + R <= bandEnd; row += R)
-        recurrentTile<V, Kind, R, Panels>(s, row, unit0, unitEnd, k0, k1, partial + (row - band) * kRowSums, finish);
-      if (row < bandEnd)
+      for (; row + R <= bandEnd; row += R) {
+        const std::size_t block = (row - band) / R;
+        recurrentTile<V, Kind, R, Panels>(s, row, unit0, unitEnd, k0, k1, partial + (row - band) * kRowSums, finish,
+                                          ahead + block * share * 64, linesFrom(block));
+      }
+      if (row < bandEnd) {
+        const std::size_t block = (row - band) / R;
         fewRowsAtPanels<V, Kind, R - 1, Panels>(bandEnd - row, s, row, unit0, unitEnd, k0, k1,
-                                                partial + (row - band) * kRowSums, finish);
+                                                partial + (row - band) * kRowSums, finish, ahead + block * share * 64,
+                                                linesFrom(block));
+      }
+    }
+  }
+}
+
+// Rows x Panels tile that, instead of its own update, finishes the tile before it: the K loop goes in one
+// segment more than that tile has (row, panel) updates, one update after each, so their arithmetic can
+// overlap this tile's reads of W_hh. Its own sums go to `sums` ([row][panel][gate][lane], RowSums values
+// per row); `pending` holds the tile before's, for pendingPanels panels from pendingUnit0.
+template <class V, CellKind Kind, std::size_t Rows, std::size_t Panels, std::size_t RowSums>
+void streamingTile(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row0, std::size_t unit0,
+                   std::size_t unitEnd, typename V::Scalar* sums, const typename V::Scalar* pending,
+                   std::size_t pendingUnit0, std::size_t pendingPanels) {
+  using S = typename V::Scalar;
+  using Reg = typename V::Reg;
+  constexpr std::size_t G = gatesPerUnit(Kind);
+  constexpr std::size_t U = V::kLanes;
+  constexpr std::size_t kCols = G * U;
+  const std::size_t K = s.stateSize;
+  const S* panel[Panels];
+  for (std::size_t p = 0; p < Panels; ++p) panel[p] = s.whhPacked + (unit0 + p * U) * G * K;
+  const S* h = s.hPrev + row0 * s.ldhPrev;
+  Reg acc[Rows][Panels][G];
+  for (std::size_t r = 0; r < Rows; ++r)
+    for (std::size_t p = 0; p < Panels; ++p)
+      for (std::size_t g = 0; g < G; ++g) acc[r][p][g] = V::zero();
+  auto sumTo = [&](std::size_t k, std::size_t kEnd) {
+    for (; k < kEnd; ++k) {
+      Reg w[Panels][G];
+      for (std::size_t p = 0; p < Panels; ++p)
+        for (std::size_t g = 0; g < G; ++g) w[p][g] = V::load(panel[p] + k * kCols + g * U);
+      for (std::size_t r = 0; r < Rows; ++r) {
+        const Reg hr = V::set1(h[r * s.ldhPrev + k]);
+        for (std::size_t p = 0; p < Panels; ++p)
+          for (std::size_t g = 0; g < G; ++g) acc[r][p][g] = V::fma(hr, w[p][g], acc[r][p][g]);
+      }
+    }
+  };
+  const std::size_t updates = pending ? Rows * pendingPanels : 0;
+  std::size_t k = 0;
+  for (std::size_t j = 0; j < updates; ++j) {
+    const std::size_t kEnd = K * (j + 1) / (updates + 1);
+    sumTo(k, kEnd);
+    k = kEnd;
+    const std::size_t r = j / pendingPanels, p = j % pendingPanels;
+    const std::size_t unit = pendingUnit0 + p * U;
+    if (unit >= unitEnd) continue;
+    Reg a[G];
+    for (std::size_t g = 0; g < G; ++g) a[g] = V::load(pending + r * RowSums + (p * G + g) * U);
+    cellUpdate<V, Kind>(s, row0 + r, unit, unitEnd - unit < U ? unitEnd - unit : U, a);
+  }
+  sumTo(k, K);
+  for (std::size_t r = 0; r < Rows; ++r)
+    for (std::size_t p = 0; p < Panels; ++p)
+      for (std::size_t g = 0; g < G; ++g) V::store(sums + r * RowSums + (p * G + g) * U, acc[r][p][g]);
+}
+
+// A GEMV-like step (bound by reading W_hh): tiles across units whose updates each run inside the next
+// tile's K loop, so only the last tile's updates are left outside any loop.
+template <class V, CellKind Kind, std::size_t Rows>
+void streamingAcrossUnits(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row0, std::size_t unitBegin,
+                          std::size_t unitEnd) {
+  using S = typename V::Scalar;
+  using Reg = typename V::Reg;
+  constexpr std::size_t G = gatesPerUnit(Kind);
+  constexpr std::size_t U = V::kLanes;
+  constexpr std::size_t P = StepGeometry<V, Kind>::kStreamingPanels;
+  constexpr std::size_t kRowSums = P * G * U;
+  alignas(64) S sums[2][Rows * kRowSums];
+  const S* pending = nullptr;
+  std::size_t pendingUnit0 = 0, pendingPanels = 0, next = 0;
+  std::size_t unit0 = unitBegin;
+  for (; unit0 + (P - 1) * U < unitEnd; unit0 += P * U) {  // every panel of the group has units
+    streamingTile<V, Kind, Rows, P, kRowSums>(s, row0, unit0, unitEnd, sums[next], pending, pendingUnit0,
+                                              pendingPanels);
+    pending = sums[next], pendingUnit0 = unit0, pendingPanels = P, next ^= 1;
+  }
+  for (; unit0 < unitEnd; unit0 += U) {
+    streamingTile<V, Kind, Rows, 1, kRowSums>(s, row0, unit0, unitEnd, sums[next], pending, pendingUnit0,
+                                              pendingPanels);
+    pending = sums[next], pendingUnit0 = unit0, pendingPanels = 1, next ^= 1;
+  }
+  for (std::size_t r = 0; r < Rows; ++r) {
+    for (std::size_t p = 0; p < pendingPanels; ++p) {
+      const std::size_t unit = pendingUnit0 + p * U;
+      if (unit >= unitEnd) break;
+      Reg a[G];
+      for (std::size_t g = 0; g < G; ++g) a[g] = V::load(pending + r * kRowSums + (p * G + g) * U);
+      cellUpdate<V, Kind>(s, row0 + r, unit, unitEnd - unit < U ? unitEnd - unit : U, a);
     }
   }
 }
@@ -193,6 +320,9 @@ void simdRecurrentStep(const RecurrentStepArgs<typename V::Scalar>& s, std::size
   constexpr std::size_t U = V::kLanes;
   if (unitEnd > s.hiddenSize) unitEnd = s.hiddenSize;
   if (unitBegin >= unitEnd || s.rows == 0) return;
+  if constexpr (Geo::kStreamingRow) {
+    if (s.rows == 1) return streamingAcrossUnits<V, Kind, 1>(s, 0, unitBegin, unitEnd);
+  }
   if (s.rows < Geo::kWideRows) return fewRowsAcrossUnits<V, Kind, Geo::kWideRows - 1>(s.rows, s, 0, unitBegin, unitEnd);
   constexpr std::size_t P = Geo::kWidePanels;
   std::size_t unit0 = unitBegin;
