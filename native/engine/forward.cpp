@@ -190,6 +190,10 @@ class LayerRun {
     const std::size_t unitBegin = std::min(H_, panels * member / members * U);
     const std::size_t unitEnd = std::min(H_, panels * (member + 1) / members * U);
     const std::size_t r0 = rows.begin;  // every row index below is relative to the batch, offsets to r0
+    // This thread's share of W_hh, and whether it is too big to stay in L2 from one step to the next.
+    const double shareBytes = double(unitEnd - unitBegin) * double(G_ / H_) * double(Hout_) * double(sizeof(T));
+    const bool zigzag = shareBytes > kCoreCacheBytes / 2;
+    const std::size_t kZigzagUnits = 4 * U;  // enough panels per call to keep the kernel's streams going
 
     // Forward: every sequence starts at t = 0. Reverse: a sequence joins at its own last step.
     if (!reverse && lead) loadInitialState(s, stack, r0, r0 + rows.within(layout_.activeRows(0)));
@@ -224,7 +228,18 @@ class LayerRun {
       a.cNext = s.cNext ? s.cNext + r0 * H_ : nullptr;
       a.hNext = projected ? s.cellOut + r0 * H_ : s.hNext + r0 * Hout_;
       a.out = projected ? nullptr : yStep;
-      step(a, unitBegin, unitEnd);
+      if (zigzag) {
+        // Panels first to last on even steps, last to first on odd ones: the panels a step read last are
+        // still in L2 when the next one starts, so part of a W_hh larger than L2 is read from there.
+        const std::size_t chunks = (unitEnd - unitBegin + kZigzagUnits - 1) / kZigzagUnits;
+        for (std::size_t c = 0; c < chunks; ++c) {
+          const std::size_t chunk = i % 2 == 0 ? c : chunks - 1 - c;
+          const std::size_t begin = unitBegin + chunk * kZigzagUnits;
+          step(a, begin, std::min(unitEnd, begin + kZigzagUnits));
+        }
+      } else {
+        step(a, unitBegin, unitEnd);
+      }
 
       if (projected) {
         sync();  // the projection reads every unit of the cell output
