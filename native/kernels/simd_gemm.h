@@ -24,9 +24,12 @@ struct GemmGeometry {
   // Rows of A packed at a time: 112 KB of floats or doubles, held on the stack.
   static constexpr std::size_t kRowBlock = kTileRows * (sizeof(typename V::Scalar) == 4 ? 8 : 4);
   static constexpr std::size_t kColumnBlock = kPanelCols * 16;  // a K chunk of these B panels stays in L2
+  // A C or B bigger than this is not expected to be in L2: only then is fetching it ahead worth its cost.
+  static constexpr std::size_t kFetchAheadBytes = std::size_t(1) << 20;
 };
 
 inline std::size_t smaller(std::size_t a, std::size_t b) { return a < b ? a : b; }
+
 
 // Rows x kc of A as [k][Rows], so a tile reads its broadcasts front to back.
 template <class S>
@@ -35,25 +38,42 @@ void packRowsOfA(std::size_t rows, std::size_t tileRows, std::size_t kc, const S
     for (std::size_t r = 0; r < rows; ++r) packed[k * tileRows + r] = a[r * lda + k];
 }
 
-// `a` is a micro-panel [kc][Rows] of packed A.
-template <class V, std::size_t Rows>
+// `a` is a micro-panel [kc][Rows] of packed A. With Fetch, the tile also starts its rows of C on their way
+// to L2 (their stores, or their loads after the first chunk, then need not wait on memory) and, unless
+// `ahead` is null, fetches ahead + k * aheadStep, a slice of B wanted soon, into L2 at step k.
+template <class V, std::size_t Rows, bool Fetch = false>
 void gemmTile(std::size_t kc, const typename V::Scalar* a, const typename V::Scalar* panel,
               typename V::Scalar* c, std::size_t ldc, std::size_t cols, bool firstChunk,
-              const typename V::Scalar* bias) {
+              const typename V::Scalar* bias, const char* ahead = nullptr, std::size_t aheadStep = 0) {
   using Reg = typename V::Reg;
   constexpr std::size_t kVectors = GemmGeometry<V>::kVectors;
   constexpr std::size_t kPanelCols = GemmGeometry<V>::kPanelCols;
   Reg acc[Rows][kVectors];
   for (std::size_t r = 0; r < Rows; ++r)
     for (std::size_t j = 0; j < kVectors; ++j) acc[r][j] = V::zero();
-  for (std::size_t k = 0; k < kc; ++k) {
+  auto step = [&](std::size_t k) {
     Reg b[kVectors];
     for (std::size_t j = 0; j < kVectors; ++j) b[j] = V::load(panel + k * kPanelCols + j * V::kLanes);
     for (std::size_t r = 0; r < Rows; ++r) {
       const Reg ar = V::set1(a[k * Rows + r]);
       for (std::size_t j = 0; j < kVectors; ++j) acc[r][j] = V::fma(ar, b[j], acc[r][j]);
     }
+  };
+  std::size_t k = 0;
+  if constexpr (Fetch) {
+    for (const std::size_t early = smaller(kc, Rows); k < early; ++k) {
+      prefetchToL2(c + k * ldc);
+      prefetchToL2(c + k * ldc + cols - 1);
+      step(k);
+    }
+    if (ahead) {
+      for (; k < kc; ++k) {
+        prefetchToL2(ahead + k * aheadStep);
+        step(k);
+      }
+    }
   }
+  for (; k < kc; ++k) step(k);
   for (std::size_t j = 0; j < kVectors; ++j) {
     const std::size_t col = j * V::kLanes;
     if (col >= cols) break;
@@ -99,6 +119,9 @@ void simdPackedGemm(const GemmArgs<typename V::Scalar>& g) {
   // Row blocks outermost: a block's C (and its packed A) stays in cache across every K chunk. Within a
   // chunk, one tile's A micro-panel stays in L1 while a block of B panels (in L2) goes past it.
   alignas(64) S packedA[Geo::kRowBlock * Geo::kDepthChunk];
+  const bool fetchC = g.m * g.n * sizeof(S) > Geo::kFetchAheadBytes;
+  const bool fetchB = g.n * g.k * sizeof(S) > Geo::kFetchAheadBytes;
+  const bool fetch = fetchC || fetchB;
   for (std::size_t i0 = 0; i0 < g.m; i0 += Geo::kRowBlock) {
     const std::size_t iEnd = smaller(i0 + Geo::kRowBlock, g.m);
     for (std::size_t k0 = 0; k0 < g.k; k0 += Geo::kDepthChunk) {
@@ -108,8 +131,25 @@ void simdPackedGemm(const GemmArgs<typename V::Scalar>& g) {
         const std::size_t rows = smaller(Geo::kTileRows, iEnd - i);
         packRowsOfA(rows, rows, kc, g.a + i * g.lda + k0, g.lda, packedA + (i - i0) * kc);
       }
+      const std::size_t tiles = (iEnd - i0 + Geo::kTileRows - 1) / Geo::kTileRows;
       for (std::size_t jc = 0; jc < g.n; jc += Geo::kColumnBlock) {
         const std::size_t jcEnd = smaller(jc + Geo::kColumnBlock, g.n);
+        // The B block that follows this one; each tile pass fetches its share of it into L2, so that block's
+        // first tile pass does not wait on memory.
+        bool hasNext = fetchB && tiles > 1;
+        std::size_t jcNext = jc + Geo::kColumnBlock, k0Next = k0;
+        if (jcNext >= g.n) {
+          jcNext = 0;
+          if (k0 + kc < g.k)
+            k0Next = k0 + kc;
+          else if (iEnd < g.m)
+            k0Next = 0;
+          else
+            hasNext = false;
+        }
+        const std::size_t kcNext = smaller(Geo::kDepthChunk, g.k - k0Next);
+        const std::size_t sliceBytes = kcNext * Geo::kPanelCols * sizeof(S) / tiles;
+        const std::size_t aheadStep = sliceBytes / kc;
         for (std::size_t i = i0; i < iEnd; i += Geo::kTileRows) {
           const std::size_t rows = smaller(Geo::kTileRows, iEnd - i);
           const S* a = packedA + (i - i0) * kc;
@@ -118,10 +158,18 @@ void simdPackedGemm(const GemmArgs<typename V::Scalar>& g) {
             const std::size_t cols = smaller(Geo::kPanelCols, g.n - j0);
             const S* bias = g.bias ? g.bias + j0 : nullptr;
             S* c = g.c + i * g.ldc + j0;
-            if (rows == Geo::kTileRows)
+            if (rows == Geo::kTileRows && fetch) {
+              const char* ahead = nullptr;
+              const std::size_t jNext = jcNext + (j0 - jc);
+              if (hasNext && aheadStep > 0 && jNext < g.n)
+                ahead = reinterpret_cast<const char*>(g.bPacked + jNext * g.k + k0Next * Geo::kPanelCols) +
+                        (i - i0) / Geo::kTileRows * sliceBytes;
+              gemmTile<V, Geo::kTileRows, true>(kc, a, panel, c, g.ldc, cols, firstChunk, bias, ahead, aheadStep);
+            } else if (rows == Geo::kTileRows) {
               gemmTile<V, Geo::kTileRows>(kc, a, panel, c, g.ldc, cols, firstChunk, bias);
-            else
+            } else {
               gemmEdgeTile<V, Geo::kTileRows - 1>(rows, kc, a, panel, c, g.ldc, cols, firstChunk, bias);
+            }
           }
         }
       }
