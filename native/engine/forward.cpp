@@ -9,6 +9,7 @@
 #include "checked_math.h"
 #include "dropout.h"
 #include "errors.h"
+#include "prefetch.h"
 #include "thread_pool.h"
 #include "workspace.h"
 
@@ -218,6 +219,17 @@ class LayerRun {
       if (reverse && activeAfter < active) {
         if (lead) loadInitialState(s, stack, r0 + activeAfter, r0 + active);
         sync();
+      }
+
+      if (i + 1 < T_) {
+        // The next step's gates, from a projection buffer far larger than the caches: requested now, they
+        // arrive while this step computes instead of stalling the next one's cell update.
+        const std::size_t tNext = reverse ? t - 1 : t + 1;
+        const T* gxNext = workspace_.gates() + (layout_.stepOffset(tNext) + r0 * rowStride) * D_ * G_ + direction * G_;
+        const std::size_t rowsNext = rows.within(layout_.activeRows(tNext));
+        for (std::size_t r = 0; r < rowsNext; ++r)
+          for (std::size_t g = 0; g < G_ / H_; ++g)
+            prefetchBytes(gxNext + r * a.ldgx + g * H_ + unitBegin, (unitEnd - unitBegin) * sizeof(T));
       }
 
       T* yStep = y + (layout_.stepOffset(t) + r0 * rowStride) * yCols + direction * Hout_;
