@@ -244,7 +244,10 @@ export function markdown(rows, memory, info) {
   out.push(
     'Bound = the lower bound on the time by the formula of shared/roofline.py (ported in bench/roofline.mjs): ' +
       'FLOP-bound input GEMM plus T steps each bound by max(FLOPs, W_hh bytes) of one core\'s share. ' +
-      `"this machine" = that formula on the limits above${info.limits.measured ? '' : ' (not measured: the design constants)'}; ` +
+      `"this machine" = that formula on the limits above${info.limits.measured ? '' : ' (not measured: the design constants)'}, ` +
+      'refined so that it stays a lower bound there: a share of W_hh larger than L2 keeps what fits in L2 and ' +
+      'streams only the rest, and a bidirectional layer takes the better of its directions together or one after ' +
+      'the other with units split over the cores (bench/roofline.mjs); ' +
       '"design" = on the design constants of shared/roofline.py. % of bound = bound / median: 100% would be the ' +
       'limit itself. GFLOP/s counts 2·T·N·G·(In + Hout) per layer and direction plus the projection; GB/s counts ' +
       'the recurrent weights (W_hh, W_hr) streamed once per step. Both for torchrnn sync.',
