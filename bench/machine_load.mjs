@@ -55,3 +55,24 @@ export function watchLoad(helperPids = []) {
     },
   };
 }
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until the machine is quiet: at least `minMs`, then in slices of `sliceMs` until a slice in which
+ * all processes together (this one included) kept fewer than `quietCores` cores busy, or `maxMs` passed.
+ * Thread pools spin after their work (onnxruntime's for tens of ms, OpenBLAS's), and the next peer must
+ * not run against them. Without /proc/stat it waits `minMs` only.
+ */
+export async function settle({ minMs, maxMs, sliceMs = 30, quietCores = 0.25 }) {
+  const start = performance.now();
+  await sleep(minMs);
+  if (!machineCpu()) return;
+  while (performance.now() - start < maxMs) {
+    const m0 = machineCpu();
+    const t0 = performance.now();
+    await sleep(sliceMs);
+    const m1 = machineCpu();
+    if ((m1.busy - m0.busy) / ((performance.now() - t0) / 1e3) < quietCores) return;
+  }
+}

@@ -182,8 +182,10 @@ export function markdown(rows, memory, info) {
     `- Repetitions: warm-up ≥ ${info.plan.warmupMs} ms per peer (the verification run counts), then enough ` +
       `repetitions for ~${info.plan.budgetMs} ms per peer (at least ${info.plan.minReps}; a peer slower than that ` +
       `stops at ~${info.plan.capMs / 1000} s, with never fewer than ${info.plan.floorReps}), cut into ≤ ${info.plan.maxRounds} ` +
-      `rounds that give each peer its share in turn, ${info.plan.settleMs} ms idle between shares so that one ` +
-      'peer\'s spinning thread pool does not run into the next. Figures are medians of single forwards, in ms; ' +
+      `rounds that give each peer its share in turn; between shares the process idles at least ${info.plan.settleMs} ms ` +
+      `and on until the whole machine keeps under a quarter of a core busy (at most ${info.plan.maxSettleMs} ms), so ` +
+      'that one peer\'s spinning thread pool (onnxruntime\'s spins for tens of ms) does not run into the next. ' +
+      'Figures are medians of single forwards, in ms; ' +
       'the last column of the correctness table gives the repetitions behind each.',
   );
   for (const n of new Set(info.notes)) out.push(`- ${n}`);

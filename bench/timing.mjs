@@ -6,12 +6,15 @@
 //    `capMs` and never fewer than `floorReps`, so that a whole run stays within minutes;
 // 3. measurement: the repetitions are cut into rounds, and each round gives every peer its share in turn
 //    (the starting peer rotating), so that drift of the machine (frequency, neighbours) hits all alike.
-//    Between two shares the process idles `settleMs`: thread pools spin for a while after their work
-//    (onnxruntime's, OpenMP's, OpenBLAS's), and a peer must not run against the last one's spinning;
+//    Between two shares the process idles at least `settleMs`, and on until the machine is quiet (up to
+//    `maxSettleMs`): thread pools spin for a while after their work (onnxruntime's for tens of ms,
+//    OpenMP's, OpenBLAS's), and a peer must not run against the last one's spinning;
 // 4. the figure is the median of all single-forward times: robust to the odd GC pause or preemption.
 //
 // A peer is { key, label, time(reps) -> Promise<number[]> }: `time` runs `reps` forwards and returns
 // each one's wall time in ms, measured as close to the call as the peer allows (PyTorch's inside Python).
+
+import { settle } from './machine_load.mjs';
 
 /** Times `reps` calls of the blocking `run`, one by one, in ms. */
 export function timeEach(reps, run) {
@@ -35,8 +38,6 @@ export async function timeEachAsync(reps, run) {
   return ms;
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -45,8 +46,8 @@ export function median(xs) {
 
 /** The repetition plans: `--quick` for a smoke run, the default for numbers worth writing down. */
 export const PLANS = {
-  full: { warmupMs: 200, budgetMs: 600, minReps: 5, maxReps: 20_000, capMs: 10_000, floorReps: 3, maxRounds: 10, settleMs: 10 },
-  quick: { warmupMs: 20, budgetMs: 30, minReps: 2, maxReps: 500, capMs: 2_000, floorReps: 1, maxRounds: 2, settleMs: 5 },
+  full: { warmupMs: 300, budgetMs: 1500, minReps: 9, maxReps: 20_000, capMs: 10_000, floorReps: 3, maxRounds: 12, settleMs: 10, maxSettleMs: 300 },
+  quick: { warmupMs: 20, budgetMs: 30, minReps: 2, maxReps: 500, capMs: 2_000, floorReps: 1, maxRounds: 2, settleMs: 5, maxSettleMs: 50 },
 };
 
 /**
@@ -64,7 +65,7 @@ export async function measure(peers, plan, spentMs = {}) {
       spent += ms;
     }
     estimate[p.key] = median(warm);
-    await sleep(plan.settleMs);
+    await settle({ minMs: plan.settleMs, maxMs: plan.maxSettleMs });
   }
 
   const reps = {};
@@ -82,7 +83,7 @@ export async function measure(peers, plan, spentMs = {}) {
       const p = peers[(r + i) % peers.length];
       const share = Math.ceil(reps[p.key] / rounds);
       times[p.key].push(...(await p.time(share)));
-      await sleep(plan.settleMs);
+      await settle({ minMs: plan.settleMs, maxMs: plan.maxSettleMs });
     }
   }
 
