@@ -437,7 +437,7 @@ function limitsSection({ measured, how }) {
           size(d.l2Bytes),
           '/sys/devices/system/cpu/cpu0/cache, level 2',
         ],
-        ['"fits L2": 3/4 of L2 (L2FIT)', size(l2Fit(m)), size(l2Fit(d)), 'a core\'s share of W_hh up to this is read at L2 bandwidth, beyond at L3'],
+        ['"fits L2": 3/4 of L2 (L2FIT)', size(l2Fit(m)), size(l2Fit(d)), 'what of a core\'s share of W_hh fits in this is read at L2 bandwidth, the rest at L3 (the design bound: all or nothing)'],
         [
           'read bandwidth per core from L2, one core alone',
           gb(m.l2Bandwidth),
