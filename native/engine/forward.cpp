@@ -59,8 +59,9 @@ constexpr double kMinStepFlopsPerThread = 4e6;
 // Rows per thread below which a step streams W_hh more than it computes: splitting the units halves what
 // each thread streams, splitting the rows would not.
 constexpr std::size_t kMinRowsPerThread = 4;
-// A W_hh larger than this is streamed from L3 (or memory) every step rather than kept in a core's L2, and
-// each byte streamed costs about as long as this many flops.
+// A W_hh larger than this (a core's L2 on the design machine; some cores have more) is streamed from L3
+// (or memory) every step rather than kept in that L2, and each byte streamed costs about as long as this
+// many flops.
 constexpr double kCoreCacheBytes = 1 << 20;
 constexpr double kFlopsPerStreamedByte = 4;
 
@@ -194,7 +195,7 @@ class LayerRun {
     // This thread's share of W_hh, and whether it is too big to stay in L2 from one step to the next.
     const double shareBytes = double(unitEnd - unitBegin) * double(G_ / H_) * double(Hout_) * double(sizeof(T));
     const bool zigzag = shareBytes > kCoreCacheBytes / 2;
-    const std::size_t kZigzagUnits = 4 * U;  // enough panels per call to keep the kernel's streams going
+    const std::size_t zigzagUnits = 4 * U;  // enough panels per call to keep the kernel's streams going
 
     // Forward: every sequence starts at t = 0. Reverse: a sequence joins at its own last step.
     if (!reverse && lead) loadInitialState(s, stack, r0, r0 + rows.within(layout_.activeRows(0)));
@@ -243,11 +244,11 @@ class LayerRun {
       if (zigzag) {
         // Panels first to last on even steps, last to first on odd ones: the panels a step read last are
         // still in L2 when the next one starts, so part of a W_hh larger than L2 is read from there.
-        const std::size_t chunks = (unitEnd - unitBegin + kZigzagUnits - 1) / kZigzagUnits;
+        const std::size_t chunks = (unitEnd - unitBegin + zigzagUnits - 1) / zigzagUnits;
         for (std::size_t c = 0; c < chunks; ++c) {
           const std::size_t chunk = i % 2 == 0 ? c : chunks - 1 - c;
-          const std::size_t begin = unitBegin + chunk * kZigzagUnits;
-          step(a, begin, std::min(unitEnd, begin + kZigzagUnits));
+          const std::size_t begin = unitBegin + chunk * zigzagUnits;
+          step(a, begin, std::min(unitEnd, begin + zigzagUnits));
         }
       } else {
         step(a, unitBegin, unitEnd);
