@@ -3,14 +3,10 @@
  * The family is chosen once when the addon loads, so each combination runs in a child process with
  * TORCHRNN_ISA set; helpers/parity-child.js prints its mismatches as JSON.
  */
-import { spawnSync } from 'child_process';
 import * as path from 'path';
+import { FAMILIES, ROOT, availableFamilies, backendUnder, runUnderIsa } from './helpers/kernel_families';
 
-const root = path.join(__dirname, '..');
 const child = path.join(__dirname, 'helpers', 'parity-child.js');
-// This architecture's families, lowest first; naming another architecture's gives the best available.
-const FAMILIES =
-  process.arch === 'x64' ? ['scalar', 'avx2', 'avx512'] : process.arch === 'arm64' ? ['scalar', 'neon'] : ['scalar'];
 const TOP = FAMILIES[FAMILIES.length - 1];
 
 interface ChildReport {
@@ -20,23 +16,7 @@ interface ChildReport {
   mismatches: string[];
 }
 
-function runChild(args: string[], isa: string | undefined): { status: number | null; stdout: string; stderr: string } {
-  const env = { ...process.env };
-  if (isa === undefined) delete env.TORCHRNN_ISA;
-  else env.TORCHRNN_ISA = isa;
-  const result = spawnSync(process.execPath, args, { env, encoding: 'utf8', timeout: 240_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function backendUnder(isa: string | undefined): string {
-  const r = runChild(['-e', `process.stdout.write(require(${JSON.stringify(root)}).backend())`], isa);
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout;
-}
-
-// The families this CPU supports: every one up to the best, which is what loading without TORCHRNN_ISA picks.
-const best = backendUnder(undefined);
-const available = FAMILIES.slice(0, FAMILIES.indexOf(best) + 1);
+const { best, available } = availableFamilies();
 
 describe('kernel families', () => {
   it('picks a known family by default', () => {
@@ -57,14 +37,14 @@ describe('kernel families', () => {
   });
 
   it('refuses to load with an unknown TORCHRNN_ISA, naming the choices', () => {
-    const r = runChild(['-e', `require(${JSON.stringify(root)})`], 'sse9');
+    const r = runUnderIsa(['-e', `require(${JSON.stringify(ROOT)})`], 'sse9');
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("TORCHRNN_ISA must be one of avx512, avx2, neon, scalar, got 'sse9'");
   });
 
   const combinations = available.flatMap((isa) => [1, 2].map((threads) => [isa, threads] as const));
   it.each(combinations)('%s with %i thread(s) matches PyTorch on every fixture', (isa, threads) => {
-    const r = runChild([child, root, String(threads)], isa);
+    const r = runUnderIsa([child, ROOT, String(threads)], isa);
     if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
     const report = JSON.parse(r.stdout) as ChildReport;
     expect(report.backend).toBe(isa);

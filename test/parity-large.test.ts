@@ -6,17 +6,15 @@
  * here and under every kernel family this machine runs. The family is chosen when the addon loads, so each
  * runs in a child process with TORCHRNN_ISA set, as in kernels-isa.test.ts.
  */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as torchrnn from '../lib';
 import { Tensor, getNumThreads, parseSafetensors, readSafetensorsMetadata, setNumThreads } from '../lib';
 import { mismatches } from './helpers/close';
+import { FAMILIES, ROOT, availableFamilies, runUnderIsa } from './helpers/kernel_families';
 
-const root = path.join(__dirname, '..');
 const fixtureDir = path.join(__dirname, 'fixtures', 'large');
-const FAMILIES = ['scalar', 'avx2', 'avx512'];
 const THREADS = [1, 2];
 const RESULTS = ['output', 'h_n', 'c_n'];
 
@@ -87,19 +85,7 @@ for (const n of ${JSON.stringify(THREADS)}) {
 process.stdout.write(JSON.stringify({ backend: lib.backend(), threads }));
 `;
 
-function runChild(args: string[], isa: string | undefined): { status: number | null; stdout: string; stderr: string } {
-  const env = { ...process.env };
-  if (isa === undefined) delete env.TORCHRNN_ISA;
-  else env.TORCHRNN_ISA = isa;
-  const result = spawnSync(process.execPath, args, { env, encoding: 'utf8', timeout: 120_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-// The families this CPU supports: every one up to the best, which loading without TORCHRNN_ISA picks.
-const probe = runChild(['-e', `process.stdout.write(require(${JSON.stringify(root)}).backend())`], undefined);
-if (probe.status !== 0) throw new Error(probe.stderr);
-const best = probe.stdout;
-const available = FAMILIES.slice(0, FAMILIES.indexOf(best) + 1);
+const { best, available } = availableFamilies();
 
 describe('large modules match PyTorch', () => {
   const threadsBefore = getNumThreads();
@@ -135,7 +121,7 @@ describe('large modules match PyTorch', () => {
   it.each(available)('TORCHRNN_ISA=%s matches PyTorch at 1 and 2 threads', (isa) => {
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchrnn-large-'));
     try {
-      const r = runChild(['-e', CHILD, root, fixtureDir, outDir], isa);
+      const r = runUnderIsa(['-e', CHILD, ROOT, fixtureDir, outDir], isa, 120_000);
       if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
       expect(JSON.parse(r.stdout)).toEqual({ backend: isa, threads: THREADS });
       const problems = THREADS.flatMap((threads) =>
