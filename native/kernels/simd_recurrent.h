@@ -72,6 +72,25 @@ void cellUpdate(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row,
   if (s.out) store(s.out + row * s.ldout + unit, h);
 }
 
+// Where each of a tile's Panels W_hh panels starts, the first at panel-aligned unit0.
+template <class V, CellKind Kind, std::size_t Panels>
+void panelStarts(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t unit0,
+                 const typename V::Scalar* (&panel)[Panels]) {
+  constexpr std::size_t G = gatesPerUnit(Kind);
+  for (std::size_t p = 0; p < Panels; ++p) panel[p] = s.whhPacked + (unit0 + p * V::kLanes) * G * s.stateSize;
+}
+
+// The update of one row's units at `unit` (fewer than a vector past unitEnd) from sums parked as
+// [gate][lane] at `sums`.
+template <class V, CellKind Kind>
+void updateFromSums(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row, std::size_t unit,
+                    std::size_t unitEnd, const typename V::Scalar* sums) {
+  constexpr std::size_t U = V::kLanes;
+  typename V::Reg a[gatesPerUnit(Kind)];
+  for (std::size_t g = 0; g < gatesPerUnit(Kind); ++g) a[g] = V::load(sums + g * U);
+  cellUpdate<V, Kind>(s, row, unit, unitEnd - unit < U ? unitEnd - unit : U, a);
+}
+
 // Rows x Panels tile starting at row0 and at panel-aligned unit0; units at or past unitEnd are not written.
 // Sums over k in [k0, k1): with `partial` (Panels * G * U values per row, row0's first) the sums carry on
 // from it and, unless `finish`, go back into it without the update, so a chunked K sums in the same order.
@@ -86,9 +105,8 @@ void recurrentTile(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t r
   constexpr std::size_t U = V::kLanes;
   constexpr std::size_t kCols = G * U;
   constexpr std::size_t kRowSums = Panels * kCols;
-  const std::size_t K = s.stateSize;
   const S* panel[Panels];
-  for (std::size_t p = 0; p < Panels; ++p) panel[p] = s.whhPacked + (unit0 + p * U) * G * K;
+  panelStarts<V, Kind>(s, unit0, panel);
   const S* h = s.hPrev + row0 * s.ldhPrev;
   Reg acc[Rows][Panels][G];
   for (std::size_t r = 0; r < Rows; ++r)
@@ -241,7 +259,7 @@ void streamingTile(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t r
   constexpr std::size_t kCols = G * U;
   const std::size_t K = s.stateSize;
   const S* panel[Panels];
-  for (std::size_t p = 0; p < Panels; ++p) panel[p] = s.whhPacked + (unit0 + p * U) * G * K;
+  panelStarts<V, Kind>(s, unit0, panel);
   const S* h = s.hPrev + row0 * s.ldhPrev;
   Reg acc[Rows][Panels][G];
   for (std::size_t r = 0; r < Rows; ++r)
@@ -267,10 +285,7 @@ void streamingTile(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t r
     k = kEnd;
     const std::size_t r = j / pendingPanels, p = j % pendingPanels;
     const std::size_t unit = pendingUnit0 + p * U;
-    if (unit >= unitEnd) continue;
-    Reg a[G];
-    for (std::size_t g = 0; g < G; ++g) a[g] = V::load(pending + r * RowSums + (p * G + g) * U);
-    cellUpdate<V, Kind>(s, row0 + r, unit, unitEnd - unit < U ? unitEnd - unit : U, a);
+    if (unit < unitEnd) updateFromSums<V, Kind>(s, row0 + r, unit, unitEnd, pending + r * RowSums + p * G * U);
   }
   sumTo(k, K);
   for (std::size_t r = 0; r < Rows; ++r)
@@ -284,7 +299,6 @@ template <class V, CellKind Kind, std::size_t Rows>
 void streamingAcrossUnits(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row0, std::size_t unitBegin,
                           std::size_t unitEnd) {
   using S = typename V::Scalar;
-  using Reg = typename V::Reg;
   constexpr std::size_t G = gatesPerUnit(Kind);
   constexpr std::size_t U = V::kLanes;
   constexpr std::size_t P = StepGeometry<V, Kind>::kStreamingPanels;
@@ -307,9 +321,7 @@ void streamingAcrossUnits(const RecurrentStepArgs<typename V::Scalar>& s, std::s
     for (std::size_t p = 0; p < pendingPanels; ++p) {
       const std::size_t unit = pendingUnit0 + p * U;
       if (unit >= unitEnd) break;
-      Reg a[G];
-      for (std::size_t g = 0; g < G; ++g) a[g] = V::load(pending + r * kRowSums + (p * G + g) * U);
-      cellUpdate<V, Kind>(s, row0 + r, unit, unitEnd - unit < U ? unitEnd - unit : U, a);
+      updateFromSums<V, Kind>(s, row0 + r, unit, unitEnd, pending + r * kRowSums + p * G * U);
     }
   }
 }
