@@ -4,7 +4,6 @@
 #include <cmath>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "checked_math.h"
 #include "dropout.h"
@@ -134,11 +133,10 @@ class LayerRun {
     const std::size_t rowSplit = streamBound ? 1
         : std::min({perGroup, N_ / kMinRowsPerThread, std::size_t(directionFlops / kMinFlopsPerThread) + 1});
     if (rowSplit > 1) {
-      const std::vector<std::size_t> bounds = balancedRowBounds(rowSplit);
       StepBarrier unused(1);
       auto member = [&](std::size_t m) {
         const std::size_t group = m / rowSplit, share = m % rowSplit;
-        const RowShare rows{bounds[share], bounds[share + 1]};
+        const RowShare rows{shareStart(share, rowSplit), share + 1 == rowSplit ? N_ : shareStart(share + 1, rowSplit)};
         for (std::size_t d = sideBySide ? group : 0; d < (sideBySide ? group + 1 : D_); ++d)
           recurrence(d, y, rows, 0, 1, unused);
       };
@@ -307,23 +305,18 @@ class LayerRun {
     if (c) std::copy(c + begin * H_, c + end * H_, outputs_.cN + stack * N_ * H_ + begin * H_);
   }
 
-  // Bounds of `shares` contiguous row ranges with about equal work: with packed sequences the first rows
-  // (the longest sequences) take more steps, so the split follows each row's length, not its count.
-  std::vector<std::size_t> balancedRowBounds(std::size_t shares) const {
-    std::vector<std::size_t> length(N_, 0);
-    for (std::size_t t = 0; t < layout_.seqLen(); ++t) ++length[layout_.activeRows(t) - 1];
-    for (std::size_t n = N_ - 1; n > 0; --n) length[n - 1] += length[n];  // row n runs while activeRows > n
-    double total = 0;
-    for (std::size_t n = 0; n < N_; ++n) total += double(length[n]);
-    std::vector<std::size_t> bounds(shares + 1, N_);
-    bounds[0] = 0;
+  // First row of share `share` of `shares` contiguous row ranges with about equal work: with packed
+  // sequences the first rows (the longest sequences) take more steps, so the split follows each row's
+  // length, not its count.
+  std::size_t shareStart(std::size_t share, std::size_t shares) const {
+    if (share == 0) return 0;
+    const double target = double(layout_.rows()) * double(share) / double(shares);  // rows() = every row's steps
     double done = 0;
-    std::size_t share = 1;
-    for (std::size_t n = 0; n < N_ && share < shares; ++n) {
-      done += double(length[n]);
-      if (done >= total * double(share) / double(shares)) bounds[share++] = n + 1;
+    for (std::size_t n = 0; n < N_; ++n) {
+      done += double(layout_.steps(n));
+      if (done >= target) return n + 1;
     }
-    return bounds;
+    return N_;
   }
 
   static void copyRows(const T* source, std::size_t sourceOffset, T* dest, std::size_t width, std::size_t begin,

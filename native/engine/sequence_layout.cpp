@@ -1,5 +1,6 @@
 #include "sequence_layout.h"
 
+#include <algorithm>
 #include <string>
 
 #include "checked_math.h"
@@ -60,6 +61,14 @@ SequenceLayout SequenceLayout::packed(std::size_t seqLen, std::size_t batch, boo
   }
   layout.rows_ = rows;
   return layout;
+}
+
+std::size_t SequenceLayout::steps(std::size_t n) const {
+  if (!packed_) return seqLen_;
+  // batchSizes_ never increases: the steps that include row n are a prefix.
+  const auto end = std::lower_bound(batchSizes_.begin(), batchSizes_.end(), n,
+                                    [](std::size_t active, std::size_t row) { return active > row; });
+  return static_cast<std::size_t>(end - batchSizes_.begin());
 }
 
 }  // namespace engine

@@ -21,6 +21,8 @@ class SequenceLayout {
   std::size_t rows() const { return rows_; }
   // Sequences still running at step t (the first activeRows(t) of the batch).
   std::size_t activeRows(std::size_t t) const { return packed_ ? batchSizes_[t] : batch_; }
+  // Steps sequence n runs: seqLen, or when packed, the steps whose active rows include it.
+  std::size_t steps(std::size_t n) const;
   // Row of (t, 0); (t, n) is n * batchStride() rows further.
   std::size_t stepOffset(std::size_t t) const {
     return packed_ ? stepOffsets_[t] : batchFirst_ ? t : t * batch_;
