@@ -5,10 +5,10 @@
 #include <string>
 #include <utility>
 
+#include "../kernels/prefetch.h"
 #include "checked_math.h"
 #include "dropout.h"
 #include "errors.h"
-#include "prefetch.h"
 #include "thread_pool.h"
 #include "workspace.h"
 
@@ -228,7 +228,7 @@ class LayerRun {
         const std::size_t rowsNext = rows.within(layout_.activeRows(tNext));
         for (std::size_t r = 0; r < rowsNext; ++r)
           for (std::size_t g = 0; g < G_ / H_; ++g)
-            prefetchBytes(gxNext + r * a.ldgx + g * H_ + unitBegin, (unitEnd - unitBegin) * sizeof(T));
+            kernels::prefetchBytesToL2(gxNext + r * a.ldgx + g * H_ + unitBegin, (unitEnd - unitBegin) * sizeof(T));
       }
 
       T* yStep = y + (layout_.stepOffset(t) + r0 * rowStride) * yCols + direction * Hout_;

@@ -93,9 +93,6 @@ struct Avx2Double {
   static Reg whereNaN(Reg x, Reg otherwise) { return _mm256_blendv_pd(otherwise, x, _mm256_cmp_pd(x, x, _CMP_UNORD_Q)); }
 };
 
-// Asks for the cache line at p to be brought into L2 (not L1): for data a later pass over it will read.
-inline void prefetchToL2(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T1); }
-
 }  // namespace
 }  // namespace kernels
 }  // namespace torchrnn

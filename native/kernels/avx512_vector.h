@@ -84,9 +84,6 @@ struct Avx512Double {
   }
 };
 
-// Asks for the cache line at p to be brought into L2 (not L1): for data a later pass over it will read.
-inline void prefetchToL2(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T1); }
-
 }  // namespace
 }  // namespace kernels
 }  // namespace torchrnn

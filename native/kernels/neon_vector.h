@@ -10,9 +10,6 @@
 #pragma once
 
 #include <arm_neon.h>
-#if defined(_MSC_VER) && !defined(__clang__)
-#include <intrin.h>  // __prefetch
-#endif
 
 #include <cstddef>
 #include <cstring>
@@ -139,13 +136,6 @@ struct NeonDouble {
   }
   static Reg whereNaN(Reg x, Reg otherwise) { return vbslq_f64(vceqq_f64(x, x), otherwise, x); }
 };
-
-// Asks for the cache line at p to be brought into L2 (not L1): for data a later pass over it will read.
-#if defined(_MSC_VER) && !defined(__clang__)
-inline void prefetchToL2(const void* p) { __prefetch(p); }  // MSVC's only portable form: into L1
-#else
-inline void prefetchToL2(const void* p) { __builtin_prefetch(p, 0, 2); }
-#endif
 
 }  // namespace
 }  // namespace kernels

@@ -10,6 +10,7 @@
 #include <cstddef>
 
 #include "kernels.h"
+#include "prefetch.h"
 
 namespace torchrnn {
 namespace kernels {

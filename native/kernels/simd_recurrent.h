@@ -12,6 +12,7 @@
 #include <cstddef>
 
 #include "kernels.h"
+#include "prefetch.h"
 #include "simd_activations.h"
 
 namespace torchrnn {
