@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { demo } from './demo';
@@ -30,11 +30,25 @@ async function report(work: () => Promise<string[] | string>): Promise<void> {
   }
 }
 
+/** A numeric option's value; commander turns the refusal into `error: option '--x <n>' argument 'abc' is invalid. ...`. */
 function parseNumber(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || Number.isNaN(n)) throw new Error(`not a number: '${value}'`);
+  if (value.trim() === '' || Number.isNaN(n)) throw new InvalidArgumentError('Not a number.');
   return n;
 }
+
+/** An integer option's value (`--length`, `--seed`). */
+function parseInteger(value: string): number {
+  const n = parseNumber(value);
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('Not an integer.');
+  return n;
+}
+
+// A reader that closes early (`torchrnn demo | head -c 10`) is not an error: stop quietly, as Unix tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
 
 const program = new Command('torchrnn')
   .description("PyTorch's RNN, LSTM and GRU in Node: look into a state dict, run it, or try the demo model")
@@ -68,9 +82,9 @@ program
       'so a seed gives the same text every time; --temperature 0 picks the most likely character at each step.',
   )
   .option('--prompt <text>', 'the text to continue', DEFAULT_PROMPT)
-  .option('--length <n>', 'characters to generate', parseNumber, 400)
+  .option('--length <n>', 'characters to generate', parseInteger, 400)
   .option('--temperature <t>', 'sampling temperature; 0 for greedy decoding', parseNumber, 0.6)
-  .option('--seed <n>', 'seed of the sampling (manualSeed)', parseNumber, 0)
+  .option('--seed <n>', 'seed of the sampling (manualSeed)', parseInteger, 0)
   .action((options: { prompt: string; length: number; temperature: number; seed: number }) => report(() => demo(options)));
 
 void program.parseAsync(process.argv);
