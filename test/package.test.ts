@@ -1,6 +1,7 @@
 /**
- * The published package as a user meets it. The tarball installs from the npm cache alone and takes the
- * prebuilt binary with no compiler or Python on PATH; without a prebuild it builds from source; from ESM
+ * The published package as a user meets it. The tarball installs with no network, from an empty npm cache
+ * (its runtime dependencies packed from this repository's node_modules and installed beside it), and takes
+ * the prebuilt binary with no compiler or Python on PATH; without a prebuild it builds from source; from ESM
  * and from CommonJS it gives PyTorch's numbers, also with the scalar kernels forced; when the binary
  * cannot load, the error says what was looked for and what to do; and it ships only what a user needs.
  */
@@ -22,7 +23,9 @@ import {
   tarballFiles,
   toolchainFreeBin,
   userEnv,
+  withEmptyNpmCache,
 } from './helpers/package_sandbox';
+import { packRuntimeDependencies } from './helpers/runtime_dependencies';
 
 /** What the consumer scripts in helpers/consumer/ print. */
 interface ConsumerReport {
@@ -45,10 +48,14 @@ const RUN_TIMEOUT = 60_000;
 
 let work: string;
 let tarballs: ReleaseTarballs;
+/** Tarballs of torchrnn's runtime dependencies, installed beside it (see helpers/runtime_dependencies). */
+let dependencies: string[];
 
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'torchrnn-package-'));
   tarballs = packRelease(work);
+  const packEnv = withEmptyNpmCache(userEnv(), path.join(work, 'dependencies-npm-cache'));
+  dependencies = packRuntimeDependencies(path.join(work, 'dependencies'), packEnv);
 }, BUILD_TIMEOUT);
 
 afterAll(() => {
@@ -149,7 +156,7 @@ describe('installed with its prebuild, with no compiler, Python or network', () 
     const bin = toolchainFreeBin(path.join(work, 'toolchain-free-bin'));
     env = userEnv({ PATH: bin });
     project = path.join(work, 'prebuilt-consumer');
-    installed = installTarball(project, tarballs.prebuilt, env);
+    installed = installTarball(project, tarballs.prebuilt, dependencies, env);
     addConsumerScripts(project);
   }, INSTALL_TIMEOUT);
 
@@ -232,7 +239,7 @@ describe('installed without a prebuild', () => {
   it('builds from source and matches PyTorch', () => {
     const project = path.join(work, 'source-consumer');
     const env = withIsa(userEnv({ JOBS: 'max' }), undefined);
-    const installed = installTarball(project, tarballs.source, env);
+    const installed = installTarball(project, tarballs.source, dependencies, env);
     addConsumerScripts(project);
     const report = runConsumer(project, 'forward.cjs', env);
     expect(report.binary).toBe(path.join(installed, 'build', 'Release', 'torchrnn.node'));

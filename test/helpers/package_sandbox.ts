@@ -37,6 +37,16 @@ export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/**
+ * `env` with npm's cache at `cache`, a new directory, so that the npm run with it starts from an empty
+ * cache whatever this machine's ~/.npm holds. (userEnv drops the npm_config_cache that `npm test` passes
+ * down, so without this a nested npm would use the warm ~/.npm.)
+ */
+export function withEmptyNpmCache(env: NodeJS.ProcessEnv, cache: string): NodeJS.ProcessEnv {
+  fs.mkdirSync(cache);
+  return { ...env, npm_config_cache: cache };
+}
+
 /** The only .tgz in `dir`. */
 function tarballIn(dir: string): string {
   const found = fs.readdirSync(dir).filter((f) => f.endsWith('.tgz'));
@@ -45,9 +55,9 @@ function tarballIn(dir: string): string {
 }
 
 /** `npm pack` of `packageDir` into a new directory `into`, without lifecycle scripts. */
-function packDirectory(packageDir: string, into: string): string {
+function packDirectory(packageDir: string, into: string, env: NodeJS.ProcessEnv): string {
   fs.mkdirSync(into, { recursive: true });
-  run('npm', ['pack', '--ignore-scripts', '--pack-destination', into], packageDir);
+  run('npm', ['pack', '--ignore-scripts', '--pack-destination', into], packageDir, env);
   return tarballIn(into);
 }
 
@@ -65,22 +75,23 @@ export interface ReleaseTarballs {
  * with one made here and packs again.
  */
 export function packRelease(work: string): ReleaseTarballs {
+  const env = withEmptyNpmCache(userEnv(), path.join(work, 'pack-npm-cache'));
   const raw = path.join(work, 'raw');
   fs.mkdirSync(raw);
-  run('npm', ['pack', '--pack-destination', raw], REPO);
+  run('npm', ['pack', '--pack-destination', raw], REPO, env);
   const stage = path.join(work, 'stage');
   fs.mkdirSync(stage);
   run('tar', ['-xzf', tarballIn(raw), '-C', stage], stage);
   const unpacked = path.join(stage, 'package');
   fs.rmSync(path.join(unpacked, 'prebuilds'), { recursive: true, force: true });
-  const source = packDirectory(unpacked, path.join(work, 'source'));
+  const source = packDirectory(unpacked, path.join(work, 'source'), env);
 
   // prebuildify, node-gyp and node-addon-api come from the repository's devDependencies.
   const modules = path.join(unpacked, 'node_modules');
   fs.symlinkSync(path.join(REPO, 'node_modules'), modules, 'dir');
-  run('npm', ['run', 'prebuildify'], unpacked, userEnv({ JOBS: 'max' }));
+  run('npm', ['run', 'prebuildify'], unpacked, { ...env, JOBS: 'max' });
   fs.unlinkSync(modules);
-  const prebuilt = packDirectory(unpacked, path.join(work, 'prebuilt'));
+  const prebuilt = packDirectory(unpacked, path.join(work, 'prebuilt'), env);
   return { source, prebuilt };
 }
 
@@ -120,12 +131,16 @@ export function reachable(command: string, PATH: string): boolean {
 }
 
 /**
- * A new project in `dir` with `tarball` installed from the npm cache alone (`--offline` makes any
- * registry request fail), using the npm found on `env.PATH` (spawn looks commands up on the child's PATH).
+ * A new project in `dir` with `tarball` installed the way a user installs torchrnn, but with no registry:
+ * `dependencies` (tarballs of torchrnn's runtime dependencies, from packRuntimeDependencies) are installed
+ * beside it, `--offline` makes any registry request fail, and npm starts from a new, empty cache, so
+ * nothing can come from the network or from what this machine's cache happens to hold. Uses the npm
+ * found on `env.PATH` (spawn looks commands up on the child's PATH).
  */
-export function installTarball(dir: string, tarball: string, env: NodeJS.ProcessEnv): string {
+export function installTarball(dir: string, tarball: string, dependencies: string[], env: NodeJS.ProcessEnv): string {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }, null, 2));
-  run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], dir, env);
+  const npmEnv = withEmptyNpmCache(env, `${dir}-npm-cache`);
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball, ...dependencies], dir, npmEnv);
   return path.join(dir, 'node_modules', 'torchrnn');
 }
