@@ -38,7 +38,10 @@ export interface DynamicBatcherOptions {
    * so give one here: a request that makes the whole batch fail takes the rest of that batch with it.
    */
   validate?: (input: Tensor, hx: Hidden | undefined) => void;
-  /** Told of every batch once its requests are settled: for metrics (batch size, queue wait, forward time). */
+  /**
+   * Told of every batch once its requests are settled: for metrics (batch size, queue wait, forward time).
+   * An error it throws is raised as an uncaught exception, as an event listener's is: the answers stand.
+   */
   onBatch?: (report: BatchReport) => void;
 }
 

@@ -16,14 +16,18 @@ export type SequenceLayout = 'unbatched' | 'timeMajor' | 'batchFirst';
 
 /** One hidden state of a request, `(S, N, H)` as data (an unbatched `(S, H)` is the same buffer with N = 1). */
 export interface RequestState {
+  /** A copy of the state's elements. */
   data: TensorData;
   dtype: DType;
+  /** S: layers times directions. */
   layers: number;
+  /** H: the state's features. */
   features: number;
 }
 
 /** A checked request, its buffers copied so that the caller may reuse them at once, as forwardAsync allows. */
 export interface QueuedRequest {
+  /** How its input lies, and so how its results are laid out. */
   layout: SequenceLayout;
   /** Sequences it holds (N; 1 when unbatched). */
   count: number;
@@ -31,6 +35,7 @@ export interface QueuedRequest {
   length: number;
   /** The shape of one step of one sequence (`*`). */
   stepShape: readonly number[];
+  /** The input's dtype. */
   dtype: DType;
   /** The input's elements, in its own layout. */
   input: TensorData;
@@ -46,6 +51,7 @@ export interface QueuedRequest {
   arrivedAt: number;
   /** Set when its delay has run out: its batch starts at the next free slot. */
   due: boolean;
+  /** Settle the caller's Promise; the batcher calls exactly one of them, once. */
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
