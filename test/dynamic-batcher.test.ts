@@ -8,6 +8,7 @@
 import {
   BatcherClosedError,
   BatcherQueueFullError,
+  packPaddedSequence,
   DynamicBatcher,
   GRU,
   Linear,
@@ -130,6 +131,41 @@ describe('DynamicBatcher over a recurrent module', () => {
     expect(reports.reduce((n, r) => n + r.requests, 0)).toBe(requests.length);
   });
 
+  it.each(modules)('%s: PackedSequence requests (sorted or not, with hx or not) among single sequences', async (_, make) => {
+    const module = make().eval();
+    const padded = (lengths: number[], seed: number): Tensor => {
+      const steps = Math.max(...lengths);
+      const shape = module.batchFirst ? [lengths.length, steps, module.inputSize] : [steps, lengths.length, module.inputSize];
+      return randomTensor(shape, seed, 1, module.dtype);
+    };
+    const options = { batchFirst: module.batchFirst };
+    const unsorted = packPaddedSequence(padded([2, 6, 3, 6], 31), [2, 6, 3, 6], { ...options, enforceSorted: false });
+    const sorted = packPaddedSequence(padded([5, 4, 1], 32), [5, 4, 1], options);
+    const requests: { input: Tensor | PackedSequence; hx?: Hidden }[] = [
+      { input: randomTensor([4, module.inputSize], 33, 1, module.dtype) },
+      { input: unsorted, hx: randomHx(module, padded([1, 1, 1, 1], 0), 34) },
+      { input: randomTensor([7, module.inputSize], 35, 1, module.dtype), hx: randomHx(module, Tensor.zeros([7, module.inputSize], module.dtype), 36) },
+      { input: sorted },
+    ];
+    const reports: BatchReport[] = [];
+    const batcher = new DynamicBatcher(module, { maxBatchSize: 9, maxDelayMs: 60_000, onBatch: (r) => reports.push(r) });
+    const answers = await Promise.all(requests.map((r) => batcher.forward(r.input, r.hx)));
+    expect(reports.map((r) => r.sequences)).toEqual([9]);
+    const found = answers.flatMap(([output, hidden], i) => {
+      const [expectedOutput, expectedHidden] = module.forward(requests[i].input, requests[i].hx);
+      if (!(output instanceof PackedSequence && expectedOutput instanceof PackedSequence)) {
+        return differences([output as Tensor, hidden], [expectedOutput as Tensor, expectedHidden], `request ${i}`);
+      }
+      expect([output.batchSizes, output.sortedIndices, output.unsortedIndices]).toEqual([
+        expectedOutput.batchSizes,
+        expectedOutput.sortedIndices,
+        expectedOutput.unsortedIndices,
+      ]);
+      return differences([output.data, hidden], [expectedOutput.data, expectedHidden], `request ${i}`);
+    });
+    expect(found).toEqual([]);
+  });
+
   it('gives the module shapes: unbatched (L, Hout) and (S, Hout); batched keeps its batch axis', async () => {
     const lstm = new LSTM(3, 4, 2, { projSize: 2 }).eval();
     const batcher = new DynamicBatcher(lstm, { maxBatchSize: 3, maxDelayMs: 60_000 });
@@ -195,7 +231,8 @@ describe('DynamicBatcher rejects a bad request alone, with the module forward er
       maxBatchSize: 2,
       maxDelayMs: 60_000,
       validate: (input) => {
-        if (input.shape[0] > 5) throw new RangeError(`at most 5 steps, got ${input.shape[0]}`);
+        const steps = input instanceof Tensor ? input.shape[0] : input.batchSizes.length;
+        if (steps > 5) throw new RangeError(`at most 5 steps, got ${steps}`);
       },
     });
     const results = await Promise.allSettled([batcher.forward(good(1)), batcher.forward(good(4)), batcher.forward(good(2))]);
@@ -256,6 +293,38 @@ describe('DynamicBatcher over a function of a PackedSequence', () => {
     answers.forEach((a, i) => expect(a).toEqual(new Tensor(inputs[i].data.map((v) => 2 * v), inputs[i].shape)));
   });
 
+  it('a PackedSequence request gets a PackedSequence, its rows of a Tensor, and its columns of hidden', async () => {
+    const gru = new GRU(2, 3).eval();
+    const both: PackedBatchRunner<[PackedSequence, Tensor]> = async (packed, hx) => gru.forwardAsync(packed, hx as Tensor | undefined);
+    const perSequence: PackedBatchRunner<Tensor> = async (packed, hx) => {
+      const [, hN] = await gru.forwardAsync(packed, hx as Tensor | undefined);
+      return new Tensor(hN.data, [packed.batchSizes[0], 3]);
+    };
+    const packed = packPaddedSequence(randomTensor([4, 3, 2], 100), [2, 4, 1], { enforceSorted: false });
+    const single = randomTensor([3, 2], 101);
+    const hx = randomTensor([1, 3, 3], 102);
+    const [expectedOutput, expectedHidden] = gru.forward(packed, hx);
+
+    const stepsAndState = new DynamicBatcher(both, { maxBatchSize: 4, maxDelayMs: 60_000 });
+    const [[output, hidden]] = await Promise.all([stepsAndState.forward(packed, hx), stepsAndState.forward(single)]);
+    expect(output.batchSizes).toEqual(expectedOutput.batchSizes);
+    expect(differences([output.data, hidden], [expectedOutput.data, expectedHidden], 'packed request')).toEqual([]);
+
+    const rows = new DynamicBatcher(perSequence, { maxBatchSize: 4, maxDelayMs: 60_000 });
+    const [lastStates] = await Promise.all([rows.forward(packed, hx), rows.forward(single)]);
+    expect(difference(lastStates, new Tensor(expectedHidden.data, [3, 3]), 'packed request')).toBeNull();
+  });
+
+  it('checks a PackedSequence request and its hx', async () => {
+    const batcher = new DynamicBatcher(async (p: PackedSequence) => p);
+    const packed = packPaddedSequence(Tensor.zeros([3, 2, 1]), [3, 1]);
+    await expect(batcher.forward(packed, Tensor.zeros([1, 3, 4]))).rejects.toThrow(
+      'DynamicBatcher: hx must be (layers, 2, features), one column per sequence, got [1, 3, 4]',
+    );
+    (packed.batchSizes as Int32Array)[1] = 2;
+    await expect(batcher.forward(packed)).rejects.toThrow('PackedSequence data has 4 rows but batchSizes add up to 5');
+  });
+
   it('a runner that fails rejects its batch with its error; the next batch runs', async () => {
     let calls = 0;
     const flaky: PackedBatchRunner<PackedSequence> = async (packed) => {
@@ -286,7 +355,7 @@ describe('DynamicBatcher over a function of a PackedSequence', () => {
 
   it('checks each request is one sequence with states of one sequence', async () => {
     const batcher = new DynamicBatcher(async (p: PackedSequence) => p);
-    await expect(batcher.forward(3 as unknown as Tensor)).rejects.toThrow('DynamicBatcher: input must be a Tensor, got: number 3');
+    await expect(batcher.forward(3 as unknown as Tensor)).rejects.toThrow('DynamicBatcher: input must be a Tensor or a PackedSequence, got: number 3');
     await expect(batcher.forward(new Tensor(new Float32Array(1), []))).rejects.toThrow('DynamicBatcher: input must be one sequence (L, *), got a 0-D tensor');
     await expect(batcher.forward(Tensor.zeros([0, 2]))).rejects.toThrow("Length of all samples has to be greater than 0, but found an element in 'lengths' that is <= 0");
     await expect(batcher.forward(Tensor.zeros([2, 2]), Tensor.zeros([1, 1, 3]))).rejects.toThrow('DynamicBatcher: hx must be 2-D (layers, features), the state of one sequence, got 3-D');

@@ -12,12 +12,13 @@ import type { Tensor } from '../tensor';
  * What a {@link PackedBatchRunner} resolves to, in one of three forms, each split back per request:
  *
  * - a `PackedSequence` with the input's `batchSizes`, row for row (a head applied to `out.data`, as PyTorch
- *   code does): each request gets its own steps, `(L, *)`;
+ *   code does): each request gets its own steps, `(L, *)` (a PackedSequence request: a PackedSequence);
  * - a `Tensor` `(B, *)` with one row per sequence in the batch's original order (a head over `h_n[-1]`):
- *   each request gets its row, `(*)`;
+ *   each request gets its row, `(*)` (a PackedSequence request of N sequences: `(N, *)`);
  * - `[PackedSequence, hidden]` as a recurrent module returns them, hidden being a Tensor `(S, B, H)` or an
  *   array of them (`[h_n, c_n]`), batch in the original order: each request gets `[(L, *), (S, H)]` (or
- *   `[(L, *), [(S, H), (S, H)]]`), as the module gives for one unbatched sequence.
+ *   `[(L, *), [(S, H), (S, H)]]`), as the module gives for one unbatched sequence (a PackedSequence
+ *   request: `[PackedSequence, (S, N, H)]`).
  */
 export type PackedBatchResult = PackedSequence | Tensor | [PackedSequence, Hidden];
 
@@ -49,13 +50,16 @@ export type BatchRunner = RNNBase | PackedBatchRunner;
 export type BatcherHidden<R extends BatchRunner> = R extends RNNBase<infer H> ? H : Hidden;
 
 /**
- * What one request resolves to: `[output, h_n]` (LSTM: `[output, [h_n, c_n]]`) for a module, as its forward
- * gives for that request alone; for a function, its share of the function's result.
+ * What one request resolves to, for a request `I` (a Tensor or a PackedSequence): `[output, h_n]` (LSTM:
+ * `[output, [h_n, c_n]]`) for a module, as its forward gives for that request alone, `output` of the
+ * request's kind; for a function, its share of the function's result.
  */
-export type BatcherResult<R extends BatchRunner> = R extends RNNBase<infer H>
-  ? [Tensor, H]
+export type BatcherResult<R extends BatchRunner, I extends Tensor | PackedSequence = Tensor> = R extends RNNBase<infer H>
+  ? [I, H]
   : R extends (...args: never[]) => Promise<infer O>
     ? O extends [PackedSequence, infer H]
-      ? [Tensor, H]
-      : Tensor
+      ? [I, H]
+      : O extends PackedSequence
+        ? I
+        : Tensor
     : never;

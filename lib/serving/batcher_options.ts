@@ -6,6 +6,7 @@
 import { describe, isInteger, isNumber } from '../is';
 import { checkOptionNames } from '../options';
 import type { Hidden } from '../modules/rnn_base';
+import type { PackedSequence } from '../packed/packed_sequence';
 import type { Tensor } from '../tensor';
 import type { BatchReport } from './batcher_stats';
 
@@ -37,7 +38,7 @@ export interface DynamicBatcherOptions {
    * after the module's own checks (for a module runner). A function runner has no other per-request check,
    * so give one here: a request that makes the whole batch fail takes the rest of that batch with it.
    */
-  validate?: (input: Tensor, hx: Hidden | undefined) => void;
+  validate?: (input: Tensor | PackedSequence, hx: Hidden | undefined) => void;
   /**
    * Told of every batch once its requests are settled: for metrics (batch size, queue wait, forward time).
    * An error it throws is raised as an uncaught exception, as an event listener's is: the answers stand.

@@ -5,7 +5,7 @@
  */
 import { describe } from '../is';
 import { RNNBase, type Hidden } from '../modules/rnn_base';
-import type { PackedSequence } from '../packed/packed_sequence';
+import { PackedSequence } from '../packed/packed_sequence';
 import { Tensor } from '../tensor';
 import { BatcherClosedError, BatcherQueueFullError } from './batcher_errors';
 import { resolveBatcherOptions, type DynamicBatcherOptions, type ResolvedBatcherOptions } from './batcher_options';
@@ -22,7 +22,8 @@ import { moduleRequest, sequenceRequest, type CheckedRequest, type QueuedRequest
  * `run` is a recurrent module (RNN, LSTM, GRU), or a {@link PackedBatchRunner} — a function over a
  * PackedSequence — for a whole model. Each `forward(input, hx?)` resolves to that request's own result, as
  * if it had run alone (to float32 rounding): sequences of different lengths pack without padding, and each
- * keeps its own final state.
+ * keeps its own final state. A request is usually one sequence; it may hold several (a batched Tensor or a
+ * PackedSequence), and `maxBatchSize` counts sequences.
  *
  * A batch starts when `maxBatchSize` sequences wait, or when the oldest waiting request has waited
  * `maxDelayMs`, and a runner slot is free (`maxConcurrentBatches`). Requests are taken in arrival order.
@@ -83,16 +84,18 @@ export class DynamicBatcher<R extends BatchRunner = BatchRunner> {
   }
 
   /**
-   * Queues one request and resolves to its own result: for a module, `[output, h_n]` (LSTM:
-   * `[output, [h_n, c_n]]`) exactly as `module.forward(input, hx)` shapes it — `input` unbatched
-   * `(L, inputSize)` (the usual request: one sequence), or `(L, N, inputSize)` / `(N, L, inputSize)` as the
-   * module's batchFirst says, for N sequences of one length; hx as forward takes it, zeros when absent. For a
-   * function runner, `input` is one sequence `(L, *)` and hx its state `(S, H)` (or `[h, c]`); the result
-   * is this sequence's share of what the function returns (see {@link PackedBatchResult}).
+   * Queues one request and resolves to its own result. For a module, `[output, h_n]` (LSTM:
+   * `[output, [h_n, c_n]]`) exactly as `module.forward(input, hx)` shapes it: `input` is unbatched
+   * `(L, inputSize)` (the usual request: one sequence), `(L, N, inputSize)` / `(N, L, inputSize)` as the
+   * module's batchFirst says for N sequences of one length, or a PackedSequence for N of several lengths
+   * (a padded batch with its lengths, through `packPaddedSequence`); hx as forward takes it, zeros when
+   * absent. For a function runner, `input` is one sequence `(L, *)` with hx its states `(S, H)`, or a
+   * PackedSequence with hx `(S, N, H)`; the result is the request's share of what the function returns
+   * (see {@link PackedBatchResult}).
    *
    * Never throws: a bad request, a full queue or a closed batcher reject the Promise.
    */
-  forward(input: Tensor, hx?: BatcherHidden<R> | null): Promise<BatcherResult<R>> {
+  forward<I extends Tensor | PackedSequence>(input: I, hx?: BatcherHidden<R> | null): Promise<BatcherResult<R, I>> {
     if (this.#closing !== undefined) {
       this.#stats.rejectedClosed++;
       return Promise.reject(new BatcherClosedError());
@@ -110,12 +113,12 @@ export class DynamicBatcher<R extends BatchRunner = BatchRunner> {
       return Promise.reject(error);
     }
     this.#stats.accepted++;
-    if (checked.count === 0) return this.#runEmpty(input, hx) as Promise<BatcherResult<R>>;
+    if (checked.count === 0) return this.#runEmpty(input as Tensor, hx) as Promise<BatcherResult<R, I>>;
     return new Promise<unknown>((resolve, reject) => {
       this.#queue.push({ ...checked, arrivedAt: performance.now(), due: false, resolve, reject });
       this.#queuedSequences += checked.count;
       this.#schedule();
-    }) as Promise<BatcherResult<R>>;
+    }) as Promise<BatcherResult<R, I>>;
   }
 
   /**

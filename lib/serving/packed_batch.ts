@@ -10,7 +10,7 @@
 import { describe } from '../is';
 import { invertPermutation, PackedSequence } from '../packed/packed_sequence';
 import { Tensor } from '../tensor';
-import type { CheckedRequest, SequenceLayout } from './queued_request';
+import { lengthOf, stepIndex, type CheckedRequest, type PackedLayout } from './queued_request';
 
 /** One packed batch and what it takes to split a result of it. */
 export interface PackedBatch {
@@ -35,14 +35,21 @@ function list(values: ArrayLike<number>): string {
   return `[${Array.from(values).join(', ')}]`;
 }
 
-/** Where step t of sequence n of a request starts, in steps, in its own layout (its input's, and its output's). */
-function stepIndex(layout: SequenceLayout, count: number, length: number, n: number, t: number): number {
-  return layout === 'unbatched' ? t : layout === 'timeMajor' ? t * count + n : n * length + t;
-}
-
+/** A request's output in its own layout, from the shape of one step: `(L, *)`, `(L, N, *)`, `(N, L, *)` or `(rows, *)`. */
 function outputShape(request: CheckedRequest, stepShape: readonly number[]): number[] {
   const { layout, count, length } = request;
-  return layout === 'unbatched' ? [length, ...stepShape] : layout === 'timeMajor' ? [length, count, ...stepShape] : [count, length, ...stepShape];
+  switch (layout) {
+    case 'unbatched':
+      return [length, ...stepShape];
+    case 'timeMajor':
+      return [length, count, ...stepShape];
+    case 'batchFirst':
+      return [count, length, ...stepShape];
+    case 'packed': {
+      const { batchSizes } = request.packed as PackedLayout;
+      return [batchSizes.reduce((rows, size) => rows + size, 0), ...stepShape];
+    }
+  }
 }
 
 /** The requests' states as `(S, B, H)` tensors, zeros for requests without; requests must agree on their shapes. */
@@ -74,7 +81,7 @@ export function packRequests(requests: readonly CheckedRequest[]): PackedBatch {
   const lengths = new Int32Array(sequences);
   const owner = new Int32Array(sequences);
   requests.forEach((r, i) => {
-    lengths.fill(r.length, offsets[i], offsets[i] + r.count);
+    for (let n = 0; n < r.count; n++) lengths[offsets[i] + n] = lengthOf(r, n);
     owner.fill(i, offsets[i], offsets[i] + r.count);
   });
   const order = Int32Array.from(lengths.keys()).sort((a, b) => lengths[b] - lengths[a] || a - b);
@@ -99,7 +106,7 @@ export function packRequests(requests: readonly CheckedRequest[]): PackedBatch {
     for (let p = 0; p < batchSizes[t]; p++) {
       const sequence = order[p];
       const r = requests[owner[sequence]];
-      const from = stepIndex(r.layout, r.count, r.length, sequence - offsets[owner[sequence]], t) * inner;
+      const from = stepIndex(r, sequence - offsets[owner[sequence]], t) * inner;
       data.data.set(r.input.subarray(from, from + inner), (rowStarts[t] + p) * inner);
     }
   }
@@ -114,20 +121,22 @@ export function packRequests(requests: readonly CheckedRequest[]): PackedBatch {
   };
 }
 
-/** A request's own steps of a packed output `(rows, *)`, laid out as its input was. */
-function stepsOf(batch: PackedBatch, output: Tensor, request: CheckedRequest, offset: number): Tensor {
+/** A request's own steps of a packed output `(rows, *)`, laid out as its input was (a PackedSequence for a PackedSequence). */
+function stepsOf(batch: PackedBatch, output: Tensor, request: CheckedRequest, offset: number): Tensor | PackedSequence {
   const stepShape = output.shape.slice(1);
   const inner = product(stepShape);
   const out = Tensor.zeros(outputShape(request, stepShape), output.dtype);
-  const { layout, count, length } = request;
-  for (let n = 0; n < count; n++) {
+  for (let n = 0; n < request.count; n++) {
     const position = batch.positions[offset + n];
+    const length = lengthOf(request, n);
     for (let t = 0; t < length; t++) {
       const from = (batch.rowStarts[t] + position) * inner;
-      out.data.set(output.data.subarray(from, from + inner), stepIndex(layout, count, length, n, t) * inner);
+      out.data.set(output.data.subarray(from, from + inner), stepIndex(request, n, t) * inner);
     }
   }
-  return out;
+  if (request.packed === undefined) return out;
+  const { batchSizes, sortedIndices, unsortedIndices } = request.packed;
+  return new PackedSequence(out, batchSizes, sortedIndices, unsortedIndices);
 }
 
 /** A request's columns of a state `(S, B, H)`: `(S, N, H)`, or `(S, H)` for an unbatched request. */
