@@ -332,9 +332,11 @@ describe('DynamicBatcher over a function of a PackedSequence', () => {
       if (calls === 1) throw new Error('model failed');
       return packed;
     };
-    const batcher = new DynamicBatcher(flaky, { maxBatchSize: 2, maxDelayMs: 60_000 });
+    const reports: BatchReport[] = [];
+    const batcher = new DynamicBatcher(flaky, { maxBatchSize: 2, maxDelayMs: 60_000, onBatch: (r) => reports.push(r) });
     const results = await Promise.allSettled([1, 2, 3, 4].map((l) => batcher.forward(Tensor.zeros([l, 2]))));
     expect(results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'ok'))).toEqual(['model failed', 'model failed', 'ok', 'ok']);
+    expect(reports.map((r) => (r.error as Error | undefined)?.message)).toEqual(['model failed', undefined]);
     expect(batcher.stats()).toMatchObject({ accepted: 4, failed: 2, resolved: 2, batches: 2 });
   });
 
@@ -525,7 +527,6 @@ describe('DynamicBatcher delay (fake timers)', () => {
     const batcher = new DynamicBatcher(gru, { maxBatchSize: 8, maxDelayMs: 0, onBatch: (r) => reports.push(r) });
     const pending = [1, 2, 3].map((l) => batcher.forward(Tensor.zeros([l, 2])));
     expect(batcher.stats().queued).toBe(3);
-    jest.advanceTimersByTime(0);
     await Promise.all(pending);
     expect(reports.map((r) => r.requests)).toEqual([3]);
   });
@@ -547,6 +548,23 @@ describe('DynamicBatcher delay (fake timers)', () => {
     await batcher.close();
     await Promise.all(pending);
     expect(seen).toEqual([2, 2, 1]);
+  });
+});
+
+describe('DynamicBatcher maxConcurrentBatches', () => {
+  it('runs up to that many batches at once', async () => {
+    const releases: (() => void)[] = [];
+    const held: PackedBatchRunner<PackedSequence> = (p) => new Promise((resolve) => releases.push(() => resolve(p)));
+    const batcher = new DynamicBatcher(held, { maxBatchSize: 1, maxDelayMs: 60_000, maxConcurrentBatches: 2 });
+    const pending = [1, 2, 3].map((l) => batcher.forward(Tensor.zeros([l, 1])));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batcher.stats()).toMatchObject({ runningBatches: 2, queued: 1 });
+    releases[0]();
+    await pending[0];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batcher.stats()).toMatchObject({ runningBatches: 2, queued: 0, resolved: 1 });
+    releases.slice(1).forEach((release) => release());
+    expect((await Promise.all(pending)).map((a) => a.shape)).toEqual([[1, 1], [2, 1], [3, 1]]);
   });
 });
 

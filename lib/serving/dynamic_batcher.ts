@@ -58,8 +58,9 @@ export class DynamicBatcher<R extends BatchRunner = BatchRunner> {
   #queuedSequences = 0;
   #runningBatches = 0;
   #runningRequests = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  /** The request #timer will mark due. */
+  /** Cancels the pending delay timer. */
+  #cancelTimer: (() => void) | undefined;
+  /** The request the pending timer will mark due. */
   #timerFor: QueuedRequest | undefined;
   #closing: Promise<void> | undefined;
   #drained: (() => void) | undefined;
@@ -162,19 +163,28 @@ export class DynamicBatcher<R extends BatchRunner = BatchRunner> {
   #armTimer(): void {
     const oldest = this.#queue[0];
     if (this.#timerFor === oldest) return;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
     this.#timerFor = undefined;
     if (oldest === undefined || oldest.due || this.#closing !== undefined) return;
-    // Rounded up: timers count whole milliseconds, and a request must not start before its delay is out.
-    const delay = Math.max(0, Math.ceil(oldest.arrivedAt + this.#options.maxDelayMs - performance.now()));
-    this.#timerFor = oldest;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
+    const fire = (): void => {
+      this.#cancelTimer = undefined;
       this.#timerFor = undefined;
       oldest.due = true;
       this.#schedule();
-    }, delay);
+    };
+    this.#timerFor = oldest;
+    // Rounded up: timers count whole milliseconds, and a request must not start before its delay is out.
+    const delay = Math.max(0, Math.ceil(oldest.arrivedAt + this.#options.maxDelayMs - performance.now()));
+    if (delay === 0) {
+      // After the I/O callbacks of this turn (setTimeout(0) would wait a whole millisecond): what arrives
+      // in this turn joins the batch.
+      const immediate = setImmediate(fire);
+      this.#cancelTimer = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(fire, delay);
+      this.#cancelTimer = () => clearTimeout(timer);
+    }
   }
 
   /**
