@@ -205,6 +205,7 @@ describe('DynamicBatcher rejects a bad request alone, with the module forward er
     ['a wrong hx shape', Tensor.zeros([3, 4]), [Tensor.zeros([2, 3]), Tensor.zeros([2, 5])]],
     ['a hx batch that does not match', Tensor.zeros([3, 2, 4]), [Tensor.zeros([2, 3, 5]), Tensor.zeros([2, 3, 5])]],
     ['a wrong dtype', Tensor.zeros([3, 4], 'float64'), undefined],
+    ['a wrong hx dtype', Tensor.zeros([3, 4]), [Tensor.zeros([2, 5], 'float64'), Tensor.zeros([2, 5], 'float64')]],
     ['a wrong hx form', Tensor.zeros([3, 4]), Tensor.zeros([2, 5])],
     ['a 4-D input', Tensor.zeros([1, 3, 1, 4]), undefined],
     ['no tensor', [[1, 2, 3, 4]], undefined],
