@@ -51,7 +51,7 @@ export { loadNpy, parseNpy, saveNpy, serializeNpy } from './io/npy';
 export type { FileSource } from './io/source';
 export { DynamicBatcher } from './serving/dynamic_batcher';
 export { BatcherQueueFullError, BatcherClosedError } from './serving/batcher_errors';
-export type { DynamicBatcherOptions } from './serving/batcher_options';
+export type { DynamicBatcherOptions, BatcherForwardOptions } from './serving/batcher_options';
 export type { BatchReport, BatcherStats, DurationTotals } from './serving/batcher_stats';
 export type { BatchRunner, PackedBatchRunner, PackedBatchResult, BatcherHidden, BatcherResult } from './serving/batch_runner';
 export type {

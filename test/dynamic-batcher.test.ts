@@ -415,6 +415,34 @@ describe('DynamicBatcher queue and close', () => {
     expect(batcher.stats()).toMatchObject({ accepted: 3, resolved: 3, rejectedClosed: 1, queued: 0, running: 0 });
   });
 
+  it('an abort signal withdraws a waiting request; once its batch has started it is answered', async () => {
+    const batcher = new DynamicBatcher(gru, { maxBatchSize: 3, maxDelayMs: 60_000 });
+    const early = new AbortController();
+    const late = new AbortController();
+    const gone = batcher.forward(Tensor.zeros([5, 2]), undefined, { signal: early.signal });
+    const stays = batcher.forward(Tensor.zeros([2, 2]), undefined, { signal: late.signal });
+    early.abort(new Error('client went away'));
+    await expect(gone).rejects.toThrow('client went away');
+    expect(batcher.stats()).toMatchObject({ queued: 1, cancelled: 1 });
+    const others = [batcher.forward(Tensor.zeros([1, 2])), batcher.forward(Tensor.zeros([3, 2]))];   // the batch is full: it starts
+    late.abort(new Error('too late'));
+    const answers = await Promise.all([stays, ...others]);
+    expect(answers.map(([output]) => output.shape)).toEqual([[2, 3], [1, 3], [3, 3]]);
+    expect(batcher.stats()).toMatchObject({ accepted: 4, resolved: 3, cancelled: 1, batches: 1, sequences: 3 });
+  });
+
+  it('a request whose signal is already aborted is rejected at once', async () => {
+    const batcher = new DynamicBatcher(gru);
+    await expect(batcher.forward(Tensor.zeros([1, 2]), undefined, { signal: AbortSignal.abort(new Error('deadline')) })).rejects.toThrow('deadline');
+    await expect(batcher.forward(Tensor.zeros([1, 2]), undefined, { signal: 'x' as never })).rejects.toThrow(
+      "DynamicBatcher.forward: signal must be an AbortSignal, got: string 'x'",
+    );
+    await expect(batcher.forward(Tensor.zeros([1, 2]), undefined, { timeout: 5 } as never)).rejects.toThrow(
+      "Unknown option 'timeout' for DynamicBatcher.forward. Known options: signal",
+    );
+    expect(batcher.stats()).toMatchObject({ accepted: 1, cancelled: 1, invalid: 2, queued: 0 });
+  });
+
   it('close() with nothing queued resolves', async () => {
     await expect(new DynamicBatcher(gru).close()).resolves.toBeUndefined();
   });
@@ -435,10 +463,14 @@ describe('DynamicBatcher queue and close', () => {
     });
     const expected = requests.map((r) => (r.input.shape[1] === 3 ? module.forward(r.input, r.hx) : undefined));
     const found: string[] = [];
+    // One in seven is withdrawn a turn of the event loop after it is sent: in the queue or already running.
+    const withdrawals: AbortController[] = [];
     const sendWave = (from: number, to: number): Promise<unknown>[] =>
       requests.slice(from, to).map((r, k) => {
         const i = from + k;
-        return batcher.forward(r.input, r.hx).then(
+        const controller = i % 7 === 3 ? new AbortController() : undefined;
+        if (controller) withdrawals.push(controller);
+        return batcher.forward(r.input, r.hx, { signal: controller?.signal }).then(
           (answer) => {
             settles[i]++;
             outcomes[i] = 'resolved';
@@ -448,33 +480,45 @@ describe('DynamicBatcher queue and close', () => {
           },
           (error: Error) => {
             settles[i]++;
-            outcomes[i] = error instanceof BatcherQueueFullError ? 'queue full' : error.message.startsWith('input.size(-1)') ? 'invalid' : error.message;
+            outcomes[i] =
+              error instanceof BatcherQueueFullError
+                ? 'queue full'
+                : error.message.startsWith('input.size(-1)')
+                  ? 'invalid'
+                  : error.message === 'withdrawn'
+                    ? 'cancelled'
+                    : error.message;
           },
         );
       });
     // Half at once (more than maxQueue), the rest in waves while batches run.
     const pending = sendWave(0, 1500);
+    const withdrawAll = (): void => withdrawals.splice(0).forEach((c) => c.abort(new Error('withdrawn')));
     for (let from = 1500; from < count; from += 250) {
       await new Promise((resolve) => setImmediate(resolve));
+      withdrawAll();
       pending.push(...sendWave(from, from + 250));
     }
+    withdrawAll();
     await batcher.close();
     await Promise.all(pending);
 
     expect(found).toEqual([]);
     expect(Array.from(settles).every((n) => n === 1)).toBe(true);
     const tally = (what: string): number => outcomes.filter((o) => o === what).length;
-    expect(tally('resolved') + tally('queue full') + tally('invalid')).toBe(count);
+    expect(tally('resolved') + tally('queue full') + tally('invalid') + tally('cancelled')).toBe(count);
     // A full queue turns a request away before it is looked at, so an invalid one may meet either refusal.
     const wrongOutcome = outcomes.findIndex((o, i) => (expected[i] === undefined ? o === 'resolved' : o === 'invalid'));
     expect(wrongOutcome).toBe(-1);
     expect(tally('invalid')).toBeGreaterThan(0);
     expect(tally('queue full')).toBeGreaterThan(0);
+    expect(tally('cancelled')).toBeGreaterThan(0);
     const stats = batcher.stats();
     expect(stats).toMatchObject({
-      accepted: tally('resolved'),
+      accepted: tally('resolved') + tally('cancelled'),
       resolved: tally('resolved'),
       failed: 0,
+      cancelled: tally('cancelled'),
       invalid: tally('invalid'),
       rejectedQueueFull: tally('queue full'),
       queued: 0,

@@ -1,5 +1,6 @@
 /**
- * The knobs of a {@link DynamicBatcher} — Triton's names where it has them — their defaults, and their checks.
+ * The knobs of a {@link DynamicBatcher} — Triton's names where it has them — their defaults, and their checks;
+ * and the options of one request.
  *
  * @packageDocumentation
  */
@@ -46,6 +47,12 @@ export interface DynamicBatcherOptions {
   onBatch?: (report: BatchReport) => void;
 }
 
+/** Options of one {@link DynamicBatcher.forward} call. */
+export interface BatcherForwardOptions {
+  /** Withdraws the request while it still waits in the queue; its Promise then rejects with `signal.reason`. */
+  signal?: AbortSignal;
+}
+
 /** Options with their defaults filled in. */
 export type ResolvedBatcherOptions = Required<Omit<DynamicBatcherOptions, 'validate' | 'onBatch'>> &
   Pick<DynamicBatcherOptions, 'validate' | 'onBatch'>;
@@ -78,4 +85,13 @@ export function resolveBatcherOptions(options: unknown): ResolvedBatcherOptions 
   checkFunction('validate', validate);
   checkFunction('onBatch', onBatch);
   return { maxBatchSize, maxDelayMs, maxQueue, maxConcurrentBatches, validate, onBatch };
+}
+
+/** Checks the options of one request: known names, and a signal that is an AbortSignal. */
+export function checkForwardOptions(options: unknown): asserts options is BatcherForwardOptions {
+  checkOptionNames('DynamicBatcher.forward', options, ['signal']);
+  const { signal } = options as BatcherForwardOptions;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`DynamicBatcher.forward: signal must be an AbortSignal, got: ${describe(signal)}`);
+  }
 }

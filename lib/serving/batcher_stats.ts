@@ -32,7 +32,7 @@ export interface DurationTotals {
 
 /**
  * A snapshot of a batcher's state and running totals, from {@link DynamicBatcher.stats}. At every moment
- * `accepted = queued + running + resolved + failed`: each accepted request is in exactly one place.
+ * `accepted = queued + running + resolved + failed + cancelled`: each accepted request is in exactly one place.
  */
 export interface BatcherStats {
   /** Requests waiting for a batch now (what `maxQueue` bounds). */
@@ -47,6 +47,8 @@ export interface BatcherStats {
   resolved: number;
   /** Accepted requests rejected because their batch failed. */
   failed: number;
+  /** Accepted requests withdrawn by their abort signal before their batch started. */
+  cancelled: number;
   /** Requests rejected at once by the module's or `validate`'s checks (never queued). */
   invalid: number;
   /** Requests rejected at once with {@link BatcherQueueFullError} (never queued). */
@@ -72,6 +74,7 @@ export class BatcherStatsRecorder {
   accepted = 0;
   resolved = 0;
   failed = 0;
+  cancelled = 0;
   invalid = 0;
   rejectedQueueFull = 0;
   rejectedClosed = 0;
@@ -103,6 +106,7 @@ export class BatcherStatsRecorder {
       accepted: this.accepted,
       resolved: this.resolved,
       failed: this.failed,
+      cancelled: this.cancelled,
       invalid: this.invalid,
       rejectedQueueFull: this.rejectedQueueFull,
       rejectedClosed: this.rejectedClosed,

@@ -8,7 +8,7 @@ import { RNNBase, type Hidden } from '../modules/rnn_base';
 import { PackedSequence } from '../packed/packed_sequence';
 import { Tensor } from '../tensor';
 import { BatcherClosedError, BatcherQueueFullError } from './batcher_errors';
-import { resolveBatcherOptions, type DynamicBatcherOptions, type ResolvedBatcherOptions } from './batcher_options';
+import { checkForwardOptions, resolveBatcherOptions, type BatcherForwardOptions, type DynamicBatcherOptions, type ResolvedBatcherOptions } from './batcher_options';
 import { BatcherStatsRecorder, type BatcherStats, type BatchReport } from './batcher_stats';
 import type { BatcherHidden, BatcherResult, BatchRunner, PackedBatchResult, PackedBatchRunner } from './batch_runner';
 import { packRequests, splitResult } from './packed_batch';
@@ -34,6 +34,7 @@ import { moduleRequest, sequenceRequest, type CheckedRequest, type QueuedRequest
  * Beyond `maxQueue` waiting requests `forward` rejects at once with {@link BatcherQueueFullError}; after
  * `close()` with {@link BatcherClosedError}. `close()` drains: queued requests run without waiting for their
  * delay, and it resolves once every accepted request is settled. Each accepted request settles exactly once.
+ * An abort signal given to `forward` withdraws its request while it waits.
  *
  * The input and hx are copied when `forward` is called, so the caller may reuse their buffers at once.
  * Use a module in eval mode: in training mode, dropout masks are drawn per batch, not per request.
@@ -94,9 +95,16 @@ export class DynamicBatcher<R extends BatchRunner = BatchRunner> {
    * PackedSequence with hx `(S, N, H)`; the result is the request's share of what the function returns
    * (see {@link PackedBatchResult}).
    *
+   * `options.signal` withdraws the request while it waits (a client gone, a deadline passed): it leaves the
+   * queue and its Promise rejects with the signal's reason. Once its batch has started it is answered.
+   *
    * Never throws: a bad request, a full queue or a closed batcher reject the Promise.
    */
-  forward<I extends Tensor | PackedSequence>(input: I, hx?: BatcherHidden<R> | null): Promise<BatcherResult<R, I>> {
+  forward<I extends Tensor | PackedSequence>(
+    input: I,
+    hx?: BatcherHidden<R> | null,
+    options: BatcherForwardOptions = {},
+  ): Promise<BatcherResult<R, I>> {
     if (this.#closing !== undefined) {
       this.#stats.rejectedClosed++;
       return Promise.reject(new BatcherClosedError());
@@ -107,6 +115,7 @@ export class DynamicBatcher<R extends BatchRunner = BatchRunner> {
     }
     let checked: CheckedRequest;
     try {
+      checkForwardOptions(options);
       checked = this.#module ? moduleRequest(this.#module, input, hx) : sequenceRequest(input, hx);
       this.#options.validate?.(input, hx ?? undefined);
     } catch (error) {
@@ -114,9 +123,20 @@ export class DynamicBatcher<R extends BatchRunner = BatchRunner> {
       return Promise.reject(error);
     }
     this.#stats.accepted++;
+    const { signal } = options;
+    if (signal?.aborted) {
+      this.#stats.cancelled++;
+      return Promise.reject(signal.reason);
+    }
     if (checked.count === 0) return this.#runEmpty(input as Tensor, hx) as Promise<BatcherResult<R, I>>;
     return new Promise<unknown>((resolve, reject) => {
-      this.#queue.push({ ...checked, arrivedAt: performance.now(), due: false, resolve, reject });
+      const request: QueuedRequest = { ...checked, arrivedAt: performance.now(), due: false, resolve, reject };
+      if (signal) {
+        const withdraw = (): void => this.#withdraw(request, signal.reason);
+        signal.addEventListener('abort', withdraw, { once: true });
+        request.detach = () => signal.removeEventListener('abort', withdraw);
+      }
+      this.#queue.push(request);
       this.#queuedSequences += checked.count;
       this.#schedule();
     }) as Promise<BatcherResult<R, I>>;
@@ -204,7 +224,21 @@ export class DynamicBatcher<R extends BatchRunner = BatchRunner> {
       stateKey ??= next.stateKey;
     }
     this.#queuedSequences -= sequences;
-    return this.#queue.splice(0, taken);
+    const batch = this.#queue.splice(0, taken);
+    // Past this point a signal no longer withdraws them; a long-lived signal must not keep them alive.
+    for (const r of batch) r.detach?.();
+    return batch;
+  }
+
+  /** Takes a request that is still waiting out of the queue and rejects it with `reason`. */
+  #withdraw(request: QueuedRequest, reason: unknown): void {
+    const index = this.#queue.indexOf(request);
+    if (index < 0) return;
+    this.#queue.splice(index, 1);
+    this.#queuedSequences -= request.count;
+    this.#stats.cancelled++;
+    request.reject(reason);
+    this.#schedule();
   }
 
   /** Runs one batch and settles each of its requests exactly once, with its share or with the batch's error. */

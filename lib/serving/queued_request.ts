@@ -71,10 +71,12 @@ export interface QueuedRequest {
   /** Settle the caller's Promise; the batcher calls exactly one of them, once. */
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** Stops listening to the caller's abort signal, if it gave one. */
+  detach?: () => void;
 }
 
 /** The parts of a request that the checks decide; the batcher adds the rest as it queues it. */
-export type CheckedRequest = Omit<QueuedRequest, 'arrivedAt' | 'due' | 'resolve' | 'reject'>;
+export type CheckedRequest = Omit<QueuedRequest, 'arrivedAt' | 'due' | 'resolve' | 'reject' | 'detach'>;
 
 /** Steps of sequence n of a request. */
 export function lengthOf(request: CheckedRequest, n: number): number {
