@@ -91,7 +91,9 @@ export function resolveBatcherOptions(options: unknown): ResolvedBatcherOptions 
 export function checkForwardOptions(options: unknown): asserts options is BatcherForwardOptions {
   checkOptionNames('DynamicBatcher.forward', options, ['signal']);
   const { signal } = options as BatcherForwardOptions;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+  // By its shape, not instanceof: a signal from another realm (a vm context, jest's) is still a signal.
+  const isSignal = typeof signal === 'object' && signal !== null && typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function';
+  if (signal !== undefined && !isSignal) {
     throw new TypeError(`DynamicBatcher.forward: signal must be an AbortSignal, got: ${describe(signal)}`);
   }
 }
