@@ -5,8 +5,8 @@
  */
 import { describe } from '../is';
 import { RNNBase, type Hidden } from '../modules/rnn_base';
-import { PackedSequence } from '../packed/packed_sequence';
-import { Tensor } from '../tensor';
+import type { PackedSequence } from '../packed/packed_sequence';
+import type { Tensor } from '../tensor';
 import { BatcherClosedError, BatcherQueueFullError } from './batcher_errors';
 import { checkForwardOptions, resolveBatcherOptions, type BatcherForwardOptions, type DynamicBatcherOptions, type ResolvedBatcherOptions } from './batcher_options';
 import { BatcherStatsRecorder, type BatcherStats, type BatchReport } from './batcher_stats';
