@@ -45,6 +45,9 @@ export const {
   parseNpy,
   saveNpy,
   serializeNpy,
+  DynamicBatcher,
+  BatcherQueueFullError,
+  BatcherClosedError,
 } = torchrnn;
 
 export default torchrnn;

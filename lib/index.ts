@@ -49,6 +49,11 @@ export { loadTorch, parseTorch } from './io/torch_load';
 export { loadSafetensors, parseSafetensors, readSafetensorsMetadata, saveSafetensors, serializeSafetensors } from './io/safetensors';
 export { loadNpy, parseNpy, saveNpy, serializeNpy } from './io/npy';
 export type { FileSource } from './io/source';
+export { DynamicBatcher } from './serving/dynamic_batcher';
+export { BatcherQueueFullError, BatcherClosedError } from './serving/batcher_errors';
+export type { DynamicBatcherOptions, BatcherForwardOptions } from './serving/batcher_options';
+export type { BatchReport, BatcherStats, DurationTotals } from './serving/batcher_stats';
+export type { BatchRunner, PackedBatchRunner, PackedBatchResult, BatcherHidden, BatcherResult } from './serving/batch_runner';
 export type {
   RNNBaseOptions,
   RNNOptions,

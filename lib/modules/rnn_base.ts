@@ -117,6 +117,16 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
     return this.#results(prepared, await this.packedModel().forwardAsync(this.#nativeArgs(prepared))) as [I, H];
   }
 
+  /**
+   * Checks `forward(input, hx)`'s arguments as forward does, throwing forward's error, without computing:
+   * code that holds requests before running them (a batcher) rejects a bad one with the module's own words.
+   *
+   * @internal
+   */
+  checkForwardArguments(input: unknown, hx?: unknown): void {
+    this.#prepare(input, hx);
+  }
+
   /** PyTorch's repr, with our option names: `LSTM(10, 20, numLayers=2)`. */
   override toString(): string {
     const extras: string[] = [];
