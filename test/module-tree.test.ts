@@ -477,6 +477,8 @@ describe('children are the properties holding modules, found when the tree is wa
     expect(a.modules()).toEqual([a, b]);
     expect(() => a.stateDict()).toThrow("the module tree contains a cycle: the module at 'next.next' is its own ancestor at the root");
     expect(() => String(a)).toThrow('the module tree contains a cycle');
+    a.eval();
+    expect([a.training, b.training]).toEqual([false, false]);
   });
 });
 
@@ -488,6 +490,20 @@ describe('train, eval, apply and dtype conversion reach every module', () => {
     m.train();
     expect(m.modules().every((x) => x.training)).toBe(true);
     expect(() => m.train('no' as never)).toThrow(new TypeError("training mode is expected to be boolean, got: string 'no'"));
+  });
+
+  test("a child's own train() is called, as PyTorch recurses through train()", () => {
+    class Frozen extends Linear {
+      override train(): this {
+        return super.train(false);
+      }
+    }
+    class Net extends Module {
+      frozen = new Frozen(2, 2);
+      free = new Linear(2, 2);
+    }
+    const net = new Net().train();
+    expect([net.training, net.frozen.training, net.free.training]).toEqual([true, false, true]);
   });
 
   test('apply visits children before their parent', () => {

@@ -90,6 +90,9 @@ function indentTail(text: string, spaces: number): string {
 /** Modules whose repr is being printed, to refuse a tree that contains itself rather than overflow. */
 const printing = new WeakSet<object>();
 
+/** Modules whose training mode is being set, so that a cycle ends instead of recursing forever. */
+const settingMode = new WeakSet<object>();
+
 /** The key prefix of a module at `name` (`''` for the root, else `'a.b.'`). */
 function keyPrefixOf(name: string): string {
   return name === '' ? '' : `${name}.`;
@@ -465,10 +468,20 @@ export class Module {
     return { missingKeys, unexpectedKeys };
   }
 
-  /** Sets training mode (`true`, the default) or evaluation mode on this module and every descendant; returns this module. */
+  /**
+   * Sets training mode (`true`, the default) or evaluation mode on this module, then calls each child's
+   * `train(mode)` (so a child that overrides `train` is obeyed, as in PyTorch); returns this module.
+   */
   train(mode = true): this {
     if (!isBoolean(mode)) throw new TypeError(`training mode is expected to be boolean, got: ${describe(mode)}`);
-    for (const [, module] of this.#walk('', new Set())) module.training = mode;
+    if (settingMode.has(this)) return this; // reached again through a cycle: already being set
+    settingMode.add(this);
+    try {
+      this.training = mode;
+      for (const child of this.children()) child.train(mode);
+    } finally {
+      settingMode.delete(this);
+    }
     return this;
   }
 
