@@ -134,8 +134,9 @@ function checkFloatParameter(param: Tensor<DType>): void {
  * {@link Module.registerBuffer}) and exposed as properties of that name. Declare their types with
  * `declare weight: Tensor;` (a plain class field would replace the property).
  *
- * Every method that walks the tree (`namedModules`, `namedParameters`, `stateDict`, `loadStateDict`,
- * `train`, `to`, ...) uses one preorder walk: this module, then each child's subtree, in order.
+ * `namedModules`, `namedParameters`, `namedBuffers`, `stateDict`, `loadStateDict` and `to` share one
+ * preorder walk: this module, then each child's subtree, in order. `train` and `toString` call each
+ * child's own, so that a child may override them, as in PyTorch.
  */
 export class Module {
   /** True in training mode (the default, as in PyTorch): dropout applies. */
