@@ -67,6 +67,7 @@ interface TreeFixture {
   };
   registration: Record<string, string>;
   scalarFromOneElement: { shape: number[]; value: number };
+  getSubmodule: Array<{ target: string; class?: string; message?: string }>;
   loadConversions: Record<'numBatchesTracked', { dtype: string; value: number }> &
     Record<'weight' | 'runningMean', { dtype: string; values: number[] }>;
 }
@@ -484,6 +485,14 @@ describe('registerParameter and registerBuffer', () => {
       }
     }
     expect(new Scale().namedParameters().map(([n]) => n)).toEqual(['weight']);
+  });
+});
+
+describe('getSubmodule', () => {
+  test.each(fixture.getSubmodule.map((c) => [c.target, c] as const))("'%s' as PyTorch's get_submodule", (target, c) => {
+    const model = new Stack();
+    if (c.message === undefined) expect(model.getSubmodule(target).constructor.name).toBe(c.class);
+    else expect(() => model.getSubmodule(target)).toThrow(new Error(c.message));
   });
 });
 

@@ -348,6 +348,30 @@ export class Module {
     ]);
   }
 
+  /**
+   * The descendant at a dotted path (`'encoder.layers.0'`; `''` is this module), as PyTorch's
+   * `get_submodule`. Containers' children are reached by their names (`'head.0'`, `'heads.tags'`).
+   *
+   * @throws PyTorch's errors: `LSTM has no attribute \`x\`` for a name with nothing under it,
+   * `` `weight` is not an nn.Module`` for one that holds something else
+   */
+  getSubmodule(target: string): Module {
+    if (typeof target !== 'string') throw new TypeError(`target should be a string, got: ${describe(target)}`);
+    if (target === '') return this;
+    let module: Module = this;
+    for (const item of target.split('.')) {
+      const child = module.childEntries().find(([name]) => name === item);
+      if (child !== undefined) {
+        module = child[1];
+        continue;
+      }
+      const value: unknown = item in module ? (module as unknown as Record<string, unknown>)[item] : undefined;
+      if (value === undefined) throw new Error(`${module.className} has no attribute \`${item}\``);
+      throw new Error(`\`${item}\` is not an nn.Module`);
+    }
+    return module;
+  }
+
   /** This module and every descendant, preorder, each once. */
   modules(): Module[] {
     return this.namedModules().map(([, module]) => module);
