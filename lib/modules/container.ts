@@ -304,6 +304,23 @@ export class ModuleList<M extends Module = Module> extends Module {
     return this.#modules.values();
   }
 
+  /**
+   * As current PyTorch prints a ModuleList (since 2.1): a run of items that print alike is one line,
+   * `(0-2): 3 x LSTM(8, 8)`.
+   */
+  protected override reprChildren(): Array<[string, string]> {
+    const runs: Array<{ first: number; last: number; repr: string }> = [];
+    this.#modules.forEach((module, i) => {
+      const repr = String(module);
+      const run = runs[runs.length - 1];
+      if (run !== undefined && run.repr === repr) run.last = i;
+      else runs.push({ first: i, last: i, repr });
+    });
+    return runs.map(({ first, last, repr }): [string, string] =>
+      first === last ? [String(first), repr] : [`${first}-${last}`, `${last - first + 1} x ${repr}`],
+    );
+  }
+
   #syncIndexProperties(previousLength: number): void {
     defineIndexProperties(
       this,

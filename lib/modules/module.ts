@@ -167,6 +167,14 @@ export class Module {
   }
 
   /**
+   * The children as the repr lists them: `[label, repr]`, printed `(label): repr`. By default every child
+   * slot under its name; ModuleList folds runs of equal items.
+   */
+  protected reprChildren(): Array<[string, string]> {
+    return this.childEntries().map(([name, child]) => [name, String(child)]);
+  }
+
+  /**
    * This module's child slots, as PyTorch's `_modules`: name and module, in order, a module held under two
    * names listed twice. By default the own enumerable properties that hold a Module; containers keep their
    * own list.
@@ -585,7 +593,7 @@ export class Module {
     try {
       const extra = this.extraRepr();
       const extraLines = extra === '' ? [] : extra.split('\n');
-      const childLines = this.childEntries().map(([name, child]) => `(${name}): ${indentTail(String(child), 2)}`);
+      const childLines = this.reprChildren().map(([label, repr]) => `(${label}): ${indentTail(repr, 2)}`);
       const lines = [...extraLines, ...childLines];
       if (lines.length === 0) return `${this.className}()`;
       if (extraLines.length === 1 && childLines.length === 0) return `${this.className}(${extraLines[0]})`;
