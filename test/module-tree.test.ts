@@ -242,6 +242,17 @@ describe('values loaded through the tree give PyTorch\'s outputs', () => {
     expect(mismatch(out, toTensor(fixture.forward.TiedLM.output), 'logits')).toBeNull();
   });
 
+  test('a tensor tied to two parameters of one LSTM is packed for both', () => {
+    const untied = new LSTM(3, 4, { bidirectional: true });
+    untied.weight_hh_l0_reverse.data.set(untied.weight_hh_l0.data);
+    const tied = new LSTM(3, 4, { bidirectional: true });
+    tied.loadStateDict(untied.stateDict());
+    tied.weight_hh_l0_reverse = tied.weight_hh_l0;
+    expect(tied.parameters()).toHaveLength(7);
+    const x = tensor([[[0.5, -1, 2]], [[1, 0.25, -0.5]]]);
+    expect([...tied.forward(x)[0].data]).toEqual([...untied.forward(x)[0].data]);
+  });
+
   test('after double(), every module repacks and computes in float64', () => {
     const model = new TiedLM();
     model.loadStateDict(fixtureStateDict(fixture.models.TiedLM.stateDict));
