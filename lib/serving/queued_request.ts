@@ -7,7 +7,7 @@
 import { describe } from '../is';
 import type { RNNBase } from '../modules/rnn_base';
 import { checkPackedSequence, invertPermutation, PackedSequence, type IndexArray } from '../packed/packed_sequence';
-import { Tensor, type DType, type TensorData } from '../tensor';
+import { Tensor, type FloatDType, type TensorData } from '../tensor';
 
 /**
  * How a request's sequences lie in its input: one sequence `(L, *)`; several of one length, `(L, N, *)`
@@ -33,7 +33,7 @@ export interface PackedLayout {
 export interface RequestState {
   /** A copy of the state's elements. */
   data: TensorData;
-  dtype: DType;
+  dtype: FloatDType;
   /** S: layers times directions. */
   layers: number;
   /** H: the state's features. */
@@ -53,7 +53,7 @@ export interface QueuedRequest {
   /** The shape of one step of one sequence (`*`). */
   stepShape: readonly number[];
   /** The input's dtype. */
-  dtype: DType;
+  dtype: FloatDType;
   /** The input's elements, in its own layout. */
   input: TensorData;
   /** Its hx as given, one entry per state (h; h and c), or undefined for zeros. */
@@ -124,7 +124,7 @@ function stateOf(t: Tensor): RequestState {
 }
 
 /** Sequences pack together when their steps agree in shape and dtype, whatever layout each request used. */
-function keys(stepShape: readonly number[], dtype: DType, states: RequestState[] | undefined, single: boolean) {
+function keys(stepShape: readonly number[], dtype: FloatDType, states: RequestState[] | undefined, single: boolean) {
   const inputKey = `${dtype} [${stepShape.join(', ')}]`;
   const stateKey = states && `${single ? 'h' : 'list'} ${states.map((s) => `${s.dtype} [${s.layers}, ${s.features}]`).join(' ')}`;
   return { inputKey, stateKey };
