@@ -72,15 +72,12 @@ export class Embedding extends Module {
   /** `(numEmbeddings, embeddingDim)`. */
   declare weight: Tensor;
 
-  protected readonly className = 'Embedding';
   /** Rows of the table. */
   readonly numEmbeddings: number;
   /** Size of each vector. */
   readonly embeddingDim: number;
   /** The padding row, made non-negative as PyTorch stores it; null for none. */
   readonly paddingIdx: number | null;
-  /** Element type of the weight and the output. */
-  readonly dtype: DType;
 
   /** `new Embedding(numEmbeddings, embeddingDim, { paddingIdx, dtype })`, as `nn.Embedding(10, 3, padding_idx=0)`. */
   constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingOptions = {}) {
@@ -93,9 +90,17 @@ export class Embedding extends Module {
     this.numEmbeddings = numEmbeddings;
     this.embeddingDim = embeddingDim;
     this.paddingIdx = resolvePaddingIdx(paddingIdx, numEmbeddings);
-    this.dtype = dtype;
     this.registerParameter('weight', Tensor.zeros([numEmbeddings, embeddingDim], dtype));
     this.resetParameters();
+  }
+
+  protected override get className(): string {
+    return 'Embedding';
+  }
+
+  /** Element type of the weight and the output: the weight's (it follows `to()`, `float()`, `double()`). */
+  get dtype(): DType {
+    return this.weight.dtype;
   }
 
   /**
@@ -147,12 +152,9 @@ export class Embedding extends Module {
     return output;
   }
 
-  /** PyTorch's repr with our option names: `Embedding(60, 32, paddingIdx=0)`. */
-  override toString(): string {
+  /** PyTorch's extra repr with our option names: `60, 32, paddingIdx=0`. */
+  protected override extraRepr(): string {
     const padding = this.paddingIdx === null ? '' : `, paddingIdx=${this.paddingIdx}`;
-    return `Embedding(${this.numEmbeddings}, ${this.embeddingDim}${padding})`;
+    return `${this.numEmbeddings}, ${this.embeddingDim}${padding}`;
   }
-
-  /** Nothing to re-pack: the forward reads `weight` as it is. */
-  protected parametersChanged(): void {}
 }

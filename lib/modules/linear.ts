@@ -50,13 +50,10 @@ export class Linear extends Module {
   /** `(outFeatures)`; undefined without bias. */
   declare bias: Tensor | undefined;
 
-  protected readonly className = 'Linear';
   /** Features of each input row. */
   readonly inFeatures: number;
   /** Features of each output row. */
   readonly outFeatures: number;
-  /** Element type of parameters, inputs and outputs. */
-  readonly dtype: DType;
 
   #packed: NativePackedLinear | undefined;
 
@@ -71,10 +68,18 @@ export class Linear extends Module {
     checkDTypeOption(dtype);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
-    this.dtype = dtype;
     this.registerParameter('weight', Tensor.zeros([outFeatures, inFeatures], dtype));
     if (bias) this.registerParameter('bias', Tensor.zeros([outFeatures], dtype));
     this.resetParameters();
+  }
+
+  protected override get className(): string {
+    return 'Linear';
+  }
+
+  /** Element type of parameters, inputs and outputs: the weight's (it follows `to()`, `float()`, `double()`). */
+  get dtype(): DType {
+    return this.weight.dtype;
   }
 
   /**
@@ -132,12 +137,12 @@ export class Linear extends Module {
     return new Tensor(this.#packed.forward(input.data, rows), [...leading, this.outFeatures]);
   }
 
-  /** PyTorch's repr with our option names: `Linear(inFeatures=128, outFeatures=60, bias=true)`. */
-  override toString(): string {
-    return `Linear(inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== undefined})`;
+  /** PyTorch's extra repr with our option names: `inFeatures=128, outFeatures=60, bias=true`. */
+  protected override extraRepr(): string {
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== undefined}`;
   }
 
-  protected parametersChanged(): void {
+  protected override parametersChanged(): void {
     this.#packed = undefined;
   }
 
