@@ -21,6 +21,8 @@ import {
   RNNCell,
   Sequential,
   Tensor,
+  tensor,
+  type DType,
   type RNNBase,
 } from '../lib';
 import { mismatch } from './helpers/close';
@@ -65,6 +67,8 @@ interface TreeFixture {
   };
   registration: Record<string, string>;
   scalarFromOneElement: { shape: number[]; value: number };
+  loadConversions: Record<'numBatchesTracked', { dtype: string; value: number }> &
+    Record<'weight' | 'runningMean', { dtype: string; values: number[] }>;
 }
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'module_tree.json'), 'utf8')) as TreeFixture;
@@ -136,6 +140,20 @@ class Residual extends Module {
   head = new Sequential(new Linear(3, 3), new Linear(3, 2));
 }
 
+class Tracker extends Module {
+  declare weight: Tensor;
+  declare running_mean: Tensor;
+  declare num_batches_tracked: Tensor<'int64'>;
+  proj = new Linear(3, 3);
+
+  constructor() {
+    super();
+    this.registerParameter('weight', Tensor.ones([3]));
+    this.registerBuffer('running_mean', Tensor.zeros([3]));
+    this.registerBuffer('num_batches_tracked', tensor(0n, 'int64'));
+  }
+}
+
 const namedSeq = (): Sequential =>
   new Sequential(
     new Map<string, Module>([
@@ -154,16 +172,17 @@ const builders: Record<string, () => Module> = {
   TiedLM: () => new TiedLM(),
   Chain: chain,
   Residual: () => new Residual().double(),
+  Tracker: () => new Tracker().double(),
 };
 
-const members = (pairs: Array<[string, Tensor]>): Array<{ name: string; shape: number[]; dtype: string }> =>
+const members = (pairs: Array<[string, Tensor<DType>]>): Array<{ name: string; shape: number[]; dtype: string }> =>
   pairs.map(([name, t]) => ({ name, shape: [...t.shape], dtype: t.dtype }));
 const withoutData = (records: MemberRecord[]): Array<{ name: string; shape: number[]; dtype: string }> =>
   records.map(({ name, shape, dtype }) => ({ name, shape, dtype }));
 const classes = (pairs: Array<[string, Module]>): Array<[string, string]> => pairs.map(([name, m]) => [name, m.constructor.name]);
 
 /** A fixture state dict with values as Tensors, in PyTorch's key order. */
-function fixtureStateDict(records: MemberRecord[]): Record<string, Tensor> {
+function fixtureStateDict(records: MemberRecord[]): Record<string, Tensor<DType>> {
   return Object.fromEntries(records.map((r) => [r.name, toTensor(r as FixtureTensor)]));
 }
 
@@ -215,7 +234,7 @@ describe('values loaded through the tree give PyTorch\'s outputs', () => {
 
   test('a sub-model loads from a larger checkpoint with prefix, keys outside it ignored', () => {
     const model = new TiedLM();
-    const sd: Record<string, Tensor> = { 'optimizer.step': Tensor.zeros([1]) };
+    const sd: Record<string, Tensor<DType>> = { 'optimizer.step': Tensor.zeros([1]) };
     for (const [key, t] of Object.entries(fixtureStateDict(fixture.models.TiedLM.stateDict))) sd[`model.${key}`] = t;
     expect(model.loadStateDict(sd, { prefix: 'model' })).toEqual({ missingKeys: [], unexpectedKeys: [] });
     const out = model.forward(fixture.forward.TiedLM.input);
@@ -236,8 +255,8 @@ describe('values loaded through the tree give PyTorch\'s outputs', () => {
 });
 
 describe("loadStateDict: PyTorch's messages with full dotted keys, nothing copied when it throws", () => {
-  function edited(model: Tagger, edit: LoadCase['edit']): Record<string, Tensor> {
-    const sd: Record<string, Tensor> = { ...model.stateDict() };
+  function edited(model: Tagger, edit: LoadCase['edit']): Record<string, Tensor<DType>> {
+    const sd: Record<string, Tensor<DType>> = { ...model.stateDict() };
     for (const key of edit.drop ?? []) delete sd[key];
     for (const [key, shape] of Object.entries(edit.add ?? {})) sd[key] = Tensor.zeros(shape);
     for (const [key, shape] of Object.entries(edit.replace ?? {})) sd[key] = Tensor.zeros(shape);
@@ -264,6 +283,31 @@ describe("loadStateDict: PyTorch's messages with full dotted keys, nothing copie
     const steps = m.buffers()[0];
     expect(steps.shape).toEqual(fixture.scalarFromOneElement.shape);
     expect(steps.data[0]).toBe(fixture.scalarFromOneElement.value);
+  });
+
+  test("values are copied with conversion into each member's dtype, integer buffers included, as PyTorch's copy_", () => {
+    const expected = fixture.loadConversions;
+    const m = new Tracker();
+    m.loadStateDict({
+      ...m.stateDict(),
+      num_batches_tracked: tensor(2.7),
+      weight: tensor([1n, -2n, 3n]),
+      running_mean: tensor([true, false, true]),
+    });
+    expect(m.num_batches_tracked.dtype).toBe(expected.numBatchesTracked.dtype);
+    expect(m.num_batches_tracked.item()).toBe(expected.numBatchesTracked.value);
+    expect(m.weight.dtype).toBe(expected.weight.dtype);
+    expect(m.weight.toArray()).toEqual(expected.weight.values);
+    expect(m.running_mean.dtype).toBe(expected.runningMean.dtype);
+    expect(m.running_mean.toArray()).toEqual(expected.runningMean.values);
+  });
+
+  test('an int64 buffer keeps its dtype through to() and loads from a checkpoint', () => {
+    const m = new Tracker().double();
+    expect(m.num_batches_tracked.dtype).toBe('int64');
+    m.loadStateDict({ ...m.stateDict(), num_batches_tracked: tensor(7n, 'int64') });
+    expect(m.num_batches_tracked.data[0]).toBe(7n);
+    expect(() => m.to('int64' as never)).toThrow(new TypeError(fixture.registration.toInt64));
   });
 
   test('values are converted to each member\'s dtype', () => {
@@ -395,6 +439,12 @@ describe('registerParameter and registerBuffer', () => {
     expect(() => register(new Block())).toThrow(new Error(messages[key]));
   });
 
+  test('parameters are floating point, as only they can require gradients in PyTorch', () => {
+    expect(() => new Module().registerParameter('steps', tensor([1n]) as never)).toThrow(
+      new TypeError('Only Tensors of floating point and complex dtype can require gradients'),
+    );
+  });
+
   test('a value that is not a Tensor or null is a TypeError', () => {
     expect(() => new Module().registerBuffer('b', 3 as never)).toThrow(new TypeError("cannot assign 'number 3' object to buffer 'b' (Tensor or null required)"));
     expect(() => new Module().registerParameter('p', [1] as never)).toThrow(
@@ -477,6 +527,8 @@ describe('children are the properties holding modules, found when the tree is wa
     expect(a.modules()).toEqual([a, b]);
     expect(() => a.stateDict()).toThrow("the module tree contains a cycle: the module at 'next.next' is its own ancestor at the root");
     expect(() => String(a)).toThrow('the module tree contains a cycle');
+    a.eval();
+    expect([a.training, b.training]).toEqual([false, false]);
   });
 });
 
@@ -488,6 +540,20 @@ describe('train, eval, apply and dtype conversion reach every module', () => {
     m.train();
     expect(m.modules().every((x) => x.training)).toBe(true);
     expect(() => m.train('no' as never)).toThrow(new TypeError("training mode is expected to be boolean, got: string 'no'"));
+  });
+
+  test("a child's own train() is called, as PyTorch recurses through train()", () => {
+    class Frozen extends Linear {
+      override train(): this {
+        return super.train(false);
+      }
+    }
+    class Net extends Module {
+      frozen = new Frozen(2, 2);
+      free = new Linear(2, 2);
+    }
+    const net = new Net().train();
+    expect([net.training, net.frozen.training, net.free.training]).toEqual([true, false, true]);
   });
 
   test('apply visits children before their parent', () => {

@@ -6,8 +6,8 @@
  */
 import { native, type NativeModelSpec, type NativePackedModel } from '../native';
 import { fillUniform } from '../random';
-import type { DType, Tensor } from '../tensor';
-import { Module } from './module';
+import type { FloatDType, Tensor } from '../tensor';
+import { Module, type StateDictOptions } from './module';
 
 /**
  * A module whose forward runs on the native engine. Its parameters, in PyTorch's `named_parameters()`
@@ -24,8 +24,13 @@ export abstract class EngineModule extends Module {
   protected abstract engineSpec(): NativeModelSpec;
 
   /** Element type of parameters, inputs and outputs: the weights' (it follows `to()`, `float()`, `double()`). */
-  get dtype(): DType {
+  get dtype(): FloatDType {
     return this.#ownParameters()[0].dtype;
+  }
+
+  /** The parameters by name, as {@link Module.stateDict}; all floating point, as this module holds no other. */
+  override stateDict(options?: StateDictOptions): Record<string, Tensor> {
+    return super.stateDict(options) as Record<string, Tensor>;
   }
 
   /** Redraws every parameter from U(-1/√hiddenSize, 1/√hiddenSize), in order, from the global generator. */

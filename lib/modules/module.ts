@@ -5,11 +5,11 @@
  * @packageDocumentation
  */
 import { describe, isBoolean, isPlainObject } from '../is';
-import { Tensor, isDType, type DType } from '../tensor';
+import { Tensor, isDType, isFloatDType, type DType, type FloatDType } from '../tensor';
 import { normalisePrefix } from './state_dict_prefix';
 
-/** A state dict as a plain object or a Map from parameter name to Tensor. */
-export type StateDict = Record<string, Tensor> | Map<string, Tensor>;
+/** A state dict as a plain object or a Map from parameter or buffer name to Tensor (buffers may be of any dtype). */
+export type StateDict = Record<string, Tensor<DType>> | Map<string, Tensor<DType>>;
 
 /** What {@link Module.loadStateDict} returns: PyTorch's `_IncompatibleKeys`. */
 export interface IncompatibleKeys {
@@ -64,13 +64,9 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((size, i) => size === b[i]);
 }
 
-function isFloating(dtype: DType): boolean {
-  return dtype === 'float32' || dtype === 'float64';
-}
-
 /** `source`'s values written into `target`'s data, converted to its dtype as PyTorch's `copy_` does. */
-function copyInto(target: Tensor, source: Tensor): void {
-  const converted = source.dtype === target.dtype ? source : source.to(target.dtype);
+function copyInto(target: Tensor<DType>, source: Tensor<DType>): void {
+  const converted: Tensor<DType> = source.to(target.dtype);
   (target.data as unknown as { set(values: ArrayLike<unknown>): void }).set(converted.data as ArrayLike<unknown>);
 }
 
@@ -90,6 +86,9 @@ function indentTail(text: string, spaces: number): string {
 /** Modules whose repr is being printed, to refuse a tree that contains itself rather than overflow. */
 const printing = new WeakSet<object>();
 
+/** Modules whose training mode is being set, so that a cycle ends instead of recursing forever. */
+const settingMode = new WeakSet<object>();
+
 /** The key prefix of a module at `name` (`''` for the root, else `'a.b.'`). */
 function keyPrefixOf(name: string): string {
   return name === '' ? '' : `${name}.`;
@@ -101,6 +100,11 @@ function shownPath(keyPrefix: string): string {
 }
 
 type Member = 'parameter' | 'buffer';
+
+/** Parameters are floating point, as PyTorch's (only they can require gradients). */
+function checkFloatParameter(param: Tensor<DType>): void {
+  if (!isFloatDType(param.dtype)) throw new TypeError('Only Tensors of floating point and complex dtype can require gradients');
+}
 
 /**
  * Base of every module, and of the user's own, as PyTorch's `nn.Module`:
@@ -138,7 +142,7 @@ export class Module {
   training = true;
 
   readonly #parameters = new Map<string, Tensor | null>();
-  readonly #buffers = new Map<string, Tensor | null>();
+  readonly #buffers = new Map<string, Tensor<DType> | null>();
   readonly #nonPersistent = new Set<string>();
 
   /** The class name used in messages and in the repr; the constructor's name unless overridden. */
@@ -210,6 +214,7 @@ export class Module {
     if (param !== null && !(param instanceof Tensor)) {
       throw new TypeError(`cannot assign '${describe(param)}' object to parameter '${name}' (Tensor or null required)`);
     }
+    if (param !== null) checkFloatParameter(param);
     this.#parameters.set(name, param);
     this.#defineMemberProperty('parameter', name);
   }
@@ -222,7 +227,7 @@ export class Module {
    *
    * @throws PyTorch's errors, as {@link Module.registerParameter}.
    */
-  registerBuffer(name: string, tensor: Tensor | null, options: RegisterBufferOptions = {}): void {
+  registerBuffer(name: string, tensor: Tensor<DType> | null, options: RegisterBufferOptions = {}): void {
     const persistent = options.persistent ?? true;
     if (!isBoolean(persistent)) throw new TypeError(`persistent should be a boolean, got: ${describe(persistent)}`);
     this.#checkMemberName('buffer', name, this.#buffers);
@@ -241,12 +246,13 @@ export class Module {
    * null.
    */
   #assign(kind: Member, name: string, value: unknown): void {
-    const members = kind === 'parameter' ? this.#parameters : this.#buffers;
+    const members: Map<string, Tensor<DType> | null> = kind === 'parameter' ? this.#parameters : this.#buffers;
     const current = members.get(name) ?? null;
     if (kind === 'buffer' || current === null) {
       if (value !== null && !(value instanceof Tensor)) {
         throw new TypeError(`cannot assign '${describe(value)}' as ${kind} '${name}' (Tensor or null expected)`);
       }
+      if (kind === 'parameter' && value !== null) checkFloatParameter(value);
     } else {
       if (!(value instanceof Tensor)) {
         throw new TypeError(`cannot assign '${describe(value)}' as parameter '${name}' (Tensor expected)`);
@@ -265,8 +271,8 @@ export class Module {
   }
 
   /** The members that go into a state dict: parameters, then persistent buffers, skipping empty slots. */
-  #localState(): Map<string, Tensor> {
-    const local = new Map<string, Tensor>();
+  #localState(): Map<string, Tensor<DType>> {
+    const local = new Map<string, Tensor<DType>>();
     for (const [name, param] of this.#parameters) if (param !== null) local.set(name, param);
     for (const [name, buffer] of this.#buffers) if (buffer !== null && !this.#nonPersistent.has(name)) local.set(name, buffer);
     return local;
@@ -294,13 +300,13 @@ export class Module {
   }
 
   /** PyTorch's `_named_members`: each module's own members along the walk, each Tensor once unless asked. */
-  #namedMembers(kind: Member, options: NamedMembersOptions): Array<[string, Tensor]> {
+  #namedMembers(kind: Member, options: NamedMembersOptions): Array<[string, Tensor<DType>]> {
     const { prefix = '', recurse = true, removeDuplicate = true } = options;
     if (typeof prefix !== 'string') throw new TypeError(`prefix should be a string, got: ${describe(prefix)}`);
     const start = keyPrefixOf(prefix);
     const modules: Iterable<[string, Module]> = recurse ? this.#walk(start, removeDuplicate ? new Set() : null) : [[start, this]];
-    const seen = new Set<Tensor>();
-    const members: Array<[string, Tensor]> = [];
+    const seen = new Set<Tensor<DType>>();
+    const members: Array<[string, Tensor<DType>]> = [];
     for (const [keyPrefix, module] of modules) {
       for (const [name, tensor] of kind === 'parameter' ? module.#parameters : module.#buffers) {
         if (tensor === null || seen.has(tensor)) continue;
@@ -352,7 +358,7 @@ export class Module {
    * once, under its first name.
    */
   namedParameters(options: NamedMembersOptions = {}): Array<[string, Tensor]> {
-    return this.#namedMembers('parameter', options);
+    return this.#namedMembers('parameter', options) as Array<[string, Tensor]>;
   }
 
   /** The parameters in {@link Module.namedParameters} order. */
@@ -361,12 +367,12 @@ export class Module {
   }
 
   /** `[dottedName, buffer]` pairs, persistent or not, in the order of {@link Module.namedParameters}. */
-  namedBuffers(options: NamedMembersOptions = {}): Array<[string, Tensor]> {
+  namedBuffers(options: NamedMembersOptions = {}): Array<[string, Tensor<DType>]> {
     return this.#namedMembers('buffer', options);
   }
 
   /** The buffers in {@link Module.namedBuffers} order. */
-  buffers(options: Pick<NamedMembersOptions, 'recurse'> = {}): Tensor[] {
+  buffers(options: Pick<NamedMembersOptions, 'recurse'> = {}): Array<Tensor<DType>> {
     return this.namedBuffers(options).map(([, buffer]) => buffer);
   }
 
@@ -376,8 +382,8 @@ export class Module {
    * several modules (tied weights) appears under every key. The Tensors are the module's own, as PyTorch's
    * `state_dict()` shares storage with the module.
    */
-  stateDict(options: StateDictOptions = {}): Record<string, Tensor> {
-    const sd: Record<string, Tensor> = {};
+  stateDict(options: StateDictOptions = {}): Record<string, Tensor<DType>> {
+    const sd: Record<string, Tensor<DType>> = {};
     for (const [keyPrefix, module] of this.#walk(normalisePrefix(options.prefix), null)) {
       for (const [name, tensor] of module.#localState()) sd[keyPrefix + name] = tensor;
     }
@@ -409,7 +415,7 @@ export class Module {
     const missingKeys: string[] = [];
     const unexpectedKeys: string[] = [];
     const errors: string[] = [];
-    const copies: Array<[Module, Tensor, Tensor]> = [];
+    const copies: Array<[Module, Tensor<DType>, Tensor<DType>]> = [];
     for (const [keyPrefix, module] of this.#walk(prefix, null)) {
       const local = module.#localState();
       for (const [name, target] of local) {
@@ -425,11 +431,11 @@ export class Module {
           );
           continue;
         }
-        let value: Tensor = entry;
+        let value: Tensor<DType> = entry;
         // PyTorch still reads a 0-d member (num_batches_tracked) saved as one element by version 0.3.
         if (target.dim() === 0 && value.dim() === 1) {
           if (value.numel() === 0) throw new RangeError('index 0 is out of bounds for dimension 0 with size 0');
-          value = new Tensor(value.data.slice(0, 1), []);
+          value = new Tensor<DType>(value.data.slice(0, 1), [], value.dtype);
         }
         if (!sameShape(value.shape, target.shape)) {
           errors.push(
@@ -465,10 +471,20 @@ export class Module {
     return { missingKeys, unexpectedKeys };
   }
 
-  /** Sets training mode (`true`, the default) or evaluation mode on this module and every descendant; returns this module. */
+  /**
+   * Sets training mode (`true`, the default) or evaluation mode on this module, then calls each child's
+   * `train(mode)` (so a child that overrides `train` is obeyed, as in PyTorch); returns this module.
+   */
   train(mode = true): this {
     if (!isBoolean(mode)) throw new TypeError(`training mode is expected to be boolean, got: ${describe(mode)}`);
-    for (const [, module] of this.#walk('', new Set())) module.training = mode;
+    if (settingMode.has(this)) return this; // reached again through a cycle: already being set
+    settingMode.add(this);
+    try {
+      this.training = mode;
+      for (const child of this.children()) child.train(mode);
+    } finally {
+      settingMode.delete(this);
+    }
     return this;
   }
 
@@ -492,29 +508,33 @@ export class Module {
    *
    * @throws TypeError for a dtype that is not floating point, in PyTorch's words
    */
-  to(dtype: DType): this {
-    if (!isFloating(dtype)) {
+  to(dtype: FloatDType): this {
+    if (!isFloatDType(dtype)) {
       if (isDType(dtype)) {
         throw new TypeError(`nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=torch.${dtype}`);
       }
       throw new TypeError(`dtype should be 'float32' or 'float64', got: ${describe(dtype)}`);
     }
-    const converted = new Map<Tensor, Tensor>();
-    for (const [, module] of this.#walk('', new Set())) {
+    const converted = new Map<Tensor<DType>, Tensor>();
+    const convert = (members: Map<string, Tensor<DType> | null>): boolean => {
       let changed = false;
-      for (const members of [module.#parameters, module.#buffers]) {
-        for (const [name, tensor] of members) {
-          if (tensor === null || !isFloating(tensor.dtype) || tensor.dtype === dtype) continue;
-          let replacement = converted.get(tensor);
-          if (replacement === undefined) {
-            replacement = tensor.to(dtype);
-            converted.set(tensor, replacement);
-          }
-          members.set(name, replacement);
-          changed = true;
+      for (const [name, tensor] of members) {
+        if (tensor === null || !isFloatDType(tensor.dtype) || tensor.dtype === dtype) continue;
+        let replacement = converted.get(tensor);
+        if (replacement === undefined) {
+          replacement = tensor.to(dtype);
+          converted.set(tensor, replacement);
         }
+        members.set(name, replacement);
+        changed = true;
       }
-      if (changed) module.parametersChanged();
+      return changed;
+    };
+    for (const [, module] of this.#walk('', new Set())) {
+      // Both maps are converted: `||` would skip the buffers once a parameter changed.
+      const parametersChanged = convert(module.#parameters as Map<string, Tensor<DType> | null>);
+      const buffersChanged = convert(module.#buffers);
+      if (parametersChanged || buffersChanged) module.parametersChanged();
     }
     return this;
   }
