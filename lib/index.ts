@@ -86,6 +86,8 @@ export { Conv1d, type Conv1dOptions, type PaddingMode } from './modules/conv';
 export { LayerNorm, type LayerNormOptions } from './modules/normalization';
 export { BatchNorm1d, type BatchNorm1dOptions } from './modules/batchnorm';
 export { Dropout } from './modules/dropout';
+export { ReLU, Tanh, Sigmoid, GELU, Softmax, LogSoftmax, type GELUOptions } from './modules/activation';
+export { Identity, Flatten } from './modules/flatten';
 export { PackedSequence, invertPermutation, type IndexArray } from './packed/packed_sequence';
 export { packPaddedSequence, packSequence, type PackPaddedSequenceOptions, type PackSequenceOptions } from './packed/pack';
 export { padPackedSequence, padSequence, type PadPackedSequenceOptions, type PadSequenceOptions } from './packed/pad';
