@@ -18,7 +18,6 @@ import { Module } from './module';
  */
 export class Identity extends Module {
   /** `new Identity(...anything)`, as `nn.Identity(*args, **kwargs)`. */
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   constructor(..._ignored: unknown[]) {
     super();
   }
