@@ -67,6 +67,7 @@ interface TreeFixture {
   };
   registration: Record<string, string>;
   scalarFromOneElement: { shape: number[]; value: number };
+  getSubmodule: Array<{ target: string; class?: string; message?: string }>;
   loadConversions: Record<'numBatchesTracked', { dtype: string; value: number }> &
     Record<'weight' | 'runningMean', { dtype: string; values: number[] }>;
 }
@@ -239,6 +240,17 @@ describe('values loaded through the tree give PyTorch\'s outputs', () => {
     expect(model.loadStateDict(sd, { prefix: 'model' })).toEqual({ missingKeys: [], unexpectedKeys: [] });
     const out = model.forward(fixture.forward.TiedLM.input);
     expect(mismatch(out, toTensor(fixture.forward.TiedLM.output), 'logits')).toBeNull();
+  });
+
+  test('a tensor tied to two parameters of one LSTM is packed for both', () => {
+    const untied = new LSTM(3, 4, { bidirectional: true });
+    untied.weight_hh_l0_reverse.data.set(untied.weight_hh_l0.data);
+    const tied = new LSTM(3, 4, { bidirectional: true });
+    tied.loadStateDict(untied.stateDict());
+    tied.weight_hh_l0_reverse = tied.weight_hh_l0;
+    expect(tied.parameters()).toHaveLength(7);
+    const x = tensor([[[0.5, -1, 2]], [[1, 0.25, -0.5]]]);
+    expect([...tied.forward(x)[0].data]).toEqual([...untied.forward(x)[0].data]);
   });
 
   test('after double(), every module repacks and computes in float64', () => {
@@ -418,6 +430,21 @@ describe('containers: names and errors as PyTorch gives them', () => {
     expect(() => new Sequential(lin(), new Module()).forward(Tensor.zeros([2]))).toThrow(new Error(messages.forwardMissing));
   });
 
+  test('ModuleList folds runs of items that print alike, as current PyTorch does', () => {
+    // PyTorch >= 2.1 (ModuleList.__repr__); the 1.13 of the fixtures prints every item, which the models
+    // above agree with because their lists have no two equal neighbours.
+    const list = new ModuleList([new LSTM(8, 8), new LSTM(8, 8), new LSTM(8, 8), new Linear(8, 2), new Sequential(lin(), lin()), new Sequential(lin(), lin())]);
+    const linearRepr = 'Linear(inFeatures=2, outFeatures=2, bias=true)';
+    expect(String(list)).toBe(
+      'ModuleList(\n' +
+        '  (0-2): 3 x LSTM(8, 8)\n' +
+        '  (3): Linear(inFeatures=8, outFeatures=2, bias=true)\n' +
+        `  (4-5): 2 x Sequential(\n    (0): ${linearRepr}\n    (1): ${linearRepr}\n  )\n` +
+        ')',
+    );
+    expect(String(new ModuleList())).toBe('ModuleList()');
+  });
+
   test('reprs of empty and parameterless modules', () => {
     expect(String(new Sequential())).toBe(fixture.containers.reprs.emptySequential);
     expect(String(new Act())).toBe(fixture.containers.reprs.act);
@@ -484,6 +511,14 @@ describe('registerParameter and registerBuffer', () => {
       }
     }
     expect(new Scale().namedParameters().map(([n]) => n)).toEqual(['weight']);
+  });
+});
+
+describe('getSubmodule', () => {
+  test.each(fixture.getSubmodule.map((c) => [c.target, c] as const))("'%s' as PyTorch's get_submodule", (target, c) => {
+    const model = new Stack();
+    if (c.message === undefined) expect(model.getSubmodule(target).constructor.name).toBe(c.class);
+    else expect(() => model.getSubmodule(target)).toThrow(new Error(c.message));
   });
 });
 

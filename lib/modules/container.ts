@@ -72,7 +72,9 @@ function namedEntries(value: unknown): Array<[unknown, unknown]> | null {
  * their keys.
  *
  * Items are reached by position with {@link Sequential.at} (negative from the end) or `seq[0]`; `seq[i] =
- * module` replaces one, keeping its name.
+ * module` replaces one, keeping its name. Items are typed `Module`, since a chain mixes kinds: cast to the
+ * layer's class where its own members are needed (`seq.at(-1) as Linear`); a {@link ModuleList} is typed
+ * by its items.
  *
  * @example
  * ```ts
@@ -128,7 +130,7 @@ export class Sequential extends Module {
   /** A new Sequential of the items in `[start, end)` (Python's slice bounds), keeping their names, as `seq[start:end]`. */
   slice(start?: number, end?: number): Sequential {
     const [from, to] = sliceBounds(start, end, this.length);
-    return new Sequential(new Map([...this.#modules].slice(from, Math.max(from, to))));
+    return new Sequential(new Map([...this.#modules].slice(from, to)));
   }
 
   /** Adds `module` at the end under the name of its position; returns this Sequential. */
@@ -302,6 +304,23 @@ export class ModuleList<M extends Module = Module> extends Module {
   /** The items, in order. */
   [Symbol.iterator](): IterableIterator<M> {
     return this.#modules.values();
+  }
+
+  /**
+   * As current PyTorch prints a ModuleList (since 2.1): a run of items that print alike is one line,
+   * `(0-2): 3 x LSTM(8, 8)`.
+   */
+  protected override reprChildren(): Array<[string, string]> {
+    const runs: Array<{ first: number; last: number; repr: string }> = [];
+    this.#modules.forEach((module, i) => {
+      const repr = String(module);
+      const run = runs[runs.length - 1];
+      if (run !== undefined && run.repr === repr) run.last = i;
+      else runs.push({ first: i, last: i, repr });
+    });
+    return runs.map(({ first, last, repr }): [string, string] =>
+      first === last ? [String(first), repr] : [`${first}-${last}`, `${last - first + 1} x ${repr}`],
+    );
   }
 
   #syncIndexProperties(previousLength: number): void {

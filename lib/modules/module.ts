@@ -134,8 +134,9 @@ function checkFloatParameter(param: Tensor<DType>): void {
  * {@link Module.registerBuffer}) and exposed as properties of that name. Declare their types with
  * `declare weight: Tensor;` (a plain class field would replace the property).
  *
- * Every method that walks the tree (`namedModules`, `namedParameters`, `stateDict`, `loadStateDict`,
- * `train`, `to`, ...) uses one preorder walk: this module, then each child's subtree, in order.
+ * `namedModules`, `namedParameters`, `namedBuffers`, `stateDict`, `loadStateDict` and `to` share one
+ * preorder walk: this module, then each child's subtree, in order. `train` and `toString` call each
+ * child's own, so that a child may override them, as in PyTorch.
  */
 export class Module {
   /** True in training mode (the default, as in PyTorch): dropout applies. */
@@ -163,6 +164,14 @@ export class Module {
    */
   protected extraRepr(): string {
     return '';
+  }
+
+  /**
+   * The children as the repr lists them: `[label, repr]`, printed `(label): repr`. By default every child
+   * slot under its name; ModuleList folds runs of equal items.
+   */
+  protected reprChildren(): Array<[string, string]> {
+    return this.childEntries().map(([name, child]) => [name, String(child)]);
   }
 
   /**
@@ -345,6 +354,30 @@ export class Module {
       keyPrefix.slice(0, -1),
       module,
     ]);
+  }
+
+  /**
+   * The descendant at a dotted path (`'encoder.layers.0'`; `''` is this module), as PyTorch's
+   * `get_submodule`. Containers' children are reached by their names (`'head.0'`, `'heads.tags'`).
+   *
+   * @throws PyTorch's errors: `LSTM has no attribute \`x\`` for a name with nothing under it,
+   * `` `weight` is not an nn.Module`` for one that holds something else
+   */
+  getSubmodule(target: string): Module {
+    if (typeof target !== 'string') throw new TypeError(`target should be a string, got: ${describe(target)}`);
+    if (target === '') return this;
+    let module: Module = this;
+    for (const item of target.split('.')) {
+      const child = module.childEntries().find(([name]) => name === item);
+      if (child !== undefined) {
+        module = child[1];
+        continue;
+      }
+      const value: unknown = item in module ? (module as unknown as Record<string, unknown>)[item] : undefined;
+      if (value === undefined) throw new Error(`${module.className} has no attribute \`${item}\``);
+      throw new Error(`\`${item}\` is not an nn.Module`);
+    }
+    return module;
   }
 
   /** This module and every descendant, preorder, each once. */
@@ -560,7 +593,7 @@ export class Module {
     try {
       const extra = this.extraRepr();
       const extraLines = extra === '' ? [] : extra.split('\n');
-      const childLines = this.childEntries().map(([name, child]) => `(${name}): ${indentTail(String(child), 2)}`);
+      const childLines = this.reprChildren().map(([label, repr]) => `(${label}): ${indentTail(repr, 2)}`);
       const lines = [...extraLines, ...childLines];
       if (lines.length === 0) return `${this.className}()`;
       if (extraLines.length === 1 && childLines.length === 0) return `${this.className}(${extraLines[0]})`;
