@@ -395,6 +395,18 @@ describe('Dropout', () => {
   });
 });
 
+describe('integer inputs', () => {
+  const longs = (shape: number[]): Tensor => Tensor.zeros(shape, 'int64') as unknown as Tensor;
+
+  test('are refused with a message naming the types', () => {
+    expect(() => new Conv1d(2, 2, 1).forward(longs([1, 2, 3]))).toThrow(messages.conv_int64_input);
+    expect(() => new LayerNorm(3).forward(longs([2, 3]))).toThrow('expected scalar type Long but found Float');
+    expect(() => new LayerNorm(3, { elementwiseAffine: false }).forward(longs([2, 3]))).toThrow('expected scalar type Long but found Float');
+    expect(() => new BatchNorm1d(3).forward(longs([2, 3]))).toThrow('expected scalar type Long but found Float');
+    expect(() => new Dropout(0.2).forward(longs([2, 3]))).toThrow('dropout: expected a floating-point input, got int64');
+  });
+});
+
 describe('the layers inside a model', () => {
   class Front extends Module {
     conv = new Conv1d(3, 4, 3, { padding: 1 });

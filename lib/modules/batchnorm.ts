@@ -6,7 +6,7 @@
  */
 import { describe, isNonNegativeInteger, isNumber } from '../is';
 import { checkBoolean, checkOptionNames } from '../options';
-import { Tensor } from '../tensor';
+import { Tensor, isFloatDType, type FloatDType, type FloatTensorData } from '../tensor';
 import { checkInputDType } from './dtype_check';
 import { Module } from './module';
 import { checkDTypeOption } from './rnn_options';
@@ -28,10 +28,8 @@ export interface BatchNorm1dOptions {
    */
   trackRunningStats?: boolean;
   /** Element type of parameters, buffers (but `num_batches_tracked`, int64), inputs and outputs. Default `'float32'`. */
-  dtype?: 'float32' | 'float64';
+  dtype?: FloatDType;
 }
-
-type FloatArray = Float32Array | Float64Array;
 
 /** The statistics and update of one forward, per channel. */
 interface Statistics {
@@ -46,12 +44,12 @@ interface Statistics {
  * running mean and (unbiased) variance toward them by `factor`, as PyTorch does in training.
  */
 function batchStatistics(
-  x: FloatArray,
+  x: FloatTensorData,
   batch: number,
   channels: number,
   length: number,
   eps: number,
-  running: { mean: FloatArray; variance: FloatArray; factor: number } | null,
+  running: { mean: FloatTensorData; variance: FloatTensorData; factor: number } | null,
 ): Statistics {
   const mean = new Float64Array(channels);
   const invStd = new Float64Array(channels);
@@ -85,14 +83,14 @@ function batchStatistics(
 
 /** `y = (x - mean) · invStd · weight + bias` per channel, over `(batch, channels, length)`. */
 function normalise(
-  x: FloatArray,
-  y: FloatArray,
+  x: FloatTensorData,
+  y: FloatTensorData,
   batch: number,
   channels: number,
   length: number,
   { mean, invStd }: Statistics,
-  weight: FloatArray | null,
-  bias: FloatArray | null,
+  weight: FloatTensorData | null,
+  bias: FloatTensorData | null,
 ): void {
   for (let n = 0; n < batch; n++) {
     for (let c = 0; c < channels; c++) {
@@ -145,14 +143,14 @@ export class BatchNorm1d extends Module {
   readonly affine: boolean;
   /** Whether the running statistics exist and are used in evaluation. */
   readonly trackRunningStats: boolean;
-  readonly #dtype: 'float32' | 'float64';
+  readonly #dtype: FloatDType;
 
   /**
    * Element type of the parameters and float buffers, which inputs must share; it follows `double()` and
    * `float()`.
    */
-  get dtype(): 'float32' | 'float64' {
-    return (this.weight?.dtype ?? this.running_mean?.dtype ?? this.#dtype) as 'float32' | 'float64';
+  get dtype(): FloatDType {
+    return (this.weight?.dtype ?? this.running_mean?.dtype ?? this.#dtype) as FloatDType;
   }
 
   /**
@@ -186,16 +184,16 @@ export class BatchNorm1d extends Module {
 
   /** Zeroes the running mean and count and sets the running variance to ones (PyTorch's `reset_running_stats`). */
   resetRunningStats(): void {
-    (this.running_mean?.data as FloatArray | undefined)?.fill(0);
-    (this.running_var?.data as FloatArray | undefined)?.fill(1);
+    (this.running_mean?.data as FloatTensorData | undefined)?.fill(0);
+    (this.running_var?.data as FloatTensorData | undefined)?.fill(1);
     (this.num_batches_tracked?.data as BigInt64Array | undefined)?.fill(0n);
   }
 
   /** Resets the running statistics and sets `weight` to ones and `bias` to zeros (PyTorch's `reset_parameters`). */
   resetParameters(): void {
     this.resetRunningStats();
-    (this.weight?.data as FloatArray | undefined)?.fill(1);
-    (this.bias?.data as FloatArray | undefined)?.fill(0);
+    (this.weight?.data as FloatTensorData | undefined)?.fill(1);
+    (this.bias?.data as FloatTensorData | undefined)?.fill(0);
   }
 
   /**
@@ -219,26 +217,26 @@ export class BatchNorm1d extends Module {
       throw new Error(`${which} should contain ${channels} elements not ${this.numFeatures}`);
     }
     // With neither parameters nor buffers, PyTorch normalises in the input's own floating type.
-    if (this.affine || tracked || (input.dtype !== 'float32' && input.dtype !== 'float64')) checkInputDType(input, this.dtype);
-    const x = input.data as FloatArray;
-    const output = Tensor.zeros(input.shape, input.dtype as 'float32' | 'float64');
+    if (this.affine || tracked || !isFloatDType(input.dtype)) checkInputDType(input, this.dtype);
+    const x = input.data as FloatTensorData;
+    const output = Tensor.zeros(input.shape, input.dtype);
     let statistics: Statistics;
     if (!useBatchStats) {
-      const mean = Float64Array.from(this.running_mean!.data as FloatArray);
-      const invStd = Float64Array.from(this.running_var!.data as FloatArray, (v) => 1 / Math.sqrt(v + this.eps));
+      const mean = Float64Array.from(this.running_mean!.data as FloatTensorData);
+      const invStd = Float64Array.from(this.running_var!.data as FloatTensorData, (v) => 1 / Math.sqrt(v + this.eps));
       statistics = { mean, invStd };
     } else {
-      let running: { mean: FloatArray; variance: FloatArray; factor: number } | null = null;
+      let running: { mean: FloatTensorData; variance: FloatTensorData; factor: number } | null = null;
       if (this.training && tracked) {
         const count = this.num_batches_tracked?.data as BigInt64Array | undefined;
         if (count !== undefined) count[0] += 1n;
         const factor = this.momentum ?? (count === undefined ? 0 : 1 / Number(count[0]));
-        running = { mean: this.running_mean!.data as FloatArray, variance: this.running_var!.data as FloatArray, factor };
+        running = { mean: this.running_mean!.data as FloatTensorData, variance: this.running_var!.data as FloatTensorData, factor };
       }
       statistics = batchStatistics(x, batch, channels, length, this.eps, running);
     }
-    normalise(x, output.data as FloatArray, batch, channels, length, statistics,
-      (this.weight?.data ?? null) as FloatArray | null, (this.bias?.data ?? null) as FloatArray | null);
+    normalise(x, output.data as FloatTensorData, batch, channels, length, statistics,
+      (this.weight?.data ?? null) as FloatTensorData | null, (this.bias?.data ?? null) as FloatTensorData | null);
     return output;
   }
 

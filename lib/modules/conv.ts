@@ -8,7 +8,7 @@ import { describe, isInteger, isNonNegativeInteger } from '../is';
 import { native, type NativeArray, type NativePackedLinear } from '../native';
 import { checkBoolean, checkOptionNames } from '../options';
 import { fillUniform } from '../random';
-import { Tensor } from '../tensor';
+import { Tensor, type FloatDType, type FloatTensorData } from '../tensor';
 import { checkInputDType } from './dtype_check';
 import { Module } from './module';
 import { checkDTypeOption } from './rnn_options';
@@ -36,10 +36,8 @@ export interface Conv1dOptions {
   /** What the padding holds: zeros (default), a reflection, a copy of the edge, or the other end. */
   paddingMode?: PaddingMode;
   /** Element type of parameters, inputs and outputs. Default `'float32'`. */
-  dtype?: 'float32' | 'float64';
+  dtype?: FloatDType;
 }
-
-type FloatArray = Float32Array | Float64Array;
 
 function isPaddingMode(value: unknown): value is PaddingMode {
   return (PADDING_MODES as readonly unknown[]).includes(value);
@@ -98,7 +96,7 @@ interface Geometry {
  * output position), in that order, and a column per (channel of the group, kernel tap) — the layout of
  * the group's weight rows `(outChannels / groups, channels / groups · kernelSize)`.
  */
-function unfold(input: FloatArray, columns: FloatArray, first: number, count: number, group: number, geometry: Geometry): void {
+function unfold(input: FloatTensorData, columns: FloatTensorData, first: number, count: number, group: number, geometry: Geometry): void {
   const { channels, length, outLength, kernelSize, groupChannels, table } = geometry;
   let w = 0;
   for (let r = first; r < first + count; r++) {
@@ -116,7 +114,7 @@ function unfold(input: FloatArray, columns: FloatArray, first: number, count: nu
 }
 
 /** Writes a group's GEMM result for rows `first` to `first + count`, `(count, groupOut)`, into `output`. */
-function scatter(result: FloatArray, output: FloatArray, first: number, count: number, group: number, geometry: Geometry): void {
+function scatter(result: FloatTensorData, output: FloatTensorData, first: number, count: number, group: number, geometry: Geometry): void {
   const { outChannels, outLength, groupOut } = geometry;
   for (let i = 0; i < count; i++) {
     const r = first + i;
@@ -169,8 +167,8 @@ export class Conv1d extends Module {
   /** What the padding holds. */
   readonly paddingMode: PaddingMode;
   /** Element type of parameters, inputs and outputs: the weight's, so it follows `double()` and `float()`. */
-  get dtype(): 'float32' | 'float64' {
-    return this.weight.dtype as 'float32' | 'float64';
+  get dtype(): FloatDType {
+    return this.weight.dtype as FloatDType;
   }
 
   /** Padding before the first and after the last input position. */
@@ -236,8 +234,8 @@ export class Conv1d extends Module {
   resetParameters(): void {
     const fanIn = (this.inChannels / this.groups) * this.kernelSize;
     const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-    fillUniform(this.weight.data as FloatArray, -bound, bound);
-    if (this.bias !== undefined) fillUniform(this.bias.data as FloatArray, -bound, bound);
+    fillUniform(this.weight.data as FloatTensorData, -bound, bound);
+    if (this.bias !== undefined) fillUniform(this.bias.data as FloatTensorData, -bound, bound);
     this.parametersChanged();
   }
 
@@ -306,15 +304,15 @@ export class Conv1d extends Module {
     };
     const width = groupChannels * this.kernelSize;
     const chunkRows = Math.max(1, Math.min(rows, Math.floor(COLUMNS_CHUNK / Math.max(width, 1))));
-    const x = input.data as FloatArray;
-    const y = output.data as FloatArray;
+    const x = input.data as FloatTensorData;
+    const y = output.data as FloatTensorData;
     const columns = this.dtype === 'float64' ? new Float64Array(chunkRows * width) : new Float32Array(chunkRows * width);
     for (let g = 0; g < this.groups; g++) {
       for (let first = 0; first < rows; first += chunkRows) {
         const count = Math.min(chunkRows, rows - first);
         const chunk = columns.subarray(0, count * width);
         unfold(x, chunk, first, count, g, geometry);
-        scatter(this.#packed[g].forward(chunk, count) as FloatArray, y, first, count, g, geometry);
+        scatter(this.#packed[g].forward(chunk, count) as FloatTensorData, y, first, count, g, geometry);
       }
     }
     return output;
@@ -342,8 +340,8 @@ export class Conv1d extends Module {
   #pack(): NativePackedLinear[] {
     const fanIn = (this.inChannels / this.groups) * this.kernelSize;
     const groupOut = this.outChannels / this.groups;
-    const weight = this.weight.data as FloatArray;
-    const bias = this.bias === undefined ? null : (this.bias.data as FloatArray);
+    const weight = this.weight.data as FloatTensorData;
+    const bias = this.bias === undefined ? null : (this.bias.data as FloatTensorData);
     const packed: NativePackedLinear[] = [];
     for (let g = 0; g < this.groups; g++) {
       const w: NativeArray = weight.subarray(g * groupOut * fanIn, (g + 1) * groupOut * fanIn);
