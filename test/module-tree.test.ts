@@ -67,6 +67,7 @@ interface TreeFixture {
   };
   registration: Record<string, string>;
   scalarFromOneElement: { shape: number[]; value: number };
+  addModule: { namedChildren: Array<[string, string]>; stateDict: Array<[string, number[]]> };
   getSubmodule: Array<{ target: string; class?: string; message?: string }>;
   loadConversions: Record<'numBatchesTracked', { dtype: string; value: number }> &
     Record<'weight' | 'runningMean', { dtype: string; values: number[] }>;
@@ -180,6 +181,7 @@ const members = (pairs: Array<[string, Tensor<DType>]>): Array<{ name: string; s
   pairs.map(([name, t]) => ({ name, shape: [...t.shape], dtype: t.dtype }));
 const withoutData = (records: MemberRecord[]): Array<{ name: string; shape: number[]; dtype: string }> =>
   records.map(({ name, shape, dtype }) => ({ name, shape, dtype }));
+const childNames = (m: Module): string[] => m.namedChildren().map(([n]) => n);
 const classes = (pairs: Array<[string, Module]>): Array<[string, string]> => pairs.map(([name, m]) => [name, m.constructor.name]);
 
 /** A fixture state dict with values as Tensors, in PyTorch's key order. */
@@ -334,7 +336,6 @@ describe('containers: names and errors as PyTorch gives them', () => {
   const names = fixture.containers.names;
   const messages = fixture.containers.messages;
   const lin = (): Linear => new Linear(2, 2);
-  const childNames = (m: Module): string[] => m.namedChildren().map(([n]) => n);
 
   test('Sequential: children named by position; slices keep the names', () => {
     const seq = new Sequential(lin(), lin(), lin());
@@ -462,6 +463,9 @@ describe('registerParameter and registerBuffer', () => {
     ['bufferEmpty', (m: Block) => m.registerBuffer('', null)],
     ['bufferExists', (m: Block) => m.registerBuffer('gain', Tensor.zeros([1]))],
     ['bufferExistsMethod', (m: Block) => m.registerBuffer('forward', Tensor.zeros([1]))],
+    ['addModuleDot', (m: Block) => m.addModule('x.y', new Linear(2, 2))],
+    ['addModuleEmpty', (m: Block) => m.addModule('', new Linear(2, 2))],
+    ['addModuleExists', (m: Block) => m.addModule('gain', new Linear(2, 2))],
   ] as const)("%s: PyTorch's message", (key, register) => {
     expect(() => register(new Block())).toThrow(new Error(messages[key]));
   });
@@ -511,6 +515,35 @@ describe('registerParameter and registerBuffer', () => {
       }
     }
     expect(new Scale().namedParameters().map(([n]) => n)).toEqual(['weight']);
+  });
+});
+
+describe('addModule', () => {
+  test('children under names made at run time, after the assigned ones; a replaced one keeps its place', () => {
+    const m = new Block();
+    for (let i = 0; i < 2; i++) m.addModule(`conv${i}`, new Linear(6, 6, { bias: false }));
+    m.addModule('proj', new Linear(6, 2));
+    expect(classes(m.namedChildren())).toEqual(fixture.addModule.namedChildren);
+    expect(Object.entries(m.stateDict()).map(([k, t]) => [k, [...t.shape]])).toEqual(fixture.addModule.stateDict);
+    expect(() => m.addModule('p', 5 as never)).toThrow(new TypeError('number 5 is not a Module subclass'));
+    m.addModule('conv0', null);
+    expect(m.namedChildren().map(([n]) => n)).toEqual(['proj', 'conv1']);
+  });
+
+  test('containers add to their own children', () => {
+    const seq = new Sequential(new Linear(2, 2));
+    seq.addModule('act', new Act());
+    expect(childNames(seq)).toEqual(['0', 'act']);
+    expect(seq[1]).toBeInstanceOf(Act);
+    const list = new ModuleList([new Linear(2, 2)]);
+    list.addModule('1', new Linear(2, 3));
+    list.addModule('0', new Linear(2, 4));
+    expect([...list].map((l) => l.outFeatures)).toEqual([4, 3]);
+    expect(() => list.addModule('x', new Linear(2, 2))).toThrow(new RangeError("ModuleList children are named by position ('0' to '2' here), got 'x'"));
+    const dict = new ModuleDict();
+    dict.addModule('a', new Act());
+    expect(dict.keys()).toEqual(['a']);
+    expect(() => dict.addModule('a.b', new Act())).toThrow(new Error(fixture.registration.addModuleDot.replace('x.y', 'a.b')));
   });
 });
 

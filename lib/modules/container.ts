@@ -5,14 +5,15 @@
  * @packageDocumentation
  */
 import { describe, isInteger, isPlainObject } from '../is';
-import { Module } from './module';
+import { Module, checkModuleEntry } from './module';
 
-/** PyTorch's `add_module` checks of a child's name and value, in its order and words. */
+/**
+ * PyTorch's `add_module` checks; a container's items are Modules (not null). Their names are not
+ * attributes of the container, so no name is taken by one.
+ */
 function checkChild(name: unknown, module: unknown): asserts name is string {
-  if (!(module instanceof Module)) throw new TypeError(`${describe(module)} is not a Module subclass`);
-  if (typeof name !== 'string') throw new TypeError(`module name should be a string. Got ${describe(name)}`);
-  if (name.includes('.')) throw new Error(`module name can't contain ".", got: ${name}`);
-  if (name === '') throw new Error('module name can\'t be empty string ""');
+  if (module === null) throw new TypeError('null is not a Module subclass');
+  checkModuleEntry(name, module);
 }
 
 /** An index as PyTorch's `operator.index` takes it: an integer. */
@@ -131,6 +132,14 @@ export class Sequential extends Module {
   slice(start?: number, end?: number): Sequential {
     const [from, to] = sliceBounds(start, end, this.length);
     return new Sequential(new Map([...this.#modules].slice(from, to)));
+  }
+
+  /** Adds or replaces the child under `name`, as PyTorch's `add_module` (a new name goes last). */
+  override addModule(name: string, module: Module): void {
+    checkChild(name, module);
+    const previousLength = this.length;
+    this.#modules.set(name, module);
+    this.#syncIndexProperties(previousLength);
   }
 
   /** Adds `module` at the end under the name of its position; returns this Sequential. */
@@ -263,6 +272,17 @@ export class ModuleList<M extends Module = Module> extends Module {
     return new ModuleList(this.#modules.slice(from, to));
   }
 
+  /**
+   * `add_module` on a list: the name must be a position, an existing one (replaced) or the next one
+   * (appended), since a list's children are named by position.
+   */
+  override addModule(name: string, module: M): void {
+    checkChild(name, module);
+    if (name === String(this.length)) this.append(module);
+    else if (/^(0|[1-9]\d*)$/.test(name) && Number(name) < this.length) this.set(Number(name), module);
+    else throw new RangeError(`ModuleList children are named by position ('0' to '${this.length}' here), got '${name}'`);
+  }
+
   /** Adds `module` at the end; returns this list. */
   append(module: M): this {
     checkChild(String(this.length), module);
@@ -379,6 +399,11 @@ export class ModuleDict<M extends Module = Module> extends Module {
   set(key: string, module: M): void {
     checkChild(key, module);
     this.#modules.set(key, module);
+  }
+
+  /** Sets the module under `name`, as `set` (PyTorch's `add_module`). */
+  override addModule(name: string, module: M): void {
+    this.set(name, module);
   }
 
   /** Whether there is a module under `key`. */

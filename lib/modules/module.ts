@@ -101,6 +101,17 @@ function shownPath(keyPrefix: string): string {
 
 type Member = 'parameter' | 'buffer';
 
+/**
+ * PyTorch's `add_module` checks of a child's value and name, in its order and words (the check that the
+ * name is not another attribute is left to the caller, which knows what its attributes are).
+ */
+export function checkModuleEntry(name: unknown, module: unknown): asserts name is string {
+  if (module !== null && !(module instanceof Module)) throw new TypeError(`${describe(module)} is not a Module subclass`);
+  if (typeof name !== 'string') throw new TypeError(`module name should be a string. Got ${describe(name)}`);
+  if (name.includes('.')) throw new Error(`module name can't contain ".", got: ${name}`);
+  if (name === '') throw new Error('module name can\'t be empty string ""');
+}
+
 /** Parameters are floating point, as PyTorch's (only they can require gradients). */
 function checkFloatParameter(param: Tensor<DType>): void {
   if (!isFloatDType(param.dtype)) throw new TypeError('Only Tensors of floating point and complex dtype can require gradients');
@@ -186,6 +197,25 @@ export class Module {
       if (value instanceof Module) entries.push([name, value]);
     }
     return entries;
+  }
+
+  /**
+   * Adds `module` as a child under `name`, as PyTorch's `add_module`: for names made at run time
+   * (`conv${i}`); a fixed name is simply assigned (`this.head = ...`). A name already holding a child (or
+   * null) is replaced in place; `null` leaves no child.
+   *
+   * @throws PyTorch's errors: not a Module, a name that is not a string, is another attribute
+   * (`attribute 'x' already exists`), contains a dot or is empty
+   */
+  addModule(name: string, module: Module | null): void {
+    if (module !== null && !(module instanceof Module)) throw new TypeError(`${describe(module)} is not a Module subclass`);
+    if (typeof name !== 'string') throw new TypeError(`module name should be a string. Got ${describe(name)}`);
+    const own = Object.getOwnPropertyDescriptor(this, name);
+    const slot = own !== undefined && own.get === undefined && (own.value === null || own.value === undefined || own.value instanceof Module);
+    if (name in this && !slot) throw new Error(`attribute '${name}' already exists`);
+    checkModuleEntry(name, module);
+    if (slot) (this as Record<string, unknown>)[name] = module;
+    else Object.defineProperty(this, name, { value: module, writable: true, enumerable: true, configurable: true });
   }
 
   /** PyTorch's checks for a new member name, in its order and words. */
