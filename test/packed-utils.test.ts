@@ -461,3 +461,28 @@ describe('modules on packed input', () => {
     expect(() => gru.forward(flat)).toThrow(new Error('input must have 2 dimensions, got 1'));
   });
 });
+
+describe('packPaddedSequence with a lengths tensor', () => {
+  // Batch sizes and the message are PyTorch 1.13's for x = torch.zeros(3, 2, 4) and these lengths.
+  test.each([
+    ['int64', [3, 2]],
+    ['int32', [3, 2]],
+    ['float32', [3, 2]],
+  ] as const)('a 1-D %s tensor of lengths packs as the same list does', (dtype, values) => {
+    const packed = packPaddedSequence(Tensor.zeros([3, 2, 4]), tensor([...values], dtype));
+    expect(Array.from(packed.batchSizes)).toEqual([2, 2, 1]);
+  });
+
+  test("a lengths tensor that is not 1-D is PyTorch's error", () => {
+    expect(() => packPaddedSequence(Tensor.zeros([3, 2, 4]), tensor([[3, 2]], 'int64'))).toThrow(
+      "'lengths' argument should be a 1D CPU int64 tensor, but got 2D cpu Long tensor",
+    );
+    expect(() => packPaddedSequence(Tensor.zeros([3, 2, 4]), tensor(3, 'int64'))).toThrow(
+      "'lengths' argument should be a 1D CPU int64 tensor, but got 0D cpu Long tensor",
+    );
+  });
+
+  test('fractional lengths in a float tensor are refused, not truncated', () => {
+    expect(() => packPaddedSequence(Tensor.zeros([3, 2, 4]), tensor([2.5, 2]))).toThrow('lengths must hold integers, but lengths[0] is 2.5');
+  });
+});

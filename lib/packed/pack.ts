@@ -6,7 +6,7 @@
 import { describe } from '../is';
 import { indexSelect } from '../index_select';
 import { checkBoolean, checkOptionNames } from '../options';
-import { Tensor } from '../tensor';
+import { Tensor, type DType } from '../tensor';
 import { PackedSequence, toIndexArray, type IndexArray } from './packed_sequence';
 import { padSequence } from './pad';
 
@@ -30,6 +30,21 @@ const UNSORTED_MESSAGE =
 function sortDescending(lengths: IndexArray): IndexArray {
   const order = Array.from(lengths.keys()).sort((a, b) => lengths[b] - lengths[a] || a - b);
   return Int32Array.from(order);
+}
+
+/** PyTorch's torch.long type names, for the message about a lengths tensor of the wrong rank. */
+const TORCH_TYPE_NAMES: Readonly<Record<DType, string>> = {
+  float32: 'Float', float64: 'Double', int64: 'Long', int32: 'Int', int16: 'Short', int8: 'Char', uint8: 'Byte', bool: 'Bool',
+};
+
+/** A lengths tensor's values: PyTorch takes a 1-D tensor of any real dtype (`torch.as_tensor(lengths, dtype=torch.int64)`). */
+function lengthsOfTensor(lengths: Tensor<DType>): number[] {
+  if (lengths.dim() !== 1) {
+    throw new Error(
+      `'lengths' argument should be a 1D CPU int64 tensor, but got ${lengths.dim()}D cpu ${TORCH_TYPE_NAMES[lengths.dtype]} tensor`,
+    );
+  }
+  return lengths.toArray() as number[];
 }
 
 /**
@@ -72,7 +87,8 @@ function packSorted(input: Tensor, lengths: IndexArray, batchFirst: boolean): [T
 /**
  * Packs a padded batch of variable-length sequences, as PyTorch's `pack_padded_sequence`.
  *
- * `input` is `(T, B, *)`, or `(B, T, *)` with `batchFirst`; `lengths` (a `number[]` or Int32Array) holds each
+ * `input` is `(T, B, *)`, or `(B, T, *)` with `batchFirst`; `lengths` (a `number[]`, an Int32Array or a 1-D
+ * integer Tensor such as an int64 one loaded from a file) holds each
  * sequence's length. With `enforceSorted` (the default) lengths must be decreasing and the result has no
  * indices; otherwise the batch is sorted longest first and `sortedIndices` records how. Errors are
  * PyTorch's: `Cannot pack empty tensors.`, `` Expected `len(lengths)` to be equal to batch_size, ... ``,
@@ -88,7 +104,7 @@ function packSorted(input: Tensor, lengths: IndexArray, batchFirst: boolean): [T
  */
 export function packPaddedSequence(
   input: Tensor,
-  lengths: ArrayLike<number>,
+  lengths: ArrayLike<number> | Tensor<DType>,
   options: PackPaddedSequenceOptions = {},
 ): PackedSequence {
   checkOptionNames('packPaddedSequence', options, ['batchFirst', 'enforceSorted']);
@@ -96,7 +112,7 @@ export function packPaddedSequence(
   checkBoolean('batch_first', batchFirst);
   checkBoolean('enforce_sorted', enforceSorted);
   if (!(input instanceof Tensor)) throw new TypeError(`packPaddedSequence: input must be a Tensor, got: ${describe(input)}`);
-  let sortedLengths = toIndexArray('lengths', lengths);
+  let sortedLengths = toIndexArray('lengths', lengths instanceof Tensor ? lengthsOfTensor(lengths) : lengths);
   const batchDim = batchFirst ? 0 : 1;
   // input.size(1) is PyTorch's first failure for a 1-D input, in either layout.
   input.size(1);
