@@ -158,6 +158,13 @@ export function preparePadded(spec: ForwardSpec, input: unknown, hx: unknown): P
   };
 }
 
+/** A copy of an index array (a typed array's copy never shares its memory); anything else as it is, for the checks to refuse. */
+function snapshot<A>(array: A): A {
+  if (!ArrayBuffer.isView(array) && !Array.isArray(array)) return array;
+  const slice = (array as { slice?: unknown }).slice; // a DataView has none
+  return typeof slice === 'function' ? (slice.call(array) as A) : array;
+}
+
 /**
  * Checks a forward over a PackedSequence as PyTorch does — hx form, data dtype, rank and size, hidden sizes
  * against the largest batch (`batchSizes[0]`) — and prepares one native call over all sequences, the batch
@@ -165,9 +172,13 @@ export function preparePadded(spec: ForwardSpec, input: unknown, hx: unknown): P
  * (`hx.index_select(1, sorted_indices)`), and {@link forwardResult} restores the caller's order.
  */
 export function preparePacked(spec: ForwardSpec, input: PackedSequence, hx: unknown): PreparedForward {
-  checkPackedSequence(input);
+  // One copy of each index array, checked and then used for everything, the native call included: the
+  // caller's arrays may be shared memory that another thread rewrites meanwhile, and checking them in
+  // place and reading them again could pass one sequence and run, or return, another.
+  const seq = { ...input, batchSizes: snapshot(input.batchSizes), sortedIndices: snapshot(input.sortedIndices), unsortedIndices: snapshot(input.unsortedIndices) };
+  checkPackedSequence(seq);
   const states = statesOf(spec, hx);
-  const { data, batchSizes, sortedIndices, unsortedIndices } = input;
+  const { data, batchSizes, sortedIndices, unsortedIndices } = seq;
   checkInputDType(spec.dtype, data);
   if (data.dim() !== 2) throw new Error(`input must have 2 dimensions, got ${data.dim()}`);
   checkInputSize(spec, data);
@@ -183,8 +194,8 @@ export function preparePacked(spec: ForwardSpec, input: PackedSequence, hx: unkn
     args,
     outputShape: [data.shape[0], numDirections(spec) * outputHiddenSize(spec)],
     stateShapes: expected,
-    // Copies: the caller may edit its PackedSequence's arrays while a forwardAsync runs.
-    packed: { batchSizes: batchSizes.slice(), sortedIndices: sortedIndices?.slice() ?? null, unsortedIndices: unsortedIndices?.slice() ?? null },
+    // The copies above: the caller may edit its PackedSequence's arrays while a forwardAsync runs.
+    packed: { batchSizes, sortedIndices, unsortedIndices },
   };
 }
 
