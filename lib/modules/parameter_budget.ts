@@ -70,7 +70,7 @@ export function checkParameterBudget(module: string, groups: readonly ParameterG
   const heap = getHeapStatistics().heap_size_limit / 2;
   if (tensors * HEAP_BYTES_PER_PARAMETER > heap) {
     throw new RangeError(
-      `${module}${blame ? ` (${blame})` : ''} would create ${tensors} parameter tensors; at about ` +
+      `${blame ? `${blame} is too large: ` : ''}${module} would create ${tensors} parameter tensors; at about ` +
         `${HEAP_BYTES_PER_PARAMETER} bytes of JavaScript heap each, at most ${Math.floor(heap / HEAP_BYTES_PER_PARAMETER)} ` +
         `fit in half the heap (its limit is ${formatBytes(heap * 2)})`,
     );
