@@ -20,7 +20,7 @@ const STEPS = 16384;
 const CALLS = 1500;
 
 // A few seconds here; more on a loaded machine or under the sanitizers (npm run test:asan).
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
 
 /** Batch sizes in shared memory, and a worker that writes `patterns` into them in turn until told to stop. */
 async function rewriter(patterns: Int32Array[]): Promise<{ sizes: Int32Array; passes: () => number; stop: () => Promise<void> }> {
