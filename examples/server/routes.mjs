@@ -4,6 +4,7 @@ import { backend, getNumThreads, serializeNpy } from 'torchrnn';
 import { answerBytes, byteChunks, jsonAnswer } from './answer.mjs';
 import { readBody } from './body.mjs';
 import { HttpError } from './http-error.mjs';
+import { inTurn } from './turns.mjs';
 import { fromJson, fromNpy } from './validate.mjs';
 
 const NPY = 'application/x-npy';
@@ -29,7 +30,7 @@ function bodyFormat(req) {
 async function predict(req, res, ctx) {
   const format = bodyFormat(req);
   const body = await readBody(req, ctx.options.maxBody);
-  const { input, states } = format === 'npy' ? fromNpy(ctx.model, body) : fromJson(ctx.model, body);
+  const { input, states } = await inTurn(() => (format === 'npy' ? fromNpy(ctx.model, body) : fromJson(ctx.model, body)));
   // The answer's share of memory is taken before the forward that makes it: 413 or 503 if it cannot be.
   ctx.answers.reserve(res, answerBytes(ctx.model.config, input, format));
   const result = await ctx.runner.forward(input, states);
