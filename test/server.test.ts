@@ -3,7 +3,7 @@
  * demo model's LSTM (examples/demo/model.safetensors, prefix `lstm.`: LSTM(32, 128)). Every answer is held
  * to the library's own forward on the same input, exactly, and every refusal to the library's message.
  */
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
@@ -469,6 +469,42 @@ describe('request targets and /metrics/reset', () => {
     expect(reply).toMatch(/^HTTP\/1\.1 400 /);
     expect(reply).toContain('{"error":"the request target is not a valid URL or path"}');
     expect((await request(server.port, 'GET', '/health')).status).toBe(200);
+  });
+
+  test('with --metrics-reset, POST /metrics/reset: 200 from loopback, 403 from anywhere else', () => {
+    // Another machine cannot be had here: the route's handler is called as node:http would call it, with
+    // the client address a socket from elsewhere would carry.
+    const code = `
+      import { createHandler } from './examples/server/routes.mjs';
+      const resets = [];
+      const handler = createHandler({
+        options: { metricsReset: true },
+        state: { inFlight: 0, draining: false },
+        metrics: { count() {}, reset() { resets.push(1); } },
+      });
+      const results = [];
+      for (const address of ['10.1.2.3', '::ffff:192.168.0.9', '2001:db8::1', '127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) {
+        const res = { statusCode: 200, headersSent: false, body: '', setHeader() {},
+          writeHead(status) { this.statusCode = status; }, end(bytes) { this.body = String(bytes); } };
+        await handler({ method: 'POST', url: '/metrics/reset', headers: {}, socket: { remoteAddress: address } }, res);
+        results.push([address, res.statusCode, JSON.parse(res.body)]);
+      }
+      console.log(JSON.stringify({ results, resets: resets.length }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: REPO }).toString()) as {
+      results: [string, number, unknown][];
+      resets: number;
+    };
+    const refused = { error: 'POST /metrics/reset is accepted only from this machine (loopback)' };
+    expect(out.results).toEqual([
+      ['10.1.2.3', 403, refused],
+      ['::ffff:192.168.0.9', 403, refused],
+      ['2001:db8::1', 403, refused],
+      ['127.0.0.1', 200, { reset: true }],
+      ['127.8.9.10', 200, { reset: true }],
+      ['::1', 200, { reset: true }],
+      ['::ffff:127.0.0.1', 200, { reset: true }],
+    ]);
+    expect(out.resets).toBe(4);
   });
 
   test('POST /metrics/reset does not exist without --metrics-reset', async () => {
