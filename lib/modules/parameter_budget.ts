@@ -42,13 +42,23 @@ export function checkDimension(name: string, value: number): void {
   }
 }
 
+/**
+ * The memory this process may use: the machine's, or a container's limit (cgroup) when lower. Node
+ * reports no limit as 0 or as a huge number, depending on version and system.
+ */
+function availableMemory(): number {
+  const limit = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  return limit !== undefined && limit > 0 ? Math.min(limit, totalmem()) : totalmem();
+}
+
 function formatBytes(bytes: number): string {
   return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 /**
  * Throws a RangeError unless every parameter of `groups` fits a typed array, the tensors themselves fit
- * half of the JavaScript heap (the program needs the rest), and all their bytes fit this machine's memory. `module` names the module and its sizes in the message, e.g. `LSTM(4, 8, numLayers=2147483647)`;
+ * half of the JavaScript heap (the program needs the rest), and all their bytes fit the memory this
+ * process may use (the machine's, or its container's limit). `module` names the module and its sizes in the message, e.g. `LSTM(4, 8, numLayers=2147483647)`;
  * `blame` is the constructor argument that multiplies the number of tensors (`num_layers`), if any.
  * Sizes are at most 2^31 - 1 here, so every product is exact or far beyond the limits it is compared with.
  */
@@ -76,11 +86,11 @@ export function checkParameterBudget(module: string, groups: readonly ParameterG
     );
   }
   const bytes = elements * (BYTES_PER_ELEMENT[dtype] ?? 8);
-  const memory = totalmem();
+  const memory = availableMemory();
   if (bytes > memory) {
     throw new RangeError(
-      `${module} would allocate ${bytes} bytes (${formatBytes(bytes)}) of ${dtype} parameters, more than this ` +
-        `machine's memory (${formatBytes(memory)})`,
+      `${module} would allocate ${bytes} bytes (${formatBytes(bytes)}) of ${dtype} parameters, more than the ` +
+        `memory this process may use (${formatBytes(memory)})`,
     );
   }
 }
