@@ -125,7 +125,8 @@ interface DrawnOptions {
 const optionsArb = fc.record({
   inputSize: sizeArb,
   hiddenSize: sizeArb,
-  // Huge layer counts are refused only by running out of time and memory, as in PyTorch: kept small.
+  // Kept small: the oracle lists every parameter. Huge layer counts are refused before anything is
+  // allocated (test/module-sizes.test.ts).
   numLayers: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 3 }) }, { weight: 1, arbitrary: fc.constantFrom(NaN, -1, 1.5, '2', null, 2 ** 53, undefined) }),
   bias: flagArb,
   batchFirst: flagArb,
