@@ -12,7 +12,7 @@
  */
 import { types } from 'util';
 import { Worker } from 'worker_threads';
-import { PackedSequence, RNN, Tensor } from '../lib';
+import { PackedSequence, RNN, Tensor, padPackedSequence } from '../lib';
 import { native } from '../lib/native';
 
 /** Steps and calls of the native test: long sequences give each call many chances to read a mixture. */
@@ -133,6 +133,41 @@ describe('batch sizes rewritten by another thread during forward calls', () => {
         const failure = await outcome(async () => {
           const [out, hN] = i % 4 === 3 ? await rnn.forwardAsync(seq) : rnn.forward(seq);
           return inconsistency(out.data.data, hN.data, steps, 3, out.batchSizes);
+        });
+        if (failure !== null) failures.push(failure);
+      }
+    } finally {
+      await race.stop();
+    }
+    expect(race.passes()).toBeGreaterThan(0);
+    expect(failures).toEqual([]);
+  });
+
+  test('padPackedSequence on a PackedSequence whose batchSizes are shared: one copy, checked and used', async () => {
+    // Data row r holds r + 1, so every padded entry says which row it came from.
+    const steps = 64;
+    const first = pattern(steps, (t) => (t === 0 ? 3 : t < 3 ? 2 : 1));
+    const race = await rewriter([first, pattern(steps, (t) => (t < 2 ? 3 : 1))]);
+    const rows = steps + 4;
+    const seq = new PackedSequence(new Tensor(Float32Array.from({ length: rows }, (_, r) => r + 1), [rows]), first);
+    Object.defineProperty(seq, 'batchSizes', { value: race.sizes });
+    const failures: string[] = [];
+    try {
+      for (let i = 0; i < 2 * CALLS; i++) {
+        const failure = await outcome(() => {
+          const [padded, lengths] = padPackedSequence(seq, { paddingValue: -1 });
+          // The batch sizes the lengths imply, and the rows they put at each (t, b).
+          const counts = Array.from({ length: steps }, (_, t) => Array.from(lengths).filter((l) => l > t).length);
+          if (counts[0] !== 3 || counts.reduce((a, b) => a + b, 0) !== rows) return `lengths [${Array.from(lengths).join(', ')}] do not fit the data`;
+          for (let b = 1; b < 3; b++) if (lengths[b] > lengths[b - 1]) return `lengths increase: [${Array.from(lengths).join(', ')}]`;
+          let row = 0;
+          for (let t = 0; t < steps; t++) {
+            for (let b = 0; b < 3; b++) {
+              const want = b < counts[t] ? ++row : -1;
+              if (padded.data[t * 3 + b] !== want) return `padded[${t}][${b}] is ${padded.data[t * 3 + b]}, expected ${want}`;
+            }
+          }
+          return null;
         });
         if (failure !== null) failures.push(failure);
       }

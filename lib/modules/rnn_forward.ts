@@ -10,7 +10,7 @@
 import { describe } from '../is';
 import { indexSelect } from '../index_select';
 import type { NativeForwardArgs, NativeForwardResult, NativeMode } from '../native';
-import { checkPackedSequence, PackedSequence, type IndexArray } from '../packed/packed_sequence';
+import { checkedCopy, PackedSequence, type IndexArray } from '../packed/packed_sequence';
 import { Tensor, type DType } from '../tensor';
 import { numDirections, outputHiddenSize } from './rnn_parameters';
 import type { RNNConfig } from './rnn_options';
@@ -158,13 +158,6 @@ export function preparePadded(spec: ForwardSpec, input: unknown, hx: unknown): P
   };
 }
 
-/** A copy of an index array (a typed array's copy never shares its memory); anything else as it is, for the checks to refuse. */
-function snapshot<A>(array: A): A {
-  if (!ArrayBuffer.isView(array) && !Array.isArray(array)) return array;
-  const slice = (array as { slice?: unknown }).slice; // a DataView has none
-  return typeof slice === 'function' ? (slice.call(array) as A) : array;
-}
-
 /**
  * Checks a forward over a PackedSequence as PyTorch does — hx form, data dtype, rank and size, hidden sizes
  * against the largest batch (`batchSizes[0]`) — and prepares one native call over all sequences, the batch
@@ -172,11 +165,8 @@ function snapshot<A>(array: A): A {
  * (`hx.index_select(1, sorted_indices)`), and {@link forwardResult} restores the caller's order.
  */
 export function preparePacked(spec: ForwardSpec, input: PackedSequence, hx: unknown): PreparedForward {
-  // One copy of each index array, checked and then used for everything, the native call included: the
-  // caller's arrays may be shared memory that another thread rewrites meanwhile, and checking them in
-  // place and reading them again could pass one sequence and run, or return, another.
-  const seq = { ...input, batchSizes: snapshot(input.batchSizes), sortedIndices: snapshot(input.sortedIndices), unsortedIndices: snapshot(input.unsortedIndices) };
-  checkPackedSequence(seq);
+  // Copied once and checked; the copies serve everything below, the native call included.
+  const seq = checkedCopy(input);
   const states = statesOf(spec, hx);
   const { data, batchSizes, sortedIndices, unsortedIndices } = seq;
   checkInputDType(spec.dtype, data);
