@@ -31,7 +31,9 @@ const BYTES_PER_ELEMENT: Partial<Record<DType, number>> = { float32: 4, float64:
 export interface ParameterGroup {
   /** The first parameter's name, e.g. `weight_ih_l1`. */
   name: string;
+  /** The shape every parameter of the group has. */
   shape: readonly number[];
+  /** How many parameters have it (0: none, skipped). */
   count: number;
 }
 
