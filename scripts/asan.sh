@@ -3,7 +3,9 @@
 # TORCHRNN_SANITIZE) in a copy of the repository, and runs the parity, contract, fuzz and numerics
 # suites against that build.
 #
-#   bash scripts/asan.sh            (npm run test:asan)
+#   bash scripts/asan.sh                  (npm run test:asan): the default suites below
+#   bash scripts/asan.sh ci               (npm run test:asan -- ci): the parity and fuzz suites, for CI
+#   bash scripts/asan.sh test/x.test.ts   (npm run test:asan -- test/x.test.ts ...): the given test files
 #
 # Why a copy: lib/native.ts finds the addon with node-gyp-build in <package root>/build/Release, which
 # the ordinary suite uses. The copy (sources only; node_modules symlinked) gets its own build/Release
@@ -22,7 +24,19 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${TORCHRNN_ASAN_DIR:-$(mktemp -d /tmp/torchrnn-asan.XXXXXX)}"
-suites=(parity-modules parity-cells parity-packed native-contract fuzz-modules fuzz-loaders numerics async)
+default_suites=(parity-modules parity-cells parity-packed native-contract fuzz-modules fuzz-loaders numerics async native-race)
+# CI's set: every parity suite and every fuzz suite, plus the race test, whose point is memory safety.
+ci_suites=(parity-modules parity-cells parity-packed parity-large fuzz-modules fuzz-loaders native-race)
+if [[ $# -eq 0 ]]; then
+  files=($(printf 'test/%s.test.ts ' "${default_suites[@]}"))
+elif [[ $# -eq 1 && "$1" == ci ]]; then
+  files=($(printf 'test/%s.test.ts ' "${ci_suites[@]}"))
+else
+  files=("$@")
+fi
+for f in "${files[@]}"; do
+  [[ -f "$root/$f" ]] || { echo "asan: no such test file: $f"; exit 2; }
+done
 
 started=$(date +%s)
 echo "asan: copying the sources to $work"
@@ -41,12 +55,12 @@ built=$(date +%s)
 libasan="$(gcc -print-file-name=libasan.so)"
 if [[ ! -e "$libasan" ]]; then echo "asan: libasan.so not found (gcc -print-file-name=libasan.so gave $libasan)"; exit 1; fi
 
-echo "asan: running ${suites[*]}"
+echo "asan: running ${files[*]}"
 status=0
 LD_PRELOAD="$libasan" \
 ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:allow_user_segv_handler=1:handle_segv=1:allocator_may_return_null=1" \
 UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
-  npx jest --ci --runInBand ${JEST_ARGS:-} $(printf 'test/%s.test.ts ' "${suites[@]}") 2>&1 | tee "$work/asan-jest.log" || status=$?
+  npx jest --ci --runInBand ${JEST_ARGS:-} "${files[@]}" 2>&1 | tee "$work/asan-jest.log" || status=$?
 
 finished=$(date +%s)
 if grep -qE "ERROR: AddressSanitizer|runtime error:" "$work/asan-jest.log"; then

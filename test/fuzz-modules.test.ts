@@ -125,7 +125,8 @@ interface DrawnOptions {
 const optionsArb = fc.record({
   inputSize: sizeArb,
   hiddenSize: sizeArb,
-  // Huge layer counts are refused only by running out of time and memory, as in PyTorch: kept small.
+  // Kept small: the oracle lists every parameter. Huge layer counts are refused before anything is
+  // allocated (test/module-sizes.test.ts).
   numLayers: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 3 }) }, { weight: 1, arbitrary: fc.constantFrom(NaN, -1, 1.5, '2', null, 2 ** 53, undefined) }),
   bias: flagArb,
   batchFirst: flagArb,
@@ -214,8 +215,13 @@ describe('constructors', () => {
             else args = [inputSize, hiddenSize, isCell ? rest : { numLayers, ...rest }];
           }
           const effective = expectedParameters(kind, options, extraKey);
-          // Parameters of more than 2^32 elements cannot be allocated: those constructions must throw too.
-          const tooBig = effective !== 'invalid' && effective.some(([, s]) => s.reduce((a, b) => a * b, 1) > 2 ** 32);
+          // Parameters of more than 2^32 elements cannot be allocated, and sizes beyond 2^31 - 1 are more
+          // than the engine takes (even where they allocate nothing, e.g. a cell with hiddenSize 0): those
+          // constructions must throw too.
+          const tooBig =
+            effective !== 'invalid' &&
+            (effective.some(([, s]) => s.reduce((a, b) => a * b, 1) > 2 ** 32) ||
+              [options.inputSize, options.hiddenSize].some((size) => typeof size === 'number' && size > 2 ** 31 - 1));
           const outcome = attempt(() => new Ctor(...args));
           const module = expectOutcome(outcome, effective !== 'invalid' && !tooBig);
           if (module && effective !== 'invalid') {

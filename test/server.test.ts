@@ -3,9 +3,10 @@
  * demo model's LSTM (examples/demo/model.safetensors, prefix `lstm.`: LSTM(32, 128)). Every answer is held
  * to the library's own forward on the same input, exactly, and every refusal to the library's message.
  */
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
+import * as net from 'net';
 import * as path from 'path';
 import { LSTM, Tensor, backend, loadSafetensors, parseNpy, serializeNpy, tensor, type NestedArray } from '../lib';
 
@@ -328,6 +329,191 @@ describe('limits, routes and methods', () => {
   });
 });
 
+/** Sends `text` as is on a new connection and resolves with everything the server sends until it closes. */
+function raw(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.end(text));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
+    socket.on('error', reject);
+  });
+}
+
+/** A client that sends a JSON /predict request and never reads a byte of the answer. */
+function nonReader(port: number, body: string): net.Socket {
+  const socket = net.connect(port, '127.0.0.1', () => {
+    socket.write(`POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+    socket.write(body);
+  });
+  socket.pause();
+  socket.on('error', () => {}); // the server may give up on it: that is the point
+  return socket;
+}
+
+interface AnswerMetrics {
+  open: number;
+  reservedBytes: number;
+  waitingForClient: number;
+  bufferedBytes: number;
+}
+
+async function answerMetrics(port: number): Promise<AnswerMetrics> {
+  return json(await request(port, 'GET', '/metrics')).answers as AnswerMetrics;
+}
+
+/** Polls /metrics until `done` holds (bounded by the test's timeout). */
+async function until(port: number, done: (m: AnswerMetrics) => boolean): Promise<AnswerMetrics> {
+  for (;;) {
+    const metrics = await answerMetrics(port);
+    if (done(metrics)) return metrics;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * A 4000-step request of zeros: 256 kB of JSON whose answer (512 000 output numbers) is about 10 MB of
+ * text, more than loopback's socket buffers take from a client that does not read.
+ */
+const BIG_STEPS = 4000;
+const bigBody = JSON.stringify({ input: Array.from({ length: BIG_STEPS }, () => [new Array(32).fill(0)]) });
+/** What the server bounds that answer by before its forward: 26 bytes per number (output, h_n, c_n) + 1024. */
+const bigBound = (BIG_STEPS * 128 + 2 * 128) * 26 + 1024;
+
+describe('bounded answers (--max-response, --max-in-flight, --send-timeout)', () => {
+  let bounded: Server | undefined;
+  afterAll(async () => {
+    await stop(bounded);
+  });
+
+  test('an answer is streamed, and its text is exactly what JSON.stringify writes', async () => {
+    // 100 steps: 13 056 numbers, about 250 kB of text, written in several 64 KiB chunks.
+    const x = random([100, 1, 32], 30);
+    const answer = await postJson(server.port, { input: x.toArray() });
+    const [output, [hN, cN]] = lstm.forward(x);
+    const expected = { output: output.toArray(), h_n: hN.toArray(), c_n: cN.toArray(), shapes: { output: output.shape, h_n: hN.shape, c_n: cN.shape } };
+    expect(answer.status).toBe(200);
+    expect(answer.body.toString()).toBe(`${JSON.stringify(expected)}\n`);
+  });
+
+  test('an answer over --max-response: 413 before the forward, naming the bound', async () => {
+    bounded = await start('--max-body', '1000000', '--max-response', String(bigBound - 1), '--metrics-reset');
+    const answer = await request(bounded.port, 'POST', '/predict', bigBody, { 'Content-Type': 'application/json' });
+    expect(answer.status).toBe(413);
+    expect(json(answer).error).toBe(
+      `the answer to this request could take ${bigBound} bytes, over the limit of ${bigBound - 1} (--max-response): ` +
+        'send fewer steps or sequences per request',
+    );
+    // Refused before its forward ran.
+    expect(json(await request(bounded.port, 'GET', '/metrics')).forwards).toBe(0);
+    await stop(bounded);
+  });
+
+  test('clients that never read: the server holds a chunk of each, /health answers, the next is 503 until they go', async () => {
+    const readers = 3;
+    bounded = await start('--max-body', '1000000', '--max-in-flight', String(Math.floor((readers + 0.5) * bigBound)), '--send-timeout', '60000');
+    const { port } = bounded;
+    const sockets = Array.from({ length: readers }, () => nonReader(port, bigBody));
+    try {
+      // Every answer computed and its sending stalled on a client that does not read.
+      const stalled = await until(port, (m) => m.waitingForClient === readers);
+      expect(stalled.open).toBe(readers);
+      expect(stalled.reservedBytes).toBe(readers * bigBound);
+      // Backpressure: what waits in the server is about a chunk (64 KiB) and a stream buffer per answer,
+      // not the ~10 MB answers (which the kernel's socket buffers cannot take either).
+      expect(stalled.bufferedBytes).toBeLessThan(readers * 256 * 1024);
+
+      // /health still answers at once (the bound is generous: it only has to answer at all).
+      const health = await Promise.race([
+        request(port, 'GET', '/health'),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('/health did not answer within 5 s')), 5000)),
+      ]);
+      expect(health.status).toBe(200);
+
+      // One more answer of that size would pass --max-in-flight: 503, and the forward is not run.
+      const busy = await request(port, 'POST', '/predict', bigBody, { 'Content-Type': 'application/json' });
+      expect(busy.status).toBe(503);
+      expect(busy.headers['retry-after']).toBe('1');
+      expect(json(busy).error).toBe(
+        `answers in flight already hold ${readers * bigBound} of the ${Math.floor((readers + 0.5) * bigBound)} bytes they may (--max-in-flight): retry shortly`,
+      );
+      // A small request still fits.
+      const x = random([2, 1, 32], 31);
+      expect(json(await postJson(port, { input: x.toArray() })).output).toEqual(lstm.forward(x)[0].toArray());
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+    // Their connections gone, their shares come back.
+    expect(await until(port, (m) => m.open === 0)).toEqual({ open: 0, reservedBytes: 0, waitingForClient: 0, bufferedBytes: 0 });
+    await stop(bounded);
+  });
+
+  test('a client that reads nothing for --send-timeout is disconnected and its share returned', async () => {
+    bounded = await start('--max-body', '1000000', '--send-timeout', '200');
+    const { port } = bounded;
+    const socket = nonReader(port, bigBody);
+    try {
+      await until(port, (m) => m.open === 1);
+      // Still not reading: the server gives up on it.
+      expect(await until(port, (m) => m.open === 0)).toEqual({ open: 0, reservedBytes: 0, waitingForClient: 0, bufferedBytes: 0 });
+    } finally {
+      socket.destroy();
+    }
+    await stop(bounded);
+  });
+});
+
+describe('request targets and /metrics/reset', () => {
+  test('GET http://[ HTTP/1.1 (not a URL): 400, not 500', async () => {
+    const reply = await raw(server.port, 'GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reply).toContain('{"error":"the request target is not a valid URL or path"}');
+    expect((await request(server.port, 'GET', '/health')).status).toBe(200);
+  });
+
+  test('with --metrics-reset, POST /metrics/reset: 200 from loopback, 403 from anywhere else', () => {
+    // Another machine cannot be had here: the route's handler is called as node:http would call it, with
+    // the client address a socket from elsewhere would carry.
+    const code = `
+      import { createHandler } from './examples/server/routes.mjs';
+      const resets = [];
+      const handler = createHandler({
+        options: { metricsReset: true },
+        state: { inFlight: 0, draining: false },
+        metrics: { count() {}, reset() { resets.push(1); } },
+      });
+      const results = [];
+      for (const address of ['10.1.2.3', '::ffff:192.168.0.9', '2001:db8::1', '127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) {
+        const res = { statusCode: 200, headersSent: false, body: '', setHeader() {},
+          writeHead(status) { this.statusCode = status; }, end(bytes) { this.body = String(bytes); } };
+        await handler({ method: 'POST', url: '/metrics/reset', headers: {}, socket: { remoteAddress: address } }, res);
+        results.push([address, res.statusCode, JSON.parse(res.body)]);
+      }
+      console.log(JSON.stringify({ results, resets: resets.length }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: REPO }).toString()) as {
+      results: [string, number, unknown][];
+      resets: number;
+    };
+    const refused = { error: 'POST /metrics/reset is accepted only from this machine (loopback)' };
+    expect(out.results).toEqual([
+      ['10.1.2.3', 403, refused],
+      ['::ffff:192.168.0.9', 403, refused],
+      ['2001:db8::1', 403, refused],
+      ['127.0.0.1', 200, { reset: true }],
+      ['127.8.9.10', 200, { reset: true }],
+      ['::1', 200, { reset: true }],
+      ['::ffff:127.0.0.1', 200, { reset: true }],
+    ]);
+    expect(out.resets).toBe(4);
+  });
+
+  test('POST /metrics/reset does not exist without --metrics-reset', async () => {
+    const answer = await request(server.port, 'POST', '/metrics/reset');
+    expect(answer.status).toBe(404);
+    expect(json(answer).error).toMatch(/^no route \/metrics\/reset/);
+  });
+});
+
 describe('--coalesce', () => {
   let coalescing: Server | undefined;
   afterAll(async () => {
@@ -337,7 +523,7 @@ describe('--coalesce', () => {
   test('requests stacked into one forward each get the library forward of their own input, exactly', async () => {
     // A batch flushes when it holds 4 sequences; a window longer than the test's timeout makes that the
     // only way here, so the three requests below (1 + 2 + 1 sequences) run as one forward whatever the timing.
-    coalescing = await start('--coalesce', '--coalesce-max', '4', '--coalesce-ms', '60000');
+    coalescing = await start('--coalesce', '--coalesce-max', '4', '--coalesce-ms', '60000', '--metrics-reset');
     const { port } = coalescing;
     expect(json(await request(port, 'GET', '/health')).coalesce).toEqual({ windowMs: 60000, maxRows: 4 });
     await request(port, 'POST', '/metrics/reset');

@@ -111,7 +111,7 @@ let costs;
 const instances = {};
 try {
   for (const server of servers) {
-    const args = ['--model', values.model, '--prefix', values.prefix, '--threads', values.threads, ...SERVER_ARGS[server]];
+    const args = ['--model', values.model, '--prefix', values.prefix, '--threads', values.threads, '--metrics-reset', ...SERVER_ARGS[server]];
     instances[server] = await startServer(args);
   }
   health = await call(instances[servers[0]].url, '/health');

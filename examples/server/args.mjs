@@ -14,6 +14,12 @@ Serves one recurrent layer of a PyTorch state dict over HTTP: POST /predict, GET
   --host H              address to listen on (default 127.0.0.1: put a proxy or load balancer in front)
   --port N              port (default 8080; 0 picks a free one and prints it)
   --max-body BYTES      largest request body accepted, else 413 (default 1048576)
+  --max-response BYTES  largest answer one request may ask for, bounded before its forward, else 413
+                        (default 16777216)
+  --max-in-flight BYTES most that all answers being computed or sent may take together, else 503 with
+                        Retry-After (default 134217728)
+  --send-timeout MS     a client that reads nothing of its answer for this long is disconnected (default 30000)
+  --metrics-reset       accept POST /metrics/reset, from loopback only (for load tests; off by default)
   --threads N           engine threads per forward, setNumThreads(N) (default: physical cores)
   --coalesce            stack concurrent requests of equal sequence length into one batched forward
   --coalesce-ms MS      longest a request waits for others to join its batch (default 1)
@@ -31,6 +37,10 @@ const SPEC = {
   host: { type: 'string', default: '127.0.0.1' },
   port: { type: 'string', default: '8080' },
   'max-body': { type: 'string', default: String(1 << 20) },
+  'max-response': { type: 'string', default: String(16 << 20) },
+  'max-in-flight': { type: 'string', default: String(128 << 20) },
+  'send-timeout': { type: 'string', default: '30000' },
+  'metrics-reset': { type: 'boolean', default: false },
   threads: { type: 'string' },
   coalesce: { type: 'boolean', default: false },
   'coalesce-ms': { type: 'string', default: '1' },
@@ -74,6 +84,10 @@ export function parseOptions(argv) {
     host: values.host,
     port: integer('port', values.port, 0, 65535),
     maxBody: integer('max-body', values['max-body'], 1, 2 ** 31 - 1),
+    maxResponse: integer('max-response', values['max-response'], 1, 2 ** 40),
+    maxInFlight: integer('max-in-flight', values['max-in-flight'], 1, 2 ** 40),
+    sendTimeoutMs: integer('send-timeout', values['send-timeout'], 1, 3_600_000),
+    metricsReset: values['metrics-reset'],
     threads: values.threads === undefined ? undefined : integer('threads', values.threads, 1, 1024),
     coalesce: values.coalesce,
     coalesceMs: integer('coalesce-ms', values['coalesce-ms'], 0, 60_000),

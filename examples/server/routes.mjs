@@ -1,8 +1,10 @@
 // The routes: which path and method does what, and how results and errors become responses.
 
 import { backend, getNumThreads, serializeNpy } from 'torchrnn';
+import { answerBytes, byteChunks, jsonAnswer } from './answer.mjs';
 import { readBody } from './body.mjs';
 import { HttpError } from './http-error.mjs';
+import { inTurn } from './turns.mjs';
 import { fromJson, fromNpy } from './validate.mjs';
 
 const NPY = 'application/x-npy';
@@ -28,23 +30,18 @@ function bodyFormat(req) {
 async function predict(req, res, ctx) {
   const format = bodyFormat(req);
   const body = await readBody(req, ctx.options.maxBody);
-  const { input, states } = format === 'npy' ? fromNpy(ctx.model, body) : fromJson(ctx.model, body);
+  const { input, states } = await inTurn(() => (format === 'npy' ? fromNpy(ctx.model, body) : fromJson(ctx.model, body)));
+  // The answer's share of memory is taken before the forward that makes it: 413 or 503 if it cannot be.
+  ctx.answers.reserve(res, answerBytes(ctx.model.config, input, format));
   const result = await ctx.runner.forward(input, states);
   // Answered in the request's format: .npy carries the output alone (a client sending arrays as bytes
-  // wants them back as bytes); JSON carries output, h_n (and c_n) and their shapes.
+  // wants them back as bytes); JSON carries output, h_n (and c_n) and their shapes. Either is written
+  // as fast as the client reads it, never queued whole.
   if (format === 'npy') {
-    send(res, 200, Buffer.from(serializeNpy(result.output)), NPY);
+    await ctx.answers.send(res, 200, NPY, byteChunks(serializeNpy(result.output)));
     return;
   }
-  const [hN, cN] = result.states;
-  const answer = { output: result.output.toArray(), h_n: hN.toArray() };
-  const shapes = { output: result.output.shape, h_n: hN.shape };
-  if (cN !== undefined) {
-    answer.c_n = cN.toArray();
-    shapes.c_n = cN.shape;
-  }
-  answer.shapes = shapes;
-  sendJson(res, 200, answer);
+  await ctx.answers.send(res, 200, 'application/json', jsonAnswer(result));
 }
 
 function health(req, res, ctx) {
@@ -59,6 +56,8 @@ function health(req, res, ctx) {
     uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
     coalesce: ctx.options.coalesce ? { windowMs: ctx.options.coalesceMs, maxRows: ctx.options.coalesceMax } : false,
     maxBody: ctx.options.maxBody,
+    maxResponse: ctx.options.maxResponse,
+    maxInFlight: ctx.options.maxInFlight,
     uptimeSeconds: Math.round((Date.now() - ctx.state.startedAt) / 100) / 10,
     pid: process.pid,
   });
@@ -66,10 +65,18 @@ function health(req, res, ctx) {
 
 function metrics(req, res, ctx) {
   // inFlight leaves out this request itself.
-  sendJson(res, 200, { ...ctx.metrics.snapshot(), inFlight: ctx.state.inFlight - 1 });
+  sendJson(res, 200, { ...ctx.metrics.snapshot(), inFlight: ctx.state.inFlight - 1, answers: ctx.answers.snapshot() });
+}
+
+/** True for a connection from this machine: 127.0.0.0/8 or ::1, also as an IPv4-mapped IPv6 address. */
+function fromLoopback(req) {
+  const address = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  return address === '::1' || /^127\./.test(address);
 }
 
 function resetMetrics(req, res, ctx) {
+  // Resetting erases what an operator's dashboard reads: only for a load test on this machine.
+  if (!fromLoopback(req)) throw new HttpError(403, 'POST /metrics/reset is accepted only from this machine (loopback)');
   ctx.metrics.reset();
   sendJson(res, 200, { reset: true });
 }
@@ -78,18 +85,32 @@ const ROUTES = {
   '/predict': { POST: predict },
   '/health': { GET: health },
   '/metrics': { GET: metrics },
-  '/metrics/reset': { POST: resetMetrics },
 };
 
-/** The handler of every request: route, count, answer errors. */
+/** POST /metrics/reset exists only with --metrics-reset. */
+const RESET_ROUTES = { ...ROUTES, '/metrics/reset': { POST: resetMetrics } };
+
+/** The path of a request target, or a 400 for one that is not a URL (`GET http://[ HTTP/1.1`). */
+function pathOf(req) {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    throw new HttpError(400, 'the request target is not a valid URL or path');
+  }
+}
+
+/**
+ * The handler of every request: route, count, answer errors. `ctx` holds the model, the runner, the
+ * metrics, the options, the server's state and the answers' memory budget (answer.mjs).
+ */
 export function createHandler(ctx) {
   return async (req, res) => {
     ctx.state.inFlight += 1;
     // While draining, each answer closes its connection, so keep-alive clients reconnect elsewhere.
     if (ctx.state.draining) res.setHeader('Connection', 'close');
     try {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      const methods = ROUTES[path];
+      const path = pathOf(req);
+      const methods = (ctx.options.metricsReset ? RESET_ROUTES : ROUTES)[path];
       if (methods === undefined) throw new HttpError(404, `no route ${path}: try POST /predict, GET /health, GET /metrics`);
       // HEAD is answered as GET without the body (Node's http drops the body of a HEAD answer).
       const route = methods[req.method === 'HEAD' ? 'GET' : req.method];

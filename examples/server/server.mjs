@@ -8,6 +8,7 @@
 
 import http from 'node:http';
 import { setNumThreads } from 'torchrnn';
+import { createAnswerBudget } from './answer.mjs';
 import { USAGE, parseOptions } from './args.mjs';
 import { coalescingRunner, directRunner } from './coalesce.mjs';
 import { createMetrics } from './metrics.mjs';
@@ -44,7 +45,8 @@ const runner = options.coalesce
   ? coalescingRunner(model.module, { windowMs: options.coalesceMs, maxRows: options.coalesceMax }, onForward)
   : directRunner(model.module, onForward);
 const state = { draining: false, inFlight: 0, startedAt: Date.now() };
-const server = http.createServer(createHandler({ model, runner, metrics, options, state }));
+const answers = createAnswerBudget({ perAnswer: options.maxResponse, total: options.maxInFlight, timeoutMs: options.sendTimeoutMs });
+const server = http.createServer(createHandler({ model, runner, metrics, options, state, answers }));
 // A load balancer that reuses a connection the server has just closed gets a reset (a 502 to its client):
 // the server must be the side that waits longer.
 server.keepAliveTimeout = options.keepAliveMs;

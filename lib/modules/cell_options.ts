@@ -9,6 +9,7 @@
 import { describe, isNonNegativeInteger } from '../is';
 import type { FloatDType } from '../tensor';
 import { checkBoolean } from '../options';
+import { checkDimension, checkParameterBudget } from './parameter_budget';
 import { checkDTypeOption, mergeArguments, splitArguments, type Nonlinearity } from './rnn_options';
 
 /** Options every cell takes: PyTorch's `RNNCellBase` arguments, camelCased. */
@@ -72,5 +73,25 @@ export function resolveCellConfig(options: Record<string, unknown>): CellConfig 
   checkSize('hidden_size', hiddenSize);
   checkBoolean('bias', bias);
   checkDTypeOption(dtype);
+  checkDimension('input_size', inputSize);
+  checkDimension('hidden_size', hiddenSize);
   return { inputSize, hiddenSize, bias, dtype };
+}
+
+/**
+ * Throws a RangeError, before anything is allocated, when a cell's parameters (`numChunks * hiddenSize`
+ * gate rows) cannot be held: see {@link checkParameterBudget}.
+ */
+export function checkCellParameters(className: string, numChunks: number, config: CellConfig): void {
+  const gates = numChunks * config.hiddenSize;
+  const module = `${className}(inputSize=${config.inputSize}, hiddenSize=${config.hiddenSize})`;
+  checkParameterBudget(
+    module,
+    [
+      { name: 'weight_ih', shape: [gates, config.inputSize], count: 1 },
+      { name: 'weight_hh', shape: [gates, config.hiddenSize], count: 1 },
+      { name: 'bias_ih', shape: [gates], count: config.bias ? 2 : 0 },
+    ],
+    config.dtype,
+  );
 }

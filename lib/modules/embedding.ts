@@ -9,6 +9,7 @@ import { fillNormal } from '../random';
 import { Tensor, tensor, type DType, type FloatDType, type NestedArray } from '../tensor';
 import { checkCommonOptions, matrixWeight, selection } from './from_state_dict';
 import { Module, type StateDict, type StateDictOptions } from './module';
+import { checkParameterBudget } from './parameter_budget';
 import { checkDTypeOption } from './rnn_options';
 
 /** `nn.Embedding`'s options after the sizes. */
@@ -89,6 +90,9 @@ export class Embedding extends Module {
     checkSize('num_embeddings', numEmbeddings);
     checkSize('embedding_dim', embeddingDim);
     checkDTypeOption(dtype);
+    checkParameterBudget(`Embedding(numEmbeddings=${numEmbeddings}, embeddingDim=${embeddingDim})`, [
+      { name: 'weight', shape: [numEmbeddings, embeddingDim], count: 1 },
+    ], dtype);
     this.numEmbeddings = numEmbeddings;
     this.embeddingDim = embeddingDim;
     this.paddingIdx = resolvePaddingIdx(paddingIdx, numEmbeddings);
@@ -149,6 +153,11 @@ export class Embedding extends Module {
   forward(indices: EmbeddingIndices, shape?: readonly number[]): Tensor {
     const { values, shape: indexShape } = readIndices(indices, shape);
     const dim = this.embeddingDim;
+    // `weight.data` may have been replaced: a short table would otherwise give rows of zeros, silently.
+    const expected = this.numEmbeddings * dim;
+    if (this.weight.data.length !== expected) {
+      throw new RangeError(`Embedding weight must hold ${expected} values, got ${this.weight.data.length}`);
+    }
     const output = Tensor.zeros([...indexShape, dim], this.dtype);
     for (let i = 0; i < values.length; i++) {
       const index = values[i];

@@ -10,6 +10,7 @@ import { fillUniform } from '../random';
 import { Tensor, type FloatDType } from '../tensor';
 import { checkCommonOptions, matrixWeight, selection } from './from_state_dict';
 import { Module, type StateDict, type StateDictOptions } from './module';
+import { checkDimension, checkParameterBudget } from './parameter_budget';
 import { checkDTypeOption } from './rnn_options';
 
 /** `nn.Linear`'s options after the sizes. */
@@ -66,6 +67,12 @@ export class Linear extends Module {
     checkFeatures('out_features', outFeatures);
     checkBoolean('bias', bias);
     checkDTypeOption(dtype);
+    checkDimension('in_features', inFeatures);
+    checkDimension('out_features', outFeatures);
+    checkParameterBudget(`Linear(inFeatures=${inFeatures}, outFeatures=${outFeatures})`, [
+      { name: 'weight', shape: [outFeatures, inFeatures], count: 1 },
+      { name: 'bias', shape: [outFeatures], count: bias ? 1 : 0 },
+    ], dtype);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     this.registerParameter('weight', Tensor.zeros([outFeatures, inFeatures], dtype));

@@ -7,7 +7,7 @@
 import type { NativeForwardResult, NativeMode, NativeModelSpec } from '../native';
 import { Tensor } from '../tensor';
 import { prepareCell, type CellSpec } from './cell_forward';
-import { resolveCellConfig } from './cell_options';
+import { checkCellParameters, resolveCellConfig } from './cell_options';
 import { EngineModule } from './engine_module';
 import { resultTensors, type PreparedForward } from './rnn_forward';
 
@@ -52,6 +52,7 @@ export abstract class RNNCellBase<H extends Tensor | [Tensor, Tensor]> extends E
     this.#className = className;
     this.#stateCount = stateCount;
     const config = resolveCellConfig(options);
+    checkCellParameters(className, numChunks, config);
     this.inputSize = config.inputSize;
     this.hiddenSize = config.hiddenSize;
     this.bias = config.bias;

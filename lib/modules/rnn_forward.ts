@@ -10,7 +10,7 @@
 import { describe } from '../is';
 import { indexSelect } from '../index_select';
 import type { NativeForwardArgs, NativeForwardResult, NativeMode } from '../native';
-import { checkPackedSequence, PackedSequence, type IndexArray } from '../packed/packed_sequence';
+import { checkedCopy, PackedSequence, type IndexArray } from '../packed/packed_sequence';
 import { Tensor, type FloatDType } from '../tensor';
 import { numDirections, outputHiddenSize } from './rnn_parameters';
 import type { RNNConfig } from './rnn_options';
@@ -165,9 +165,10 @@ export function preparePadded(spec: ForwardSpec, input: unknown, hx: unknown): P
  * (`hx.index_select(1, sorted_indices)`), and {@link forwardResult} restores the caller's order.
  */
 export function preparePacked(spec: ForwardSpec, input: PackedSequence, hx: unknown): PreparedForward {
-  checkPackedSequence(input);
+  // Copied once and checked; the copies serve everything below, the native call included.
+  const seq = checkedCopy(input);
   const states = statesOf(spec, hx);
-  const { data, batchSizes, sortedIndices, unsortedIndices } = input;
+  const { data, batchSizes, sortedIndices, unsortedIndices } = seq;
   checkInputDType(spec.dtype, data);
   if (data.dim() !== 2) throw new Error(`input must have 2 dimensions, got ${data.dim()}`);
   checkInputSize(spec, data);
@@ -183,8 +184,8 @@ export function preparePacked(spec: ForwardSpec, input: PackedSequence, hx: unkn
     args,
     outputShape: [data.shape[0], numDirections(spec) * outputHiddenSize(spec)],
     stateShapes: expected,
-    // Copies: the caller may edit its PackedSequence's arrays while a forwardAsync runs.
-    packed: { batchSizes: batchSizes.slice(), sortedIndices: sortedIndices?.slice() ?? null, unsortedIndices: unsortedIndices?.slice() ?? null },
+    // The copies above: the caller may edit its PackedSequence's arrays while a forwardAsync runs.
+    packed: { batchSizes, sortedIndices, unsortedIndices },
   };
 }
 

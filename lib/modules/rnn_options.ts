@@ -7,6 +7,7 @@
 import { describe, isInteger, isNonNegativeInteger, isNumber, isPlainObject } from '../is';
 import { checkBoolean, checkOptionNames } from '../options';
 import { isFloatDType, type FloatDType } from '../tensor';
+import { checkDimension } from './parameter_budget';
 import { warnOnce } from '../warnings';
 
 /** Options every recurrent module takes: PyTorch's `RNNBase` arguments, camelCased. */
@@ -200,5 +201,9 @@ export function resolveConfig(options: Record<string, unknown>): RNNConfig {
   checkBoolean('batch_first', batchFirst);
   checkBoolean('bidirectional', bidirectional);
   checkDTypeOption(dtype);
+  checkDimension('input_size', inputSize);
+  checkDimension('hidden_size', hiddenSize);
+  checkDimension('num_layers', numLayers);
+  checkDimension('proj_size', projSize);
   return { inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, projSize, dtype };
 }

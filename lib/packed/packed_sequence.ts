@@ -88,6 +88,30 @@ export function checkPackedSequence(seq: PackedSequence): void {
   }
 }
 
+/** A copy of an index array (a typed array's copy never shares its memory); anything else as it is, for the checks to refuse. */
+function copyOf<A>(array: A): A {
+  if (!ArrayBuffer.isView(array) && !Array.isArray(array)) return array;
+  const slice = (array as { slice?: unknown }).slice; // a DataView has none
+  return typeof slice === 'function' ? (slice.call(array) as A) : array;
+}
+
+/**
+ * `seq` with its three index arrays copied once, then checked as {@link checkPackedSequence} checks:
+ * what a forward or `padPackedSequence` uses. The caller's arrays may be shared memory that another
+ * thread rewrites meanwhile; checking them in place and reading them again could pass one sequence and
+ * use another.
+ */
+export function checkedCopy(seq: PackedSequence): PackedSequence {
+  const copy: PackedSequence = {
+    data: seq.data,
+    batchSizes: copyOf(seq.batchSizes),
+    sortedIndices: copyOf(seq.sortedIndices),
+    unsortedIndices: copyOf(seq.unsortedIndices),
+  };
+  checkPackedSequence(copy);
+  return copy;
+}
+
 /**
  * A batch of variable-length sequences, packed time step by time step, as PyTorch's
  * `torch.nn.utils.rnn.PackedSequence`; RNN, LSTM and GRU accept one and return one.

@@ -7,7 +7,7 @@ import { describe, isInteger, isNumber } from '../is';
 import { indexSelect } from '../index_select';
 import { checkBoolean, checkOptionNames } from '../options';
 import { Tensor } from '../tensor';
-import { checkPackedSequence, PackedSequence, type IndexArray } from './packed_sequence';
+import { checkedCopy, PackedSequence, type IndexArray } from './packed_sequence';
 
 /** Options of {@link padPackedSequence}. */
 export interface PadPackedSequenceOptions {
@@ -57,8 +57,8 @@ export function padPackedSequence(sequence: PackedSequence, options: PadPackedSe
   if (!(sequence instanceof PackedSequence)) {
     throw new TypeError(`padPackedSequence expects a PackedSequence, got: ${describe(sequence)}`);
   }
-  checkPackedSequence(sequence);
-  const { data, batchSizes, unsortedIndices } = sequence;
+  // Copied once and checked: the copies are what the padding below reads.
+  const { data, batchSizes, unsortedIndices } = checkedCopy(sequence);
   let steps = batchSizes.length;
   if (totalLength !== undefined) {
     if (!isInteger(totalLength)) throw new TypeError(`total_length should be of type int, got: ${describe(totalLength)}`);

@@ -39,6 +39,10 @@ SequenceLayout SequenceLayout::packed(std::size_t seqLen, std::size_t batch, boo
   if (batchSizes.size != seqLen)
     throw SizeError("batchSizes must have seqLen (" + std::to_string(seqLen) + ") entries, got " +
                     std::to_string(batchSizes.size));
+  // One read of each entry, then only the copy: the entries may live in a SharedArrayBuffer that another
+  // thread rewrites while this runs, so checking them in place and reading them again later (as this did)
+  // let an increasing sequence through, sizing buffers for one sequence and running another.
+  const std::vector<std::int32_t> counts(batchSizes.data, batchSizes.data + batchSizes.size);
   SequenceLayout layout;
   layout.seqLen_ = seqLen;
   layout.batch_ = batch;
@@ -47,14 +51,14 @@ SequenceLayout SequenceLayout::packed(std::size_t seqLen, std::size_t batch, boo
   layout.stepOffsets_.resize(seqLen);
   std::size_t rows = 0;
   for (std::size_t t = 0; t < seqLen; ++t) {
-    const std::int32_t count = batchSizes.data[t];
+    const std::int32_t count = counts[t];
     const std::string at = "batchSizes[" + std::to_string(t) + "]";
     if (count < 1) throw SizeError(at + " must be at least 1, got " + std::to_string(count));
     if (t == 0 && static_cast<std::size_t>(count) != batch)
       throw SizeError("batchSizes[0] must equal batch (" + std::to_string(batch) + "), got " + std::to_string(count));
-    if (t > 0 && count > batchSizes.data[t - 1])
+    if (t > 0 && count > counts[t - 1])
       throw SizeError("batchSizes must be non-increasing, but " + at + " = " + std::to_string(count) +
-                      " follows " + std::to_string(batchSizes.data[t - 1]));
+                      " follows " + std::to_string(counts[t - 1]));
     layout.batchSizes_[t] = static_cast<std::size_t>(count);
     layout.stepOffsets_[t] = rows;
     rows = checkedAdd(rows, static_cast<std::size_t>(count), "sum(batchSizes)");

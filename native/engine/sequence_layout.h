@@ -31,7 +31,9 @@ class SequenceLayout {
 
   // Padded: (seqLen, batch) time-major or batch-first.
   static SequenceLayout padded(std::size_t seqLen, std::size_t batch, bool batchFirst);
-  // Packed: batchSizes[t] rows at step t, non-increasing, all >= 1, batchSizes[0] == batch.
+  // Packed: batchSizes[t] rows at step t, non-increasing, all >= 1, batchSizes[0] == batch. Reads each
+  // entry of batchSizes once, into a copy that is then checked and kept: it may be memory that another
+  // thread writes meanwhile.
   static SequenceLayout packed(std::size_t seqLen, std::size_t batch, bool batchFirst, Span<std::int32_t> batchSizes);
 
  private:

@@ -1,0 +1,161 @@
+// Sending an answer without letting one request, or a crowd of them, make the server hold gigabytes.
+//
+// A JSON answer can be forty times its request (a step of 32 input values written as "0," becomes 128
+// output numbers of up to 20 characters), and a client that never reads would leave the whole text in
+// the server's memory. So: the answer's size is bounded before the forward runs (413 over
+// --max-response), all answers in flight share a budget (503 over --max-in-flight, until some finish),
+// and the text is produced in chunks written only as fast as the client reads them, yielding to the
+// event loop between chunks so that /health keeps answering. A client that stops reading for
+// --send-timeout loses its connection, and its share of the budget with it.
+
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { HttpError } from './http-error.mjs';
+
+// The longest JSON text of a float32 or float64 number as JavaScript writes it (sign, 17 significant
+// digits, point, exponent: "-1.2345678901234567e-308"), plus its comma.
+const JSON_NUMBER_BYTES = 26;
+// Brackets, keys and the shapes: far less than this for any shape the server accepts.
+const JSON_OVERHEAD_BYTES = 1024;
+// Text produced, and bytes written, per chunk.
+const CHUNK_BYTES = 1 << 16;
+
+/**
+ * The most bytes the answer to `input` can take, from the model's sizes alone: known before the forward
+ * runs, so that a request asking for too much is refused before any of the work or memory is spent.
+ */
+export function answerBytes(config, input, format) {
+  const directions = config.bidirectional ? 2 : 1;
+  const hout = config.projSize > 0 ? config.projSize : config.hiddenSize;
+  const rows = input.shape.slice(0, -1).reduce((n, s) => n * s, 1);
+  const batch = input.dim() === 3 ? input.shape[1] : 1;
+  const output = rows * directions * hout;
+  if (format === 'npy') return output * (config.dtype === 'float64' ? 8 : 4) + 128;
+  const stateWidth = hout + (config.class === 'LSTM' ? config.hiddenSize : 0);
+  const states = config.numLayers * directions * batch * stateWidth;
+  return (output + states) * JSON_NUMBER_BYTES + JSON_OVERHEAD_BYTES;
+}
+
+/**
+ * The memory answers may hold: at most `perAnswer` bytes for one, `total` for all in flight. An
+ * answer's share is taken before its forward and given back when its response closes (sent, or the
+ * connection lost). `send` writes answers, disconnecting a client that reads nothing for `timeoutMs`.
+ */
+export function createAnswerBudget({ perAnswer, total, timeoutMs }) {
+  let reserved = 0;
+  let waiting = 0;
+  const open = new Set();
+
+  /** Resolves when `res` can take more (or is gone); destroys it when the client reads nothing for `timeoutMs`. */
+  function drained(res) {
+    waiting += 1;
+    return new Promise((resolve) => {
+      const done = () => {
+        waiting -= 1;
+        clearTimeout(timer);
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        res.off('close', done); // destroy() below emits close later: done must run once
+        res.destroy(new Error(`the client read nothing for ${timeoutMs} ms`));
+        done();
+      }, timeoutMs);
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  }
+
+  return {
+    /** Takes `bytes` for `res` until it closes; a 413 HttpError over the per-answer limit, 503 over the total. */
+    reserve(res, bytes) {
+      if (bytes > perAnswer) {
+        throw new HttpError(
+          413,
+          `the answer to this request could take ${bytes} bytes, over the limit of ${perAnswer} (--max-response): ` +
+            'send fewer steps or sequences per request',
+        );
+      }
+      if (reserved + bytes > total) {
+        throw new HttpError(
+          503,
+          `answers in flight already hold ${reserved} of the ${total} bytes they may (--max-in-flight): retry shortly`,
+          { 'Retry-After': '1' },
+        );
+      }
+      reserved += bytes;
+      open.add(res);
+      res.once('close', () => {
+        reserved -= bytes;
+        open.delete(res);
+      });
+    },
+
+    /**
+     * Writes `chunks` (strings or Buffers) as the body of a `status` answer, one at a time: the next is
+     * made only once the connection has taken the last, and the event loop gets a turn between chunks.
+     */
+    async send(res, status, type, chunks) {
+      res.writeHead(status, { 'Content-Type': type });
+      for (const chunk of chunks) {
+        if (res.destroyed) return;
+        if (res.write(chunk)) await nextTurn();
+        else await drained(res);
+      }
+      if (!res.destroyed) res.end();
+    },
+
+    /**
+     * Answers reserved; their bytes; those waiting for a client to read; and bytes written but not yet
+     * taken by the clients' connections, which backpressure keeps to about a chunk per answer.
+     */
+    snapshot() {
+      let buffered = 0;
+      for (const res of open) buffered += res.writableLength;
+      return { open: open.size, reservedBytes: reserved, waitingForClient: waiting, bufferedBytes: buffered };
+    },
+  };
+}
+
+/** A number as JSON.stringify writes it. */
+const jsonNumber = (v) => (Number.isFinite(v) ? String(v) : 'null');
+
+/** Appends the JSON text of `data[offset ...]` shaped `shape[dim ...]` to `out.text`, yielding full chunks. */
+function* nestedJson(data, shape, dim, offset, out) {
+  const size = shape[dim];
+  const inner = shape.slice(dim + 1).reduce((n, s) => n * s, 1);
+  out.text += '[';
+  for (let i = 0; i < size; i++) {
+    if (i > 0) out.text += ',';
+    if (dim === shape.length - 1) out.text += jsonNumber(data[offset + i]);
+    else yield* nestedJson(data, shape, dim + 1, offset + i * inner, out);
+    if (out.text.length >= CHUNK_BYTES) {
+      yield out.text;
+      out.text = '';
+    }
+  }
+  out.text += ']';
+}
+
+/**
+ * The JSON answer `{ output, h_n[, c_n], shapes }` as chunks of text: what JSON.stringify would write, made
+ * a chunk at a time from the result tensors instead of all at once.
+ */
+export function* jsonAnswer(result) {
+  const [hN, cN] = result.states;
+  const parts = [['output', result.output], ['h_n', hN], ...(cN === undefined ? [] : [['c_n', cN]])];
+  const out = { text: '{' };
+  for (const [i, [name, t]] of parts.entries()) {
+    out.text += `${i > 0 ? ',' : ''}"${name}":`;
+    yield* nestedJson(t.data, t.shape, 0, 0, out);
+  }
+  out.text += `,"shapes":${JSON.stringify(Object.fromEntries(parts.map(([name, t]) => [name, t.shape])))}}\n`;
+  yield out.text;
+}
+
+/** `bytes` as chunks that share its memory. */
+export function* byteChunks(bytes) {
+  for (let start = 0; start < bytes.length; start += CHUNK_BYTES) {
+    yield Buffer.from(bytes.buffer, bytes.byteOffset + start, Math.min(CHUNK_BYTES, bytes.length - start));
+  }
+}
