@@ -9,6 +9,7 @@ export const {
   Tensor,
   tensor,
   isDType,
+  isFloatDType,
   manualSeed,
   backend,
   setNumThreads,

@@ -11,7 +11,24 @@
  *
  * @packageDocumentation
  */
-export { Tensor, tensor, isDType, type DType, type TensorData, type NestedArray } from './tensor';
+// Tensors: dtypes, creation and operations.
+export {
+  Tensor,
+  tensor,
+  isDType,
+  isFloatDType,
+  type DType,
+  type FloatDType,
+  type TensorDType,
+  type DTypeArrays,
+  type TensorData,
+  type AnyTensorData,
+  type NestedArray,
+  type NestedNumbers,
+  type NestedOf,
+  type NestedValues,
+  type Scalar,
+} from './tensor';
 export { manualSeed } from './random';
 export type { NativeMode, NativeModelSpec, NativePackedModel, NativeForwardArgs, NativeForwardResult, NativeArray } from './native';
 export { backend, setNumThreads, getNumThreads } from './engine';

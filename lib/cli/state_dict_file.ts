@@ -9,7 +9,7 @@ import { loadNpy } from '../io/npy';
 import { loadSafetensors } from '../io/safetensors';
 import { loadTorch } from '../io/torch_load';
 import { flatTensors } from './checkpoint_tree';
-import { Tensor, tensor, type DType, type NestedArray } from '../tensor';
+import { Tensor, tensor, type FloatDType, type NestedArray } from '../tensor';
 
 /** The formats a state dict file may have, by extension. */
 export type StateDictFormat = 'torch' | 'safetensors';
@@ -39,7 +39,7 @@ export async function loadStateDictFile(file: string): Promise<Record<string, Te
  * An input tensor from `.npy`, `.json` (a nested array of numbers) or `.safetensors` (holding exactly one
  * tensor), converted to `dtype`.
  */
-export async function loadInputFile(file: string, dtype: DType): Promise<Tensor> {
+export async function loadInputFile(file: string, dtype: FloatDType): Promise<Tensor> {
   const extension = path.extname(file).toLowerCase();
   if (extension === '.npy') return (await loadNpy(file)).to(dtype);
   if (extension === '.json') {

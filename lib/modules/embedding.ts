@@ -6,7 +6,7 @@
 import { describe, isInteger, isNonNegativeInteger } from '../is';
 import { checkOptionNames } from '../options';
 import { fillNormal } from '../random';
-import { Tensor, tensor, type DType, type NestedArray } from '../tensor';
+import { Tensor, tensor, type DType, type FloatDType, type NestedArray } from '../tensor';
 import { checkCommonOptions, matrixWeight, selection } from './from_state_dict';
 import { Module, type StateDict } from './module';
 import { checkDTypeOption } from './rnn_options';
@@ -16,7 +16,7 @@ export interface EmbeddingOptions {
   /** The row kept at zero (padding). Negative values count from the end, as in PyTorch. Default none. */
   paddingIdx?: number | null;
   /** Element type of the weight and the output. Default `'float32'`. */
-  dtype?: DType;
+  dtype?: FloatDType;
 }
 
 /** Options of {@link Embedding.fromStateDict}: the padding index is not in the weights. */
@@ -30,7 +30,7 @@ export interface EmbeddingFromStateDictOptions extends EmbeddingOptions {
  * `torch.tensor` does), a flat `Int32Array` or `number[]` with an optional shape, or a Tensor whose values
  * are integers.
  */
-export type EmbeddingIndices = NestedArray | Int32Array | Tensor;
+export type EmbeddingIndices = NestedArray | Int32Array | Tensor<DType>;
 
 function checkSize(name: string, value: unknown): asserts value is number {
   if (!isNonNegativeInteger(value)) throw new TypeError(`${name} should be a non-negative integer, got: ${describe(value)}`);
@@ -48,7 +48,9 @@ function resolvePaddingIdx(paddingIdx: unknown, numEmbeddings: number): number |
 function readIndices(indices: EmbeddingIndices, shape: readonly number[] | undefined): { values: ArrayLike<number>; shape: readonly number[] } {
   if (indices instanceof Tensor) {
     if (shape !== undefined) throw new TypeError('Embedding.forward: a Tensor of indices carries its own shape; pass no shape');
-    return { values: indices.data, shape: indices.shape };
+    // int64 indices are bigints; as float64 numbers they compare and index like the rest.
+    const numbers = indices.dtype === 'int64' ? indices.to('float64') : indices;
+    return { values: numbers.data as ArrayLike<number>, shape: indices.shape };
   }
   // tensor() infers nested shapes and rejects ragged input in PyTorch's words; float64 holds every int32.
   const read = indices instanceof Int32Array ? { data: indices, shape: [indices.length] } : tensor(indices, 'float64');
@@ -80,7 +82,7 @@ export class Embedding extends Module {
   /** The padding row, made non-negative as PyTorch stores it; null for none. */
   readonly paddingIdx: number | null;
   /** Element type of the weight and the output. */
-  readonly dtype: DType;
+  readonly dtype: FloatDType;
 
   /** `new Embedding(numEmbeddings, embeddingDim, { paddingIdx, dtype })`, as `nn.Embedding(10, 3, padding_idx=0)`. */
   constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingOptions = {}) {

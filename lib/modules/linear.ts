@@ -7,7 +7,7 @@ import { describe, isNonNegativeInteger } from '../is';
 import { native, type NativePackedLinear } from '../native';
 import { checkBoolean, checkOptionNames } from '../options';
 import { fillUniform } from '../random';
-import { Tensor, type DType } from '../tensor';
+import { Tensor, type FloatDType } from '../tensor';
 import { checkCommonOptions, matrixWeight, selection } from './from_state_dict';
 import { Module, type StateDict } from './module';
 import { checkDTypeOption } from './rnn_options';
@@ -17,7 +17,7 @@ export interface LinearOptions {
   /** Whether the layer has a `bias` `(outFeatures)`. Default true. */
   bias?: boolean;
   /** Element type of parameters, inputs and outputs. Default `'float32'`. */
-  dtype?: DType;
+  dtype?: FloatDType;
 }
 
 /** Options of {@link Linear.fromStateDict}. */
@@ -25,7 +25,7 @@ export interface LinearFromStateDictOptions {
   /** Where the layer's keys sit in a larger model's state dict, e.g. `'head.'`. Default `''`. */
   prefix?: string;
   /** The layer's dtype. Default: the dtype of the state dict's `weight`. */
-  dtype?: DType;
+  dtype?: FloatDType;
 }
 
 function checkFeatures(name: string, value: unknown): asserts value is number {
@@ -56,7 +56,7 @@ export class Linear extends Module {
   /** Features of each output row. */
   readonly outFeatures: number;
   /** Element type of parameters, inputs and outputs. */
-  readonly dtype: DType;
+  readonly dtype: FloatDType;
 
   #packed: NativePackedLinear | undefined;
 

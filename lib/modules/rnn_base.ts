@@ -6,7 +6,7 @@
 import type { NativeForwardArgs, NativeForwardResult, NativeMode, NativeModelSpec } from '../native';
 import { PackedSequence } from '../packed/packed_sequence';
 import { randomUint32 } from '../random';
-import { Tensor, type DType } from '../tensor';
+import { Tensor, type FloatDType } from '../tensor';
 import { EngineModule } from './engine_module';
 import { forwardResult, preparePacked, preparePadded, type ForwardSpec, type PreparedForward } from './rnn_forward';
 import { checkDropout, resolveConfig } from './rnn_options';
@@ -55,7 +55,7 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
   /** Projection size of an LSTM's `h`; 0 without projection (and always for RNN and GRU). */
   readonly projSize: number;
   /** Element type of parameters, inputs and outputs. */
-  readonly dtype: DType;
+  readonly dtype: FloatDType;
 
   #dropout: number;
 

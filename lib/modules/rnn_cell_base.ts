@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { NativeForwardResult, NativeMode, NativeModelSpec } from '../native';
-import { Tensor, type DType } from '../tensor';
+import { Tensor, type FloatDType } from '../tensor';
 import { prepareCell, type CellSpec } from './cell_forward';
 import { resolveCellConfig } from './cell_options';
 import { EngineModule } from './engine_module';
@@ -44,7 +44,7 @@ export abstract class RNNCellBase<H extends Tensor | [Tensor, Tensor]> extends E
   /** Whether the cell has `bias_ih` and `bias_hh`. */
   readonly bias: boolean;
   /** Element type of parameters, inputs and outputs. */
-  readonly dtype: DType;
+  readonly dtype: FloatDType;
 
   readonly #stateCount: 1 | 2;
 
