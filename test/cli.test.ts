@@ -144,6 +144,15 @@ describe('torchrnn inspect', () => {
     }
   });
 
+  test('integer and bool tensors are listed with their dtype', () => {
+    const { stdout, status } = torchrnn('inspect', path.join(IO, 'every_dtype.pt'));
+    const lines = stdout.split('\n');
+    for (const line of ['  int64         [6]     int64', '  int64_scalar  []      int64', '  bool          [1, 3]  bool', '  bool_empty    [0, 2]  bool', '  float16       [3]     float32']) {
+      expect(lines).toContain(line);
+    }
+    expect(status).toBe(0);
+  });
+
   test("an RNN's nonlinearity is named as unknown, and the line spells out the default it uses", async () => {
     const file = path.join(work, 'rnn.safetensors');
     await saveSafetensors(file, new RNN(3, 2).stateDict());

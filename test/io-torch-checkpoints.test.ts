@@ -110,6 +110,10 @@ describe('loadTorch returns checkpoints as saved', () => {
     ['plain_values.pt', 'None, bools, str, ints beyond 2^53, floats, bytes, torch.Size, nested lists, tuples and dicts, int keys'],
     ['devices.pt', 'torch.device and a dtype as values'],
     ['checkpoint.pt', 'a dict of a dict'],
+    ['every_dtype.pt', 'float64/32/16, bfloat16, int64 (beyond 2^53, extremes, a strided view), int32/16/8, uint8, bool'],
+    ['batchnorm.pt', 'a BatchNorm1d state dict: int64 num_batches_tracked'],
+    ['int64.pt', 'a float tensor beside an int64 scalar'],
+    ['every_dtype_big_endian.pt', "every dtype from a big-endian machine (byteorder 'big'): integers byte-swapped too"],
   ])('%s: %s', (name) => {
     expectTree(parseTorch(fixture(name)), FILES[name].tree);
   });
@@ -124,6 +128,18 @@ describe('loadTorch returns checkpoints as saved', () => {
     expect(groups[0].betas).toEqual([0.9, 0.999]);
     // Python's {0: .., 1: .., 10: .., 2: ..}: JavaScript lists integer-like keys in ascending order.
     expect(Object.keys(parseTorch(fixture('plain_values.pt')).int_keys)).toEqual(['0', '1', '2', '10']);
+  });
+
+  test('integer and bool tensors have their typed arrays: int64 as bigints, bool as 0 and 1', () => {
+    const sd = parseTorch(fixture('every_dtype.pt'));
+    expect(sd.int64.data).toBeInstanceOf(BigInt64Array);
+    expect(sd.int64.data[3]).toBe(-(2n ** 63n));
+    expect(sd.int32.data).toBeInstanceOf(Int32Array);
+    expect(sd.int16.data).toBeInstanceOf(Int16Array);
+    expect(sd.int8.data).toBeInstanceOf(Int8Array);
+    expect([sd.uint8.data, sd.uint8.dtype]).toEqual([Uint8Array.of(0, 255, 17), 'uint8']);
+    expect([sd.bool.data, sd.bool.dtype]).toEqual([Uint8Array.of(1, 0, 1), 'bool']);
+    expect(parseTorch(fixture('batchnorm.pt')).num_batches_tracked.item()).toBe(1);
   });
 
   test('a tensor held twice is one Tensor, as torch.load gives one object', () => {

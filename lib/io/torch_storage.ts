@@ -125,7 +125,7 @@ export class Storage {
 /** What a rebuild function gives: a Tensor, or the dtype that kept it from being one. */
 export class RebuiltTensor {
   constructor(
-    readonly tensor: Tensor | undefined,
+    readonly tensor: Tensor<DType> | undefined,
     /** For a dtype this library cannot hold: PyTorch's dtype and the storage class. */
     readonly unsupportedDType?: string,
   ) {}
@@ -160,5 +160,5 @@ export function viewOfStorage(storage: Storage, offset: number, shape: number[],
   const numel = shape.reduce((n, s) => n * s, 1);
   budget.spend(numel * (dtype === 'float32' ? 4 : STORED_ELEMENT_SIZE[stored]));
   const data = gatherStrided(storage.elements(stored), shape, stride, offset);
-  return new RebuiltTensor(new (Tensor as unknown as new (d: StorageArray, s: number[], t: DType) => Tensor)(data, shape, dtype));
+  return new RebuiltTensor(new Tensor<DType>(data, shape, dtype));
 }
