@@ -8,7 +8,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { GRU, LSTM, RNN, Tensor, loadNpy, loadSafetensors, saveNpy, saveSafetensors, tensor, type NestedArray } from '../lib';
 import { mismatches } from './helpers/close';
+import { deflatedRepeat } from './helpers/deflated';
 import { FixtureTensor, toTensor } from './helpers/fixtures';
+import { buildZip } from './helpers/zip_writer';
 
 const REPO = path.join(__dirname, '..');
 const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
@@ -192,6 +194,18 @@ describe('torchrnn inspect', () => {
     const { stdout } = torchrnn('inspect', file);
     expect(stdout).toContain('(no prefix)  not a consistent RNN, LSTM or GRU:');
     expect(stdout).toContain('LSTM.fromStateDict: weight_hh_l0 has shape [16, 5] but weight_ih_l0 implies hidden_size 4 with 4 gates: expected [16, 4]');
+  });
+
+  test("a pickle that would exhaust memory: the loader's limit on stderr, exit 1, no crash", () => {
+    const file = path.join(work, 'bomb.pt');
+    fs.writeFileSync(
+      file,
+      buildZip([{ name: 'archive/data.pkl', data: new Uint8Array(0), deflated: deflatedRepeat(Buffer.from('\x80\x02', 'latin1'), Buffer.from('N'), 1_500_000) }]),
+    );
+    const { stdout, stderr, status } = torchrnn('inspect', file);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^torchrnn: .*bomb\.pt: refusing to load: the pickle exceeds the limit on stack depth \(1000000\)/);
+    expect(status).toBe(1);
   });
 
   test('a file that is not a state dict: the loader\'s message on stderr, exit 1', () => {
