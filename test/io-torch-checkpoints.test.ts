@@ -184,7 +184,8 @@ describe('archives as PyTorch 2.x writes them', () => {
     expectTree(parseTorch(bytes), FILES['checkpoint_adam.pt'].tree);
   });
 
-  test('an unknown byte order is refused by name', () => {
+  test('an unknown byte order is refused by name, and a long one unread', () => {
     expect(() => parseTorch(asPyTorch2('checkpoint_adam.pt', 'middle'))).toThrow("unknown byte order 'middle' in checkpoint_adam/byteorder");
+    expect(() => parseTorch(asPyTorch2('checkpoint_adam.pt', 'little'.repeat(100)))).toThrow('unknown byte order in checkpoint_adam/byteorder (600 bytes)');
   });
 });

@@ -68,7 +68,10 @@ function openTorchArchive(bytes: Uint8Array): TorchArchive {
   }
   let littleEndian = true;
   // PyTorch records the byte order since 2.1; older files are little-endian.
-  if (zip.entries.has(`${prefix}byteorder`)) {
+  const byteorder = zip.entries.get(`${prefix}byteorder`);
+  if (byteorder !== undefined) {
+    // 'little' or 'big': anything longer is no byte order, and is not inflated to find out.
+    if (byteorder.uncompressedSize > 16) throw new Error(`unknown byte order in ${prefix}byteorder (${byteorder.uncompressedSize} bytes)`);
     const order = new TextDecoder().decode(zip.read(`${prefix}byteorder`));
     if (order !== 'little' && order !== 'big') throw new Error(`unknown byte order '${order}' in ${prefix}byteorder`);
     littleEndian = order === 'little';
