@@ -3,89 +3,36 @@
  * demo model's LSTM (examples/demo/model.safetensors, prefix `lstm.`: LSTM(32, 128)). Every answer is held
  * to the library's own forward on the same input, exactly, and every refusal to the library's message.
  */
-import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
-import { LSTM, Tensor, backend, loadSafetensors, parseNpy, serializeNpy, tensor, type NestedArray } from '../lib';
+import { LSTM, Tensor, backend, loadSafetensors, packPaddedSequence, padPackedSequence, parseNpy, serializeNpy, tensor, type NestedArray } from '../lib';
+import { mismatch } from './helpers/close';
+import {
+  REPO,
+  json,
+  postJson,
+  random,
+  request,
+  sampleValue,
+  scrape,
+  startServer,
+  stopServer as stop,
+  values,
+  type Answer,
+  type Server,
+} from './helpers/server';
 
-const REPO = path.join(__dirname, '..');
-const SERVER = path.join(REPO, 'examples', 'server', 'server.mjs');
 const MODEL = path.join(REPO, 'examples', 'demo', 'model.safetensors');
 const MAX_BODY = 100_000;
 
 jest.setTimeout(30_000);
 
-interface Server {
-  child: ChildProcess;
-  port: number;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts the server and resolves once it prints the address it listens on. */
+/** Serves the demo model's LSTM with `extra` options. */
 function start(...extra: string[]): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    [SERVER, '--model', MODEL, '--prefix', 'lstm.', '--host', '127.0.0.1', '--port', '0', '--threads', '1', '--max-body', String(MAX_BODY), ...extra],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let text = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString();
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
-      if (match) resolve({ child, port: Number(match[1]), output: () => text, exited });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`the server exited (${code}) before listening:\n${text}`)));
-  });
-}
-
-async function stop(server: Server | undefined): Promise<void> {
-  if (server === undefined || server.child.exitCode !== null) return;
-  server.child.kill('SIGTERM');
-  await server.exited;
-}
-
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** One request on its own connection (no keep-alive, so nothing outlives the test). */
-function request(port: number, method: string, route: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: route, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    // The server may close the connection while a refused body is still being sent: the answer counts.
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const json = (a: Answer): Record<string, unknown> => JSON.parse(a.body.toString()) as Record<string, unknown>;
-const postJson = (port: number, value: unknown): Promise<Answer> =>
-  request(port, 'POST', '/predict', JSON.stringify(value), { 'Content-Type': 'application/json' });
-
-/** Reproducible inputs: a small LCG, values in [-1, 1). */
-function values(count: number, seed: number): number[] {
-  let state = seed >>> 0;
-  return Array.from({ length: count }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return Math.fround(state / 2 ** 31 - 1);
-  });
-}
-
-function random(shape: number[], seed: number): Tensor {
-  return new Tensor(Float32Array.from(values(shape.reduce((a, b) => a * b, 1), seed)), shape);
+  return startServer(['--model', MODEL, '--prefix', 'lstm.', '--max-body', String(MAX_BODY), ...extra]);
 }
 
 /** The message the library throws for `f`, which must throw. */
@@ -122,7 +69,7 @@ describe('GET /health', () => {
       backend: backend(),
       threads: 1,
       maxBody: MAX_BODY,
-      coalesce: false,
+      batching: false,
     });
     expect(typeof health.uptimeSeconds).toBe('number');
     expect(health.uptimeSeconds as number).toBeGreaterThanOrEqual(0);
@@ -179,12 +126,12 @@ describe('POST /predict, application/x-npy', () => {
     expect(json(answer).error).toContain(expected);
   });
 
-  test('an integer array is refused with the loader message', async () => {
+  test('an integer array is refused: the model takes float32, with no conversion, as PyTorch', async () => {
     const bytes = fs.readFileSync(path.join(__dirname, 'fixtures', 'io', 'int32.npy'));
-    const expected = libraryError(() => parseNpy(bytes));
+    expect(parseNpy(bytes).dtype).toBe('int32');
     const answer = await request(server.port, 'POST', '/predict', bytes, { 'Content-Type': 'application/x-npy' });
     expect(answer.status).toBe(400);
-    expect(json(answer).error).toBe(expected);
+    expect(json(answer).error).toBe('input must have the type float32, got type int32 (save the array with .astype(np.float32))');
   });
 
   test('an empty sequence (0, N, In), which only .npy can carry: the library forward message', async () => {
@@ -359,7 +306,9 @@ interface AnswerMetrics {
 }
 
 async function answerMetrics(port: number): Promise<AnswerMetrics> {
-  return json(await request(port, 'GET', '/metrics')).answers as AnswerMetrics;
+  const metrics = await scrape(port);
+  const gauge = (name: string): number => sampleValue(metrics, `torchrnn_answers_${name}`) as number;
+  return { open: gauge('open'), reservedBytes: gauge('reserved_bytes'), waitingForClient: gauge('waiting_for_client'), bufferedBytes: gauge('buffered_bytes') };
 }
 
 /** Polls /metrics until `done` holds (bounded by the test's timeout). */
@@ -405,7 +354,7 @@ describe('bounded answers (--max-response, --max-in-flight, --send-timeout)', ()
         'send fewer steps or sequences per request',
     );
     // Refused before its forward ran.
-    expect(json(await request(bounded.port, 'GET', '/metrics')).forwards).toBe(0);
+    expect(sampleValue(await scrape(bounded.port), 'torchrnn_batch_size_count')).toBe(0);
     await stop(bounded);
   });
 
@@ -480,7 +429,7 @@ describe('request targets and /metrics/reset', () => {
       const handler = createHandler({
         options: { metricsReset: true },
         state: { inFlight: 0, draining: false },
-        metrics: { count() {}, reset() { resets.push(1); } },
+        metrics: { answered() {}, reset() { resets.push(1); } },
       });
       const results = [];
       for (const address of ['10.1.2.3', '::ffff:192.168.0.9', '2001:db8::1', '127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) {
@@ -514,43 +463,147 @@ describe('request targets and /metrics/reset', () => {
   });
 });
 
-describe('--coalesce', () => {
-  let coalescing: Server | undefined;
-  afterAll(async () => {
-    await stop(coalescing);
+/** Where a batched answer differs from the library's forward of that request alone beyond float32 rounding. */
+function differences(body: Record<string, unknown>, expected: [Tensor, [Tensor, Tensor]], what: string): (string | null)[] {
+  const [output, [hN, cN]] = expected;
+  const shapes = body.shapes as Record<string, number[]>;
+  const got = (name: string): Tensor => tensor(body[name] as NestedArray).reshape(shapes[name]);
+  return [mismatch(got('output'), output, `${what} output`), mismatch(got('h_n'), hN, `${what} h_n`), mismatch(got('c_n'), cN, `${what} c_n`)];
+}
+
+/** The library's answer to a padded batch with lengths: packed, run, padded back to the input's L. */
+function forwardWithLengths(x: Tensor, lengths: number[], hx?: [Tensor, Tensor]): [Tensor, [Tensor, Tensor]] {
+  const [packedOut, state] = lstm.forward(packPaddedSequence(x, lengths, { enforceSorted: false }), hx);
+  return [padPackedSequence(packedOut, { totalLength: x.shape[0] })[0], state];
+}
+
+describe('lengths: a padded batch of sequences of several lengths', () => {
+  const x = random([7, 3, 32], 40);
+  const lengths = [4, 7, 2];
+
+  test('JSON with "lengths": the library forward of the packed batch, padded back to L, exactly', async () => {
+    const [output, [hN, cN]] = forwardWithLengths(x, lengths);
+    const answer = await postJson(server.port, { input: x.toArray(), lengths });
+    expect(answer.status).toBe(200);
+    expect(json(answer)).toEqual({ output: output.toArray(), h_n: hN.toArray(), c_n: cN.toArray(), shapes: { output: [7, 3, 128], h_n: [1, 3, 128], c_n: [1, 3, 128] } });
+    // Steps past a sequence's length are zeros, as pad_packed_sequence pads them.
+    expect((json(answer).output as number[][][])[5][0].every((v) => v === 0)).toBe(true);
   });
 
-  test('requests stacked into one forward each get the library forward of their own input, exactly', async () => {
-    // A batch flushes when it holds 4 sequences; a window longer than the test's timeout makes that the
-    // only way here, so the three requests below (1 + 2 + 1 sequences) run as one forward whatever the timing.
-    coalescing = await start('--coalesce', '--coalesce-max', '4', '--coalesce-ms', '60000', '--metrics-reset');
-    const { port } = coalescing;
-    expect(json(await request(port, 'GET', '/health')).coalesce).toEqual({ windowMs: 60000, maxRows: 4 });
-    await request(port, 'POST', '/metrics/reset');
+  test('JSON with lengths and hx: each sequence continues from its own state', async () => {
+    const hx: [Tensor, Tensor] = [random([1, 3, 128], 41), random([1, 3, 128], 42)];
+    const [output, [hN, cN]] = forwardWithLengths(x, lengths, hx);
+    const answer = await postJson(server.port, { input: x.toArray(), hx: hx.map((t) => t.toArray()), lengths });
+    expect(answer.status).toBe(200);
+    expect(json(answer)).toMatchObject({ output: output.toArray(), h_n: hN.toArray(), c_n: cN.toArray() });
+  });
+
+  test('.npy with ?lengths=: the output as .npy, exactly', async () => {
+    const [output] = forwardWithLengths(x, lengths);
+    const answer = await request(server.port, 'POST', `/predict?lengths=${lengths.join(',')}`, Buffer.from(serializeNpy(x)), { 'Content-Type': 'application/x-npy' });
+    expect(answer.status).toBe(200);
+    const returned = parseNpy(answer.body);
+    expect(returned.shape).toEqual([7, 3, 128]);
+    expect(Array.from(returned.data)).toEqual(Array.from(output.data));
+  });
+
+  test.each<[string, string, unknown, string]>([
+    ['one length too many', '', [4, 7, 2, 1], libraryError(() => packPaddedSequence(x, [4, 7, 2, 1], { enforceSorted: false }))],
+    ['a length over L', '', [4, 8, 2], libraryError(() => packPaddedSequence(x, [4, 8, 2], { enforceSorted: false }))],
+    ['a length of 0', '', [4, 0, 2], libraryError(() => packPaddedSequence(x, [4, 0, 2], { enforceSorted: false }))],
+    ['a fractional length', '', [4, 2.5, 2], libraryError(() => packPaddedSequence(x, [4, 2.5, 2], { enforceSorted: false }))],
+    ['not an array', '', '4,7,2', 'lengths must be an array of numbers, one per sequence of the batch, e.g. [5, 3]'],
+    ['given twice', '?lengths=4,7,2', lengths, 'lengths is given twice: in the body and in the query string'],
+    ['not integers in the query', '?lengths=4,x,2', undefined, "lengths in the query string must be integers separated by commas, e.g. ?lengths=5,3, got '4,x,2'"],
+  ])('%s: 400', async (_name, query, given, message) => {
+    const answer = await postJson(server.port, { input: x.toArray(), ...(given === undefined ? {} : { lengths: given }) }, `/predict${query}`);
+    expect(answer.status).toBe(400);
+    expect(json(answer).error).toBe(message);
+  });
+
+  test('lengths with one unbatched sequence: 400', async () => {
+    const answer = await postJson(server.port, { input: random([5, 32], 43).toArray(), lengths: [5] });
+    expect(answer.status).toBe(400);
+    expect(json(answer).error).toBe('lengths is for a padded batch (L, N, ...), one length per sequence; this input is one sequence of 5 steps');
+  });
+});
+
+describe('--batch-size: requests batched into one packed forward', () => {
+  let batching: Server | undefined;
+  afterEach(async () => {
+    await stop(batching);
+  });
+
+  test('requests of different lengths and layouts, with and without hx, .npy and JSON: each its own forward', async () => {
+    // A batch starts when it holds 5 sequences; a delay longer than the test's timeout makes that the only
+    // way here, so the four requests below (1 + 2 + 1 + 1 sequences) run as one forward whatever the timing.
+    batching = await start('--batch-size', '5', '--batch-delay-ms', '60000');
+    const { port } = batching;
+    expect(json(await request(port, 'GET', '/health')).batching).toEqual({ maxBatchSize: 5, maxDelayMs: 60000, maxQueue: 1024 });
 
     const a = random([6, 1, 32], 20);
-    const b = random([6, 2, 32], 21);
-    const bh = [random([1, 2, 128], 22), random([1, 2, 128], 23)] as [Tensor, Tensor];
-    const c = random([6, 32], 24);
-    const answers = await Promise.all([
+    const b = random([3, 2, 32], 21);
+    const bh: [Tensor, Tensor] = [random([1, 2, 128], 22), random([1, 2, 128], 23)];
+    const c = random([9, 32], 24);
+    const d = random([5, 1, 32], 25);
+    const [ja, jb, jc, nd] = await Promise.all([
       postJson(port, { input: a.toArray() }),
       postJson(port, { input: b.toArray(), hx: bh.map((t) => t.toArray()) }),
       postJson(port, { input: c.toArray() }),
+      request(port, 'POST', '/predict', Buffer.from(serializeNpy(d)), { 'Content-Type': 'application/x-npy' }),
     ]);
-    const expected = [lstm.forward(a), lstm.forward(b, bh), lstm.forward(c)];
-    answers.forEach((answer, i) => {
-      expect(answer.status).toBe(200);
-      const [output, [hN, cN]] = expected[i];
-      expect(json(answer)).toEqual({
-        output: output.toArray(),
-        h_n: hN.toArray(),
-        c_n: cN.toArray(),
-        shapes: { output: output.shape, h_n: hN.shape, c_n: cN.shape },
-      });
+    for (const answer of [ja, jb, jc, nd]) expect(answer.status).toBe(200);
+    expect([
+      ...differences(json(ja), lstm.forward(a), 'a'),
+      ...differences(json(jb), lstm.forward(b, bh), 'b'),
+      ...differences(json(jc), lstm.forward(c), 'c'),
+      mismatch(parseNpy(nd.body), lstm.forward(d)[0], 'd output'),
+    ]).toEqual([null, null, null, null, null, null, null, null, null, null]);
+
+    const metrics = await scrape(port);
+    // One forward of 5 sequences.
+    expect(sampleValue(metrics, 'torchrnn_batch_size_count')).toBe(1);
+    expect(sampleValue(metrics, 'torchrnn_batch_size_sum')).toBe(5);
+    expect(sampleValue(metrics, 'torchrnn_batch_size_bucket', { le: '4' })).toBe(0);
+    expect(sampleValue(metrics, 'torchrnn_batch_size_bucket', { le: '8' })).toBe(1);
+    expect(sampleValue(metrics, 'torchrnn_batch_queue_wait_seconds_count')).toBe(4);
+    expect(sampleValue(metrics, 'torchrnn_forward_seconds_count')).toBe(1);
+    expect(sampleValue(metrics, 'torchrnn_http_requests_total', { route: '/predict', status: '200' })).toBe(4);
+  });
+
+  test('a padded batch with lengths joins a batch too', async () => {
+    batching = await start('--batch-size', '4', '--batch-delay-ms', '60000');
+    const x = random([6, 3, 32], 44);
+    const y = random([2, 32], 45);
+    const [jx, jy] = await Promise.all([postJson(batching.port, { input: x.toArray(), lengths: [2, 6, 5] }), postJson(batching.port, { input: y.toArray() })]);
+    expect([jx.status, jy.status]).toEqual([200, 200]);
+    expect([...differences(json(jx), forwardWithLengths(x, [2, 6, 5]), 'x'), ...differences(json(jy), lstm.forward(y), 'y')]).toEqual([null, null, null, null, null, null]);
+  });
+
+  test('beyond --batch-queue: 503 with Retry-After; a client that leaves withdraws its waiting request', async () => {
+    batching = await start('--batch-size', '64', '--batch-delay-ms', '60000', '--batch-queue', '2');
+    const { port } = batching;
+    const body = JSON.stringify({ input: random([3, 32], 46).toArray() });
+    // Two requests wait for a batch that only 64 sequences or 60 s would start.
+    const waiting = [0, 1].map(() => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/predict', agent: false, headers: { 'Content-Type': 'application/json' } });
+      req.on('error', () => {}); // destroyed below: that is the point
+      req.end(body);
+      return req;
     });
-    const metrics = json(await request(port, 'GET', '/metrics'));
-    // 200 × 4: the three answers and the reset's own.
-    expect(metrics).toMatchObject({ forwards: 1, rows: 4, responses: { 200: 4 } });
+    while (sampleValue(await scrape(port), 'torchrnn_batch_queue_depth') !== 2) await new Promise((r) => setTimeout(r, 20));
+
+    const refused = await request(port, 'POST', '/predict', body, { 'Content-Type': 'application/json' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(json(refused).error).toBe('DynamicBatcher: the queue is full (maxQueue = 2 requests waiting); try again later (--batch-queue 2)');
+
+    for (const req of waiting) req.destroy();
+    while (sampleValue(await scrape(port), 'torchrnn_batch_queue_depth') !== 0) await new Promise((r) => setTimeout(r, 20));
+    // Withdrawn, never run: no forward, and the server answers the next request.
+    const metrics = await scrape(port);
+    expect(sampleValue(metrics, 'torchrnn_batch_size_count')).toBe(0);
+    expect(sampleValue(metrics, 'torchrnn_http_requests_total', { route: '/predict', status: '503' })).toBe(1);
   });
 });
 
@@ -576,7 +629,7 @@ describe('SIGTERM', () => {
     req.write(body.subarray(0, 10));
 
     // Wait (bounded by the test's timeout) until the server counts it.
-    while ((json(await request(draining.port, 'GET', '/metrics')).inFlight as number) < 1) {
+    while ((sampleValue(await scrape(draining.port), 'torchrnn_http_requests_in_flight') as number) < 1) {
       await new Promise((r) => setTimeout(r, 20));
     }
     draining.child.kill('SIGTERM');

@@ -20,19 +20,15 @@ const JSON_OVERHEAD_BYTES = 1024;
 const CHUNK_BYTES = 1 << 16;
 
 /**
- * The most bytes the answer to `input` can take, from the model's sizes alone: known before the forward
- * runs, so that a request asking for too much is refused before any of the work or memory is spent.
+ * The most bytes the answer to a request can take, from the served model's sizes alone (`sizes`: numbers
+ * of output per step and per sequence, of state per sequence, and bytes per number in .npy): known before
+ * the forward runs, so that a request asking for too much is refused before any of the work or memory is
+ * spent. `steps` and `sequences` are the request's padded L and its N (1 for one sequence).
  */
-export function answerBytes(config, input, format) {
-  const directions = config.bidirectional ? 2 : 1;
-  const hout = config.projSize > 0 ? config.projSize : config.hiddenSize;
-  const rows = input.shape.slice(0, -1).reduce((n, s) => n * s, 1);
-  const batch = input.dim() === 3 ? input.shape[1] : 1;
-  const output = rows * directions * hout;
-  if (format === 'npy') return output * (config.dtype === 'float64' ? 8 : 4) + 128;
-  const stateWidth = hout + (config.class === 'LSTM' ? config.hiddenSize : 0);
-  const states = config.numLayers * directions * batch * stateWidth;
-  return (output + states) * JSON_NUMBER_BYTES + JSON_OVERHEAD_BYTES;
+export function answerBytes(sizes, steps, sequences, format) {
+  const output = steps * sequences * sizes.stepOutput + sequences * sizes.sequenceOutput;
+  if (format === 'npy') return output * sizes.bytesPerNumber + 128;
+  return (output + sequences * sizes.sequenceStates) * JSON_NUMBER_BYTES + JSON_OVERHEAD_BYTES;
 }
 
 /**
@@ -118,7 +114,7 @@ export function createAnswerBudget({ perAnswer, total, timeoutMs }) {
 }
 
 /** A number as JSON.stringify writes it. */
-const jsonNumber = (v) => (Number.isFinite(v) ? String(v) : 'null');
+const jsonNumber = (v) => (typeof v === 'bigint' || Number.isFinite(v) ? String(v) : 'null');
 
 /** Appends the JSON text of `data[offset ...]` shaped `shape[dim ...]` to `out.text`, yielding full chunks. */
 function* nestedJson(data, shape, dim, offset, out) {
@@ -137,17 +133,21 @@ function* nestedJson(data, shape, dim, offset, out) {
   out.text += ']';
 }
 
+/** JSON names of the states an answer carries: h_n, c_n as PyTorch's; more states are numbered. */
+const stateName = (i, count) => (count <= 2 ? ['h_n', 'c_n'][i] : `state_${i}`);
+
 /**
- * The JSON answer `{ output, h_n[, c_n], shapes }` as chunks of text: what JSON.stringify would write, made
- * a chunk at a time from the result tensors instead of all at once.
+ * The JSON answer `{ output[, h_n[, c_n]], shapes }` as chunks of text: what JSON.stringify would write,
+ * made a chunk at a time from the result tensors instead of all at once.
  */
 export function* jsonAnswer(result) {
-  const [hN, cN] = result.states;
-  const parts = [['output', result.output], ['h_n', hN], ...(cN === undefined ? [] : [['c_n', cN]])];
+  const { states } = result;
+  const parts = [['output', result.output], ...states.map((t, i) => [stateName(i, states.length), t])];
   const out = { text: '{' };
   for (const [i, [name, t]] of parts.entries()) {
     out.text += `${i > 0 ? ',' : ''}"${name}":`;
-    yield* nestedJson(t.data, t.shape, 0, 0, out);
+    if (t.dim() === 0) out.text += jsonNumber(t.data[0]);
+    else yield* nestedJson(t.data, t.shape, 0, 0, out);
   }
   out.text += `,"shapes":${JSON.stringify(Object.fromEntries(parts.map(([name, t]) => [name, t.shape])))}}\n`;
   yield out.text;

@@ -4,11 +4,16 @@
 import { parseArgs } from 'node:util';
 
 export const USAGE = `Usage: node examples/server/server.mjs --model FILE [options]
+       node examples/server/server.mjs --module FILE.mjs --weights FILE [options]
 
-Serves one recurrent layer of a PyTorch state dict over HTTP: POST /predict, GET /health, GET /metrics.
+Serves one recurrent layer of a PyTorch state dict, or a whole model, over HTTP: POST /predict,
+GET /health, GET /metrics (Prometheus' text format).
 
-  --model FILE          .pt (torch.save of a state dict) or .safetensors, loaded once at start (required)
+  --model FILE          one recurrent layer: .pt (torch.save of a state dict) or .safetensors
   --prefix P            the layer's key prefix in the file, e.g. lstm. (needed when the file holds more)
+  --module FILE         a whole model: an ES module exporting createModel, run and input (README)
+  --weights FILE        the whole model's weights: .pt (a state dict or a checkpoint) or .safetensors
+  --key K               the entry of a checkpoint that holds the state dict, e.g. model
   --mode M              lstm, gru or rnn; default: the one class the weights fit
   --nonlinearity N      tanh (default) or relu, for an RNN: the weights cannot tell them apart
   --host H              address to listen on (default 127.0.0.1: put a proxy or load balancer in front)
@@ -21,9 +26,10 @@ Serves one recurrent layer of a PyTorch state dict over HTTP: POST /predict, GET
   --send-timeout MS     a client that reads nothing of its answer for this long is disconnected (default 30000)
   --metrics-reset       accept POST /metrics/reset, from loopback only (for load tests; off by default)
   --threads N           engine threads per forward, setNumThreads(N) (default: physical cores)
-  --coalesce            stack concurrent requests of equal sequence length into one batched forward
-  --coalesce-ms MS      longest a request waits for others to join its batch (default 1)
-  --coalesce-max ROWS   flush a batch once it holds this many sequences (default 16)
+  --batch-size N        most sequences one packed forward runs (DynamicBatcher's maxBatchSize); 1 (the
+                        default) turns batching off: each request runs alone
+  --batch-delay-ms MS   longest a request waits for others to join its batch (default 2)
+  --batch-queue N       most requests waiting for a batch; beyond it, 503 with Retry-After (default 1024)
   --keep-alive MS       how long an idle keep-alive connection stays open (default 5000, Node's; behind a
                         load balancer, make it longer than the balancer's own idle timeout)
   --shutdown-timeout MS after SIGTERM/SIGINT, how long in-flight requests may take before exit 1 (default 10000)
@@ -42,9 +48,12 @@ const SPEC = {
   'send-timeout': { type: 'string', default: '30000' },
   'metrics-reset': { type: 'boolean', default: false },
   threads: { type: 'string' },
-  coalesce: { type: 'boolean', default: false },
-  'coalesce-ms': { type: 'string', default: '1' },
-  'coalesce-max': { type: 'string', default: '16' },
+  module: { type: 'string' },
+  weights: { type: 'string' },
+  key: { type: 'string' },
+  'batch-size': { type: 'string', default: '1' },
+  'batch-delay-ms': { type: 'string', default: '2' },
+  'batch-queue': { type: 'string', default: '1024' },
   'keep-alive': { type: 'string', default: '5000' },
   'shutdown-timeout': { type: 'string', default: '10000' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -71,13 +80,30 @@ function oneOf(name, text, allowed) {
  * returns `{ help: true }` for --help.
  */
 export function parseOptions(argv) {
+  // --coalesce stacked only requests of one length; the batcher packs any lengths, and took its place.
+  const coalesce = argv.find((a) => /^--coalesce(-ms|-max)?(=|$)/.test(a));
+  if (coalesce !== undefined) {
+    throw new Error(`${coalesce.split('=')[0]} was replaced by --batch-size N and --batch-delay-ms MS, which batch requests of any length`);
+  }
   const { values, positionals } = parseArgs({ args: argv, options: SPEC, strict: true, allowPositionals: true });
   if (values.help) return { help: true };
   if (positionals.length > 0) throw new Error(`unexpected argument '${positionals[0]}'`);
-  if (values.model === undefined) throw new Error('--model is required');
+  if ((values.model === undefined) === (values.module === undefined)) {
+    throw new Error('give either --model FILE (one recurrent layer) or --module FILE.mjs with --weights FILE (a whole model)');
+  }
+  if (values.module !== undefined) {
+    if (values.weights === undefined) throw new Error('--module needs --weights FILE: the model is served with trained weights only');
+    const layerOnly = ['prefix', 'mode', 'nonlinearity'].find((name) => values[name] !== undefined);
+    if (layerOnly !== undefined) throw new Error(`--${layerOnly} is for --model (one layer); a --module file builds its own layers`);
+  } else if (values.weights !== undefined) {
+    throw new Error('--weights is for --module; a layer is read from --model FILE');
+  }
   return {
     help: false,
     model: values.model,
+    module: values.module,
+    weights: values.weights,
+    key: values.key,
     prefix: values.prefix,
     mode: oneOf('mode', values.mode, ['lstm', 'gru', 'rnn']),
     nonlinearity: oneOf('nonlinearity', values.nonlinearity, ['tanh', 'relu']),
@@ -89,9 +115,9 @@ export function parseOptions(argv) {
     sendTimeoutMs: integer('send-timeout', values['send-timeout'], 1, 3_600_000),
     metricsReset: values['metrics-reset'],
     threads: values.threads === undefined ? undefined : integer('threads', values.threads, 1, 1024),
-    coalesce: values.coalesce,
-    coalesceMs: integer('coalesce-ms', values['coalesce-ms'], 0, 60_000),
-    coalesceMax: integer('coalesce-max', values['coalesce-max'], 1, 4096),
+    batchSize: integer('batch-size', values['batch-size'], 1, 4096),
+    batchDelayMs: integer('batch-delay-ms', values['batch-delay-ms'], 0, 60_000),
+    batchQueue: integer('batch-queue', values['batch-queue'], 1, 1_000_000),
     keepAliveMs: integer('keep-alive', values['keep-alive'], 0, 3_600_000),
     shutdownTimeoutMs: integer('shutdown-timeout', values['shutdown-timeout'], 0, 3_600_000),
   };

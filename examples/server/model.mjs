@@ -2,16 +2,10 @@
 // replica that answers /health has its weights packed and ready.
 
 import path from 'node:path';
-import { GRU, LSTM, RNN, loadSafetensors, loadTorch } from 'torchrnn';
+import { GRU, LSTM, RNN } from 'torchrnn';
+import { readStateDict } from './weights.mjs';
 
 const CLASSES = { lstm: LSTM, gru: GRU, rnn: RNN };
-
-async function readStateDict(file) {
-  const extension = path.extname(file).toLowerCase();
-  if (extension === '.safetensors') return loadSafetensors(file);
-  if (extension === '.pt' || extension === '.pth') return loadTorch(file);
-  throw new Error(`--model must be a .pt, .pth or .safetensors file, got '${file}'`);
-}
 
 /**
  * The layer the options name. Without --mode, each class's fromStateDict is tried: a layer's weight
@@ -37,10 +31,20 @@ function build(sd, { prefix, mode, nonlinearity }) {
 
 /** Loads `options.model` and returns the layer in eval mode with a description for /health. */
 export async function loadModel(options) {
-  const sd = await readStateDict(options.model);
+  const sd = await readStateDict(options.model, options.key, '--model');
   const module = build(sd, options).eval();
+  const directions = module.bidirectional ? 2 : 1;
+  const hout = module.projSize > 0 ? module.projSize : module.hiddenSize;
   return {
+    kind: 'layer',
     module,
+    // Numbers in an answer, from the sizes alone (answer.mjs bounds an answer with them before its forward).
+    sizes: {
+      stepOutput: directions * hout,
+      sequenceOutput: 0,
+      sequenceStates: module.numLayers * directions * (hout + (module instanceof LSTM ? module.hiddenSize : 0)),
+      bytesPerNumber: module.dtype === 'float64' ? 8 : 4,
+    },
     // The state's layout, which validation checks hx against and /health reports.
     config: {
       file: path.basename(options.model),

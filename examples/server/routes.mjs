@@ -27,13 +27,30 @@ function bodyFormat(req) {
   throw new HttpError(415, `Content-Type must be application/json or ${NPY}, got '${type}'`);
 }
 
-async function predict(req, res, ctx) {
+/** How many sequences a request holds: N of a padded batch, 1 for one sequence. */
+function sequencesOf(served, request) {
+  if (request.packed) return request.packed.batchSizes[0];
+  const stepRank = served.kind === 'layer' ? 1 : served.input.stepShape.length;
+  return request.input.dim() === stepRank + 2 ? request.input.shape[1] : 1;
+}
+
+/** Aborts when the client goes away before its answer: a request still waiting for a batch then leaves the queue. */
+function clientGone(res) {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort(new HttpError(499, 'the client closed the connection before its answer'));
+  });
+  return controller.signal;
+}
+
+async function predict(req, res, ctx, url) {
   const format = bodyFormat(req);
   const body = await readBody(req, ctx.options.maxBody);
-  const { input, states } = await inTurn(() => (format === 'npy' ? fromNpy(ctx.model, body) : fromJson(ctx.model, body)));
+  const lengths = url.searchParams.get('lengths') ?? undefined;
+  const request = await inTurn(() => (format === 'npy' ? fromNpy(ctx.model, body, lengths) : fromJson(ctx.model, body, lengths)));
   // The answer's share of memory is taken before the forward that makes it: 413 or 503 if it cannot be.
-  ctx.answers.reserve(res, answerBytes(ctx.model.config, input, format));
-  const result = await ctx.runner.forward(input, states);
+  ctx.answers.reserve(res, answerBytes(ctx.model.sizes, request.input.shape[0], sequencesOf(ctx.model, request), format));
+  const result = await ctx.runner.forward(request, clientGone(res));
   // Answered in the request's format: .npy carries the output alone (a client sending arrays as bytes
   // wants them back as bytes); JSON carries output, h_n (and c_n) and their shapes. Either is written
   // as fast as the client reads it, never queued whole.
@@ -54,7 +71,7 @@ function health(req, res, ctx) {
     threads: getNumThreads(),
     // libuv's pool, where forwardAsync runs: its size is fixed when the process first uses it.
     uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
-    coalesce: ctx.options.coalesce ? { windowMs: ctx.options.coalesceMs, maxRows: ctx.options.coalesceMax } : false,
+    batching: ctx.runner.batching,
     maxBody: ctx.options.maxBody,
     maxResponse: ctx.options.maxResponse,
     maxInFlight: ctx.options.maxInFlight,
@@ -63,9 +80,8 @@ function health(req, res, ctx) {
   });
 }
 
-function metrics(req, res, ctx) {
-  // inFlight leaves out this request itself.
-  sendJson(res, 200, { ...ctx.metrics.snapshot(), inFlight: ctx.state.inFlight - 1, answers: ctx.answers.snapshot() });
+async function metrics(req, res, ctx) {
+  send(res, 200, await ctx.metrics.text(), ctx.metrics.contentType);
 }
 
 /** True for a connection from this machine: 127.0.0.0/8 or ::1, also as an IPv4-mapped IPv6 address. */
@@ -74,10 +90,10 @@ function fromLoopback(req) {
   return address === '::1' || /^127\./.test(address);
 }
 
-function resetMetrics(req, res, ctx) {
+async function resetMetrics(req, res, ctx) {
   // Resetting erases what an operator's dashboard reads: only for a load test on this machine.
   if (!fromLoopback(req)) throw new HttpError(403, 'POST /metrics/reset is accepted only from this machine (loopback)');
-  ctx.metrics.reset();
+  await ctx.metrics.reset();
   sendJson(res, 200, { reset: true });
 }
 
@@ -90,10 +106,10 @@ const ROUTES = {
 /** POST /metrics/reset exists only with --metrics-reset. */
 const RESET_ROUTES = { ...ROUTES, '/metrics/reset': { POST: resetMetrics } };
 
-/** The path of a request target, or a 400 for one that is not a URL (`GET http://[ HTTP/1.1`). */
-function pathOf(req) {
+/** The request target as a URL, or a 400 for one that is not a URL (`GET http://[ HTTP/1.1`). */
+function urlOf(req) {
   try {
-    return new URL(req.url ?? '/', 'http://localhost').pathname;
+    return new URL(req.url ?? '/', 'http://localhost');
   } catch {
     throw new HttpError(400, 'the request target is not a valid URL or path');
   }
@@ -105,20 +121,25 @@ function pathOf(req) {
  */
 export function createHandler(ctx) {
   return async (req, res) => {
+    const started = performance.now();
+    // The route's name in the metrics: a path no route has counts as 'other'.
+    let route = 'other';
     ctx.state.inFlight += 1;
     // While draining, each answer closes its connection, so keep-alive clients reconnect elsewhere.
     if (ctx.state.draining) res.setHeader('Connection', 'close');
     try {
-      const path = pathOf(req);
+      const url = urlOf(req);
+      const path = url.pathname;
       const methods = (ctx.options.metricsReset ? RESET_ROUTES : ROUTES)[path];
       if (methods === undefined) throw new HttpError(404, `no route ${path}: try POST /predict, GET /health, GET /metrics`);
       // HEAD is answered as GET without the body (Node's http drops the body of a HEAD answer).
-      const route = methods[req.method === 'HEAD' ? 'GET' : req.method];
-      if (route === undefined) {
+      route = path;
+      const handle = methods[req.method === 'HEAD' ? 'GET' : req.method];
+      if (handle === undefined) {
         const allowed = Object.keys(methods).join(', ');
         throw new HttpError(405, `${req.method} is not allowed on ${path}: use ${allowed}`, { Allow: allowed });
       }
-      await route(req, res, ctx);
+      await handle(req, res, ctx, url);
     } catch (error) {
       if (res.headersSent) {
         res.destroy(error);
@@ -131,7 +152,7 @@ export function createHandler(ctx) {
         sendJson(res, 500, { error: 'internal error' });
       }
     } finally {
-      ctx.metrics.count(res.statusCode);
+      ctx.metrics.answered(route, String(res.statusCode), (performance.now() - started) / 1000);
       ctx.state.inFlight -= 1;
     }
   };

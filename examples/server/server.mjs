@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// The inference service: loads one recurrent layer, then answers POST /predict with forwardAsync on
-// libuv's threadpool, so the event loop stays free to read, validate and answer other requests.
+// The inference service: loads one recurrent layer or a whole model, then answers POST /predict with
+// forwards on libuv's threadpool (batched by DynamicBatcher with --batch-size), so the event loop stays
+// free to read, validate and answer other requests.
 //
 //   npm run serve -- --model examples/demo/model.safetensors --prefix lstm.
+//   npm run serve -- --module examples/server/demo-model.mjs --weights examples/demo/model.safetensors --batch-size 32
 //
 // One process serves one model; scale it with replicas behind a load balancer (docs/DEPLOY.md).
 
@@ -10,9 +12,10 @@ import http from 'node:http';
 import { setNumThreads } from 'torchrnn';
 import { createAnswerBudget } from './answer.mjs';
 import { USAGE, parseOptions } from './args.mjs';
-import { coalescingRunner, directRunner } from './coalesce.mjs';
+import { createRunner } from './runner.mjs';
 import { createMetrics } from './metrics.mjs';
 import { loadModel } from './model.mjs';
+import { loadModelFile } from './module-file.mjs';
 import { createHandler } from './routes.mjs';
 
 function fail(message) {
@@ -32,20 +35,25 @@ if (options.help) {
 }
 if (options.threads !== undefined) setNumThreads(options.threads);
 
+// What is served: `model.kind` is 'layer' (--model) or 'model' (--module); both carry `config` for
+// /health and `sizes` for bounding answers.
 let model;
 try {
-  model = await loadModel(options);
+  model = options.module !== undefined ? await loadModelFile(options) : await loadModel(options);
 } catch (error) {
-  fail(`${options.model}: ${error.message}`);
+  fail(`${options.module ?? options.model}: ${error.message}`);
 }
 
-const metrics = createMetrics();
-const onForward = (sequences) => metrics.forward(sequences);
-const runner = options.coalesce
-  ? coalescingRunner(model.module, { windowMs: options.coalesceMs, maxRows: options.coalesceMax }, onForward)
-  : directRunner(model.module, onForward);
 const state = { draining: false, inFlight: 0, startedAt: Date.now() };
 const answers = createAnswerBudget({ perAnswer: options.maxResponse, total: options.maxInFlight, timeoutMs: options.sendTimeoutMs });
+let runner;
+const metrics = createMetrics({
+  // Read within a request handler (a scrape), which leaves itself out.
+  inFlight: () => state.inFlight - 1,
+  queued: () => runner.queued(),
+  answers: () => answers.snapshot(),
+});
+runner = createRunner(model, options, (report) => metrics.batch(report));
 const server = http.createServer(createHandler({ model, runner, metrics, options, state, answers }));
 // A load balancer that reuses a connection the server has just closed gets a reset (a 502 to its client):
 // the server must be the side that waits longer.
@@ -61,7 +69,10 @@ server.listen(options.port, options.host, () => {
   const { port } = server.address();
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   // The test and the load test read the port from this line (--port 0 picks a free one).
-  console.log(`torchrnn server: ${model.config.repr} from ${model.config.file} listening on http://${host}:${port}`);
+  const from = model.kind === 'layer' ? model.config.file : `${model.config.module} with ${model.config.weights}`;
+  const batching = runner.batching ? `batching up to ${runner.batching.maxBatchSize} sequences, ${runner.batching.maxDelayMs} ms` : 'no batching';
+  const what = model.config.repr.includes('\n') ? model.config.class : model.config.repr;
+  console.log(`torchrnn server: ${what} from ${from}, ${batching}, listening on http://${host}:${port}`);
 });
 
 /**
@@ -73,8 +84,10 @@ function shutdown(signal) {
   if (state.draining) return;
   state.draining = true;
   console.log(`${signal}: stopped accepting connections; finishing ${state.inFlight} request(s)`);
-  server.close(() => {
-    metrics.stop();
+  // The batcher stays open until the last request is answered: a request whose body was still arriving
+  // at the signal is served like the others.
+  server.close(async () => {
+    await runner.close();
     console.log('all requests answered: exiting');
     // An explicit exit: under the cluster module or PM2 the IPC channel to the parent would keep the
     // process alive until the timeout below, and every answer has been written by now.
