@@ -1,52 +1,50 @@
 #!/usr/bin/env node
-// The load test of examples/server: autocannon against 127.0.0.1, a fixed time per run, at several
-// concurrencies, with and without --coalesce, for JSON and .npy bodies. Writes bench/SERVING.md.
+// The load test of examples/server: autocannon against 127.0.0.1, a fixed time per run, for each model at
+// each concurrency, with batching (DynamicBatcher) and without. Requests are one sequence each, of 20 to
+// 200 steps, sent as .npy. Writes bench/SERVING.md.
 //
-//   npm run bench:serving                       # the full matrix: ~2.5 minutes
-//   npm run bench:serving -- --duration 3       # a quicker, noisier pass
+//   npm run bench:serving                                  # the full matrix: about 4 minutes
+//   npm run bench:serving -- --duration 1 --warmup 0 --connections 1,8 --models demo --out /tmp/s.md   # a smoke test
 //   node bench/serving/run.mjs --help
 //
 // Client and server share the machine: autocannon's own CPU time is part of what is measured, as it is
 // for any load test run on the serving host. Only 127.0.0.1 is ever targeted.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-// By path: bench/ is its own package (torchrnn-bench), so the name 'torchrnn' does not resolve here.
-import { Tensor, serializeNpy } from '../../esm/index.mjs';
 import { watchLoad } from '../machine_load.mjs';
-import { requestCosts } from './costs.mjs';
+import { MODELS, requestBodies } from './models.mjs';
+import { buckets, mean, samples } from './prometheus.mjs';
 import { markdown } from './report.mjs';
 import { call, startServer } from './server-process.mjs';
 
 const HELP = `Usage: node bench/serving/run.mjs [options]
 
-  --model FILE        model file (default examples/demo/model.safetensors)
-  --prefix P          its layer prefix (default lstm.)
-  --seq L             sequence length of each request (default 128)
-  --batch N           sequences per request (default 1)
-  --duration S        seconds per run (default 10)
-  --warmup S          seconds of load before each server's first run (default 2)
-  --connections LIST  concurrencies (default 1,8,64)
-  --formats LIST      json, npy (default both)
-  --servers LIST      direct, coalesce (default both)
-  --threads N         the server's --threads (default 1)
-  --out FILE          where to write the report (default bench/SERVING.md)`;
+  --models LIST         ${Object.keys(MODELS).join(', ')} (default both)
+  --connections LIST    concurrencies (default 1,8,64,256)
+  --duration S          seconds per run (default 5)
+  --warmup S            seconds of load before each server's first run (default 1)
+  --min-steps L         shortest request (default 20)
+  --max-steps L         longest request (default 200)
+  --batch-size N        the batching server's --batch-size (default 32)
+  --batch-delay-ms MS   the batching server's --batch-delay-ms (default 2)
+  --threads N           each server's --threads (default 1)
+  --out FILE            where to write the report (default bench/SERVING.md)`;
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string', default: 'examples/demo/model.safetensors' },
-    prefix: { type: 'string', default: 'lstm.' },
-    seq: { type: 'string', default: '128' },
-    batch: { type: 'string', default: '1' },
-    duration: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '2' },
-    connections: { type: 'string', default: '1,8,64' },
-    formats: { type: 'string', default: 'json,npy' },
-    servers: { type: 'string', default: 'direct,coalesce' },
+    models: { type: 'string', default: Object.keys(MODELS).join(',') },
+    connections: { type: 'string', default: '1,8,64,256' },
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    'min-steps': { type: 'string', default: '20' },
+    'max-steps': { type: 'string', default: '200' },
+    'batch-size': { type: 'string', default: '32' },
+    'batch-delay-ms': { type: 'string', default: '2' },
     threads: { type: 'string', default: '1' },
     out: { type: 'string', default: fileURLToPath(new URL('../SERVING.md', import.meta.url)) },
     help: { type: 'boolean', short: 'h', default: false },
@@ -58,43 +56,77 @@ if (values.help) {
 }
 
 const list = (text) => text.split(',').map((s) => s.trim()).filter(Boolean);
-const seq = Number(values.seq);
-const batch = Number(values.batch);
-const duration = Number(values.duration);
-const warmup = Number(values.warmup);
-const connections = list(values.connections).map(Number);
-const formats = list(values.formats);
-const servers = list(values.servers);
-
-const SERVER_ARGS = {
-  direct: [],
-  coalesce: ['--coalesce'],
+const positive = (name, text) => {
+  const n = Number(text);
+  if (!(n >= 0) || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got '${text}'`);
+  return n;
 };
+const models = list(values.models);
+for (const name of models) if (!(name in MODELS)) throw new Error(`--models: no model '${name}'; there are ${Object.keys(MODELS).join(', ')}`);
+const connections = list(values.connections).map((c) => positive('connections', c));
+const duration = positive('duration', values.duration);
+const warmup = positive('warmup', values.warmup);
+const minSteps = positive('min-steps', values['min-steps']);
+const maxSteps = positive('max-steps', values['max-steps']);
+const batchSize = positive('batch-size', values['batch-size']);
+const batchDelayMs = positive('batch-delay-ms', values['batch-delay-ms']);
 
-/** The request bodies: one fixed input (seq, batch, inputSize), reproducible from its seed. */
-function bodies(inputSize) {
-  const x = Tensor.zeros([seq, batch, inputSize]);
-  let state = 12345;
-  for (let i = 0; i < x.data.length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    x.data[i] = state / 2 ** 31 - 1;
+// Without batching and with it. Answers in flight may hold up to 1 GiB: at 256 connections the lstm-b1
+// model's answers (up to 200 × 1024 float32 each) pass the default 128 MiB, and a 503 is not what is measured.
+const SERVERS = {
+  alone: ['--batch-size', '1'],
+  batched: ['--batch-size', String(batchSize), '--batch-delay-ms', String(batchDelayMs)],
+};
+const COMMON = ['--threads', values.threads, '--metrics-reset', '--max-in-flight', String(2 ** 30)];
+
+const runCount = models.length * connections.length * Object.keys(SERVERS).length;
+console.log(
+  `${runCount} runs of ${duration} s, plus ${warmup} s of warm-up per server: about ` +
+    `${Math.ceil((runCount * duration + models.length * Object.keys(SERVERS).length * warmup) / 60)} min`,
+);
+
+/** Resident memory of a process, in bytes (Linux /proc; undefined elsewhere). */
+function rss(pid) {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
   }
-  return {
-    json: { body: JSON.stringify({ input: x.toArray() }), type: 'application/json' },
-    npy: { body: Buffer.from(serializeNpy(x)), type: 'application/x-npy' },
+}
+
+/** Samples the server's RSS every 200 ms until stopped; the largest seen. */
+function watchRss(pid) {
+  let peak = rss(pid);
+  const timer = setInterval(() => {
+    const now = rss(pid);
+    if (now !== undefined && (peak === undefined || now > peak)) peak = now;
+  }, 200);
+  return () => {
+    clearInterval(timer);
+    return peak;
   };
 }
 
-function load(url, body, connections, seconds) {
+/** autocannon cycling through `bodies`, one request per connection at a time. */
+function load(url, bodies, connections, seconds) {
+  let next = 0;
   return autocannon({
     url: `${url}/predict`,
     method: 'POST',
-    headers: { 'content-type': body.type },
-    body: body.body,
+    headers: { 'content-type': 'application/x-npy' },
     connections,
     duration: seconds,
     // A request that takes longer than this counts as a timeout, not a latency.
     timeout: 30,
+    requests: [
+      {
+        setupRequest(request) {
+          request.body = bodies[next++ % bodies.length];
+          return request;
+        },
+      },
+    ],
   });
 }
 
@@ -102,41 +134,38 @@ const command = `npm run bench:serving${process.argv.length > 2 ? ` -- ${process
 const loadBefore = os.loadavg();
 const started = new Date();
 const runs = [];
+const described = {};
 let health;
-let costs;
 
-// Every server runs from the start, idle while another is measured, and the runs alternate between them
-// at each format and concurrency: on a shared machine the load drifts, and alternating makes the drift
-// hit the compared rows alike instead of all of one server's.
-const instances = {};
-try {
-  for (const server of servers) {
-    const args = ['--model', values.model, '--prefix', values.prefix, '--threads', values.threads, '--metrics-reset', ...SERVER_ARGS[server]];
-    instances[server] = await startServer(args);
-  }
-  health = await call(instances[servers[0]].url, '/health');
-  const requests = bodies(health.model.inputSize);
-  costs = await requestCosts({
-    model: values.model,
-    prefix: values.prefix,
-    threads: Number(values.threads),
-    className: health.model.class,
-    bodies: requests,
-  });
-  console.log('one request, ms:', JSON.stringify(costs));
-  for (const format of formats) {
-    if (warmup > 0) for (const server of servers) await load(instances[server].url, requests[format], 8, warmup);
+for (const name of models) {
+  const model = MODELS[name];
+  const prepared = await model.prepare();
+  const { bodies, meanSteps } = requestBodies(model, minSteps, maxSteps);
+  described[name] = { text: model.describe, meanSteps };
+  // Both servers run from the start, idle while the other is measured, and the runs alternate between them
+  // at each concurrency: on a shared machine the load drifts, and alternating makes the drift hit the
+  // compared rows alike instead of all of one server's.
+  const instances = {};
+  try {
+    for (const [server, args] of Object.entries(SERVERS)) instances[server] = await startServer([...prepared.args, ...COMMON, ...args]);
+    health ??= JSON.parse(await call(instances.alone.url, '/health'));
+    described[name].idleRss = Object.fromEntries(Object.entries(instances).map(([server, instance]) => [server, rss(instance.pid)]));
+    if (warmup > 0) for (const instance of Object.values(instances)) await load(instance.url, bodies, 8, warmup);
     for (const c of connections) {
-      for (const server of servers) {
+      for (const server of Object.keys(SERVERS)) {
         const instance = instances[server];
         await call(instance.url, '/metrics/reset', 'POST');
         const watch = watchLoad([instance.pid]);
-        const result = await load(instance.url, requests[format], c, duration);
+        const stopRss = watchRss(instance.pid);
+        const result = await load(instance.url, bodies, c, duration);
+        const peakRss = stopRss();
         const busy = watch.stop();
-        const metrics = await call(instance.url, '/metrics');
+        const metrics = samples(await call(instance.url, '/metrics'));
+        // prom-client's figure covers the time since the reset and includes the monitor's 1 ms period.
+        const loopP99 = metrics.get('nodejs_eventloop_lag_p99_seconds');
         const run = {
+          model: name,
           server,
-          format,
           connections: c,
           rps: result.requests.average,
           p50: result.latency.p50,
@@ -145,22 +174,28 @@ try {
           non2xx: result.non2xx,
           errors: result.errors,
           timeouts: result.timeouts,
-          loopP99: metrics.eventLoopDelayMs.p99,
-          loopMax: metrics.eventLoopDelayMs.max,
-          meanBatch: metrics.forwards > 0 ? metrics.rows / metrics.forwards : null,
+          loopP99: Number.isFinite(loopP99) ? Math.max(0, loopP99 * 1000 - 1) : null,
+          batchSizes: buckets(metrics, 'torchrnn_batch_size'),
+          meanBatch: mean(metrics, 'torchrnn_batch_size'),
+          queueWaitMs: (mean(metrics, 'torchrnn_batch_queue_wait_seconds') ?? NaN) * 1000,
+          forwardMs: (mean(metrics, 'torchrnn_forward_seconds') ?? NaN) * 1000,
+          peakRss,
           otherCores: busy?.otherCores,
         };
         runs.push(run);
+        const failed = run.errors + run.non2xx + run.timeouts;
         console.log(
-          `${server.padEnd(8)} ${format.padEnd(4)} c=${String(c).padEnd(3)} ${run.rps.toFixed(0).padStart(6)} req/s  ` +
-            `p50 ${run.p50} ms  p99 ${run.p99} ms  loop p99 ${run.loopP99} ms  batch ${run.meanBatch?.toFixed(2)}  ` +
-            `others busy ${busy ? busy.otherCores.toFixed(2) : '?'}${run.errors + run.non2xx + run.timeouts > 0 ? `  FAILURES ${run.errors}/${run.non2xx}/${run.timeouts}` : ''}`,
+          `${name.padEnd(8)} ${server.padEnd(7)} c=${String(c).padEnd(3)} ${run.rps.toFixed(1).padStart(7)} req/s  ` +
+            `p50 ${run.p50} ms  p99 ${run.p99} ms  loop p99 ${run.loopP99?.toFixed(2)} ms  batch ${run.meanBatch?.toFixed(2)}  ` +
+            `forward ${run.forwardMs.toFixed(1)} ms  rss ${((peakRss ?? 0) / 2 ** 20).toFixed(0)} MB  ` +
+            `others busy ${busy ? busy.otherCores.toFixed(2) : '?'}${failed > 0 ? `  FAILURES ${run.errors}/${run.non2xx}/${run.timeouts}` : ''}`,
         );
       }
     }
+  } finally {
+    for (const instance of Object.values(instances)) await instance.stop();
+    prepared.cleanup();
   }
-} finally {
-  for (const instance of Object.values(instances)) await instance.stop();
 }
 
 const info = {
@@ -168,15 +203,15 @@ const info = {
   date: started.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'),
   loadBefore,
   loadAfter: os.loadavg(),
-  seq,
-  batch,
   duration,
   warmup,
+  minSteps,
+  maxSteps,
+  batchSize,
+  batchDelayMs,
   threads: Number(values.threads),
-  model: values.model,
-  prefix: values.prefix,
   health,
-  costs,
+  models: described,
   autocannon: createRequire(import.meta.url)('autocannon/package.json').version,
 };
 writeFileSync(values.out, markdown(runs, info));

@@ -36,9 +36,10 @@ export function startServer(args, env = {}) {
   });
 }
 
-/** GET or POST `route` on the server; the JSON answer. */
+/** GET or POST `route` on the server; the answer's text. */
 export async function call(url, route, method = 'GET') {
   const res = await fetch(`${url}${route}`, { method });
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
-  return res.json();
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
+  return text;
 }
