@@ -67,9 +67,31 @@ export const MODELS = {
   },
 };
 
-/** The bodies of one model's requests, with their mean length. */
-export function requestBodies(model, minSteps, maxSteps) {
+/**
+ * A model of your own, served as the server serves it (`args`: --model FILE --prefix P, or --module FILE
+ * --weights FILE --key K). Its requests are shaped from what /health says: random features in [-1, 1) for
+ * float inputs, zeros for integer ones (token ids: 0 is in every vocabulary, and the server's own first
+ * run used it).
+ */
+export function customModel(args) {
+  return {
+    describe: `served with \`${args.join(' ')}\``,
+    async prepare() {
+      return { args, cleanup: () => {} };
+    },
+    body(steps, next, health) {
+      const { model } = health;
+      const [dtype, stepShape] = model.input ? [model.input.dtype, model.input.stepShape] : [model.dtype, [model.inputSize]];
+      const x = Tensor.zeros([steps, ...stepShape], dtype);
+      if (dtype.startsWith('float')) for (let i = 0; i < x.data.length; i++) x.data[i] = next() * 2 - 1;
+      return Buffer.from(serializeNpy(x));
+    },
+  };
+}
+
+/** The bodies of one model's requests, with their mean length; `health` is the server's /health answer. */
+export function requestBodies(model, minSteps, maxSteps, health) {
   const next = lcg(7);
   const steps = lengths(minSteps, maxSteps);
-  return { bodies: steps.map((l) => model.body(l, next)), meanSteps: steps.reduce((a, b) => a + b, 0) / steps.length };
+  return { bodies: steps.map((l) => model.body(l, next, health)), meanSteps: steps.reduce((a, b) => a + b, 0) / steps.length };
 }

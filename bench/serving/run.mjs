@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { watchLoad } from '../machine_load.mjs';
-import { MODELS, requestBodies } from './models.mjs';
+import { MODELS, customModel, requestBodies } from './models.mjs';
 import { buckets, mean, samples } from './prometheus.mjs';
 import { markdown } from './report.mjs';
 import { call, startServer } from './server-process.mjs';
@@ -25,6 +25,8 @@ import { call, startServer } from './server-process.mjs';
 const HELP = `Usage: node bench/serving/run.mjs [options]
 
   --models LIST         ${Object.keys(MODELS).join(', ')} (default both)
+  --serve="ARGS"        instead, your own model, as the server's options: --serve="--model m.pt --prefix rnn."
+                        or "--module m.mjs --weights m.pt --key model" (requests shaped from /health)
   --connections LIST    concurrencies (default 1,8,64,256)
   --duration S          seconds per run (default 5)
   --warmup S            seconds of load before each server's first run (default 1)
@@ -38,6 +40,7 @@ const HELP = `Usage: node bench/serving/run.mjs [options]
 const { values } = parseArgs({
   options: {
     models: { type: 'string', default: Object.keys(MODELS).join(',') },
+    serve: { type: 'string' },
     connections: { type: 'string', default: '1,8,64,256' },
     duration: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
@@ -61,7 +64,8 @@ const positive = (name, text) => {
   if (!(n >= 0) || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got '${text}'`);
   return n;
 };
-const models = list(values.models);
+if (values.serve !== undefined) MODELS.yours = customModel(values.serve.split(/\s+/).filter(Boolean));
+const models = values.serve !== undefined ? ['yours'] : list(values.models);
 for (const name of models) if (!(name in MODELS)) throw new Error(`--models: no model '${name}'; there are ${Object.keys(MODELS).join(', ')}`);
 const connections = list(values.connections).map((c) => positive('connections', c));
 const duration = positive('duration', values.duration);
@@ -140,15 +144,16 @@ let health;
 for (const name of models) {
   const model = MODELS[name];
   const prepared = await model.prepare();
-  const { bodies, meanSteps } = requestBodies(model, minSteps, maxSteps);
-  described[name] = { text: model.describe, meanSteps };
   // Both servers run from the start, idle while the other is measured, and the runs alternate between them
   // at each concurrency: on a shared machine the load drifts, and alternating makes the drift hit the
   // compared rows alike instead of all of one server's.
   const instances = {};
   try {
     for (const [server, args] of Object.entries(SERVERS)) instances[server] = await startServer([...prepared.args, ...COMMON, ...args]);
-    health ??= JSON.parse(await call(instances.alone.url, '/health'));
+    const modelHealth = JSON.parse(await call(instances.alone.url, '/health'));
+    health ??= modelHealth;
+    const { bodies, meanSteps } = requestBodies(model, minSteps, maxSteps, modelHealth);
+    described[name] = { text: model.describe, meanSteps };
     described[name].idleRss = Object.fromEntries(Object.entries(instances).map(([server, instance]) => [server, rss(instance.pid)]));
     if (warmup > 0) for (const instance of Object.values(instances)) await load(instance.url, bodies, 8, warmup);
     for (const c of connections) {
