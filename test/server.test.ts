@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
-import { LSTM, Tensor, backend, loadSafetensors, packPaddedSequence, padPackedSequence, parseNpy, serializeNpy, tensor, type NestedArray } from '../lib';
+import { LSTM, Tensor, backend, loadSafetensors, loadTorch, packPaddedSequence, padPackedSequence, parseNpy, serializeNpy, tensor, type NestedArray } from '../lib';
 import { mismatch } from './helpers/close';
 import {
   REPO,
@@ -604,6 +604,24 @@ describe('--batch-size: requests batched into one packed forward', () => {
     const metrics = await scrape(port);
     expect(sampleValue(metrics, 'torchrnn_batch_size_count')).toBe(0);
     expect(sampleValue(metrics, 'torchrnn_http_requests_total', { route: '/predict', status: '503' })).toBe(1);
+  });
+});
+
+describe('--model with a checkpoint and --key', () => {
+  test('serves the layer inside the checkpoint entry, exactly as the library runs it', async () => {
+    const file = path.join(REPO, 'test', 'fixtures', 'io', 'checkpoint_adam.pt');
+    const checkpoint = (await loadTorch(file)) as { model: Record<string, Tensor> };
+    const rnn = LSTM.fromStateDict(checkpoint.model, { prefix: 'encoder.rnn.' }).eval();
+    const keyed = await startServer(['--model', file, '--key', 'model', '--prefix', 'encoder.rnn.']);
+    try {
+      const x = random([5, 3], 50);
+      const [output, [hN, cN]] = rnn.forward(x);
+      const answer = await postJson(keyed.port, { input: x.toArray() });
+      expect(answer.status).toBe(200);
+      expect(json(answer)).toEqual({ output: output.toArray(), h_n: hN.toArray(), c_n: cN.toArray(), shapes: { output: [5, 4], h_n: [1, 4], c_n: [1, 4] } });
+    } finally {
+      await stop(keyed);
+    }
   });
 });
 

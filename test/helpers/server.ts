@@ -7,6 +7,7 @@ import * as http from 'http';
 import * as path from 'path';
 import { Tensor } from '../../lib';
 
+/** The repository's root. */
 export const REPO = path.join(__dirname, '..', '..');
 const SERVER = path.join(REPO, 'examples', 'server', 'server.mjs');
 
@@ -66,8 +67,10 @@ export function request(port: number, method: string, route: string, body?: Buff
   });
 }
 
+/** An answer's body as JSON. */
 export const json = (a: Answer): Record<string, unknown> => JSON.parse(a.body.toString()) as Record<string, unknown>;
 
+/** POST `value` as JSON (to /predict unless `route` says otherwise). */
 export const postJson = (port: number, value: unknown, route = '/predict'): Promise<Answer> =>
   request(port, 'POST', route, JSON.stringify(value), { 'Content-Type': 'application/json' });
 
@@ -80,6 +83,7 @@ export function values(count: number, seed: number): number[] {
   });
 }
 
+/** A float32 Tensor of `shape` filled from {@link values}. */
 export function random(shape: number[], seed: number): Tensor {
   return new Tensor(Float32Array.from(values(shape.reduce((a, b) => a * b, 1), seed)), shape);
 }
