@@ -30,12 +30,14 @@ function lengths(min, max) {
 
 /**
  * The models by name: `prepare()` returns the server's arguments and a `cleanup()`; `body(steps, next)`
- * one request's .npy bytes.
+ * one request's .npy bytes; `batchDelayMs` the batching server's delay unless --batch-delay-ms says.
  */
 export const MODELS = {
   // bench/cases.json's lstm-b1 at batch 1: LSTM(256, 512), 2 layers, bidirectional. Its weights are drawn
   // at random (seeded) and served as one layer: the time of a forward does not depend on their values.
   'lstm-b1': {
+    // A tenth of one request's forward alone (about 40 ms at these lengths): docs/DEPLOY.md's rule.
+    batchDelayMs: 4,
     describe: 'LSTM(256, 512, numLayers=2, bidirectional) float32, served as one layer (--model), random weights (seeded)',
     async prepare() {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'torchrnn-serving-'));
@@ -52,6 +54,8 @@ export const MODELS = {
   },
   // The demo model whole: Embedding(60, 32) → LSTM(32, 128) → Linear(128, 60) over every step.
   demo: {
+    // Its forward takes about a millisecond: any delay would be most of a lone request's latency.
+    batchDelayMs: 0,
     describe: 'the demo model, Embedding(60, 32) → LSTM(32, 128) → Linear(128, 60), served whole (--module examples/server/demo-model.mjs)',
     async prepare() {
       return {
@@ -75,6 +79,7 @@ export const MODELS = {
  */
 export function customModel(args) {
   return {
+    batchDelayMs: 2,
     describe: `served with \`${args.join(' ')}\``,
     async prepare() {
       return { args, cleanup: () => {} };

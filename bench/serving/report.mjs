@@ -22,7 +22,7 @@ const find = (runs, model, server, connections) => runs.find((r) => r.model === 
 /** The issue's three targets, checked against this run where it measured them. */
 function verdicts(runs, info) {
   const lines = [];
-  const delay = info.batchDelayMs;
+  const delay = info.models['lstm-b1']?.batchDelayMs;
   const at = (model, c) => [find(runs, model, 'alone', c), find(runs, model, 'batched', c)];
   const [alone64, batched64] = at('lstm-b1', 64);
   if (alone64 && batched64 && alone64.rps > 0) {
@@ -56,14 +56,14 @@ export function markdown(runs, info) {
   out.push(`Written by \`bench/serving/run.mjs\` on ${info.date}; every number below comes from that one run. Reproduce with:`, '', '```sh', info.command, '```', '');
   out.push('## Setup', '');
   for (const [name, model] of Object.entries(info.models)) {
-    out.push(`- **${name}**: ${model.text}. Idle RSS after start: ${mb(model.idleRss?.alone)} MB.`);
+    out.push(`- **${name}**: ${model.text}. Batched with \`--batch-delay-ms ${model.batchDelayMs}\`. Idle RSS after start: ${mb(model.idleRss?.alone)} MB.`);
   }
   out.push(
     `- Requests: one sequence each, ${info.minSteps} to ${info.maxSteps} steps (64 bodies cycled, mean ` +
       `${Object.values(info.models).map((m) => fmt(m.meanSteps, 0)).join(' / ')} steps), sent as \`.npy\`; answered as \`.npy\` (the output alone).`,
     `- Servers: one process each, \`--threads ${info.threads}\`, UV_THREADPOOL_SIZE ${h?.uvThreadpoolSize ?? '?'}, backend \`${h?.backend ?? '?'}\`. ` +
       `"alone": \`--batch-size 1\`, every request its own forward (up to UV_THREADPOOL_SIZE at once). ` +
-      `"batched": \`--batch-size ${info.batchSize} --batch-delay-ms ${info.batchDelayMs}\`, requests packed by DynamicBatcher into one forward at a time.`,
+      `"batched": \`--batch-size ${info.batchSize}\` and the delay above, requests packed by DynamicBatcher into one forward at a time.`,
     `- Client: autocannon ${info.autocannon}, in another process on the same machine, against 127.0.0.1; ` +
       `${info.duration} s per run after ${info.warmup} s of warm-up per server; one request per connection at a time.`,
     `- Machine: ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, Node ${process.version}, ${os.type()} ${os.release()}. Client and server share its cores.`,

@@ -33,7 +33,8 @@ const HELP = `Usage: node bench/serving/run.mjs [options]
   --min-steps L         shortest request (default 20)
   --max-steps L         longest request (default 200)
   --batch-size N        the batching server's --batch-size (default 32)
-  --batch-delay-ms MS   the batching server's --batch-delay-ms (default 2)
+  --batch-delay-ms MS   the batching server's --batch-delay-ms (default: lstm-b1 4, demo 0, yours 2;
+                        about a tenth of one request's forward, as docs/DEPLOY.md advises)
   --threads N           each server's --threads (default 1)
   --out FILE            where to write the report (default bench/SERVING.md)`;
 
@@ -47,7 +48,7 @@ const { values } = parseArgs({
     'min-steps': { type: 'string', default: '20' },
     'max-steps': { type: 'string', default: '200' },
     'batch-size': { type: 'string', default: '32' },
-    'batch-delay-ms': { type: 'string', default: '2' },
+    'batch-delay-ms': { type: 'string' },
     threads: { type: 'string', default: '1' },
     out: { type: 'string', default: fileURLToPath(new URL('../SERVING.md', import.meta.url)) },
     help: { type: 'boolean', short: 'h', default: false },
@@ -73,14 +74,15 @@ const warmup = positive('warmup', values.warmup);
 const minSteps = positive('min-steps', values['min-steps']);
 const maxSteps = positive('max-steps', values['max-steps']);
 const batchSize = positive('batch-size', values['batch-size']);
-const batchDelayMs = positive('batch-delay-ms', values['batch-delay-ms']);
+const delayOption = values['batch-delay-ms'] === undefined ? undefined : positive('batch-delay-ms', values['batch-delay-ms']);
 
 // Without batching and with it. Answers in flight may hold up to 1 GiB: at 256 connections the lstm-b1
 // model's answers (up to 200 × 1024 float32 each) pass the default 128 MiB, and a 503 is not what is measured.
-const SERVERS = {
+const serverArgs = (delayMs) => ({
   alone: ['--batch-size', '1'],
-  batched: ['--batch-size', String(batchSize), '--batch-delay-ms', String(batchDelayMs)],
-};
+  batched: ['--batch-size', String(batchSize), '--batch-delay-ms', String(delayMs)],
+});
+const SERVERS = serverArgs(0);
 const COMMON = ['--threads', values.threads, '--metrics-reset', '--max-in-flight', String(2 ** 30)];
 
 const runCount = models.length * connections.length * Object.keys(SERVERS).length;
@@ -144,16 +146,17 @@ let health;
 for (const name of models) {
   const model = MODELS[name];
   const prepared = await model.prepare();
+  const batchDelayMs = delayOption ?? model.batchDelayMs;
   // Both servers run from the start, idle while the other is measured, and the runs alternate between them
   // at each concurrency: on a shared machine the load drifts, and alternating makes the drift hit the
   // compared rows alike instead of all of one server's.
   const instances = {};
   try {
-    for (const [server, args] of Object.entries(SERVERS)) instances[server] = await startServer([...prepared.args, ...COMMON, ...args]);
+    for (const [server, args] of Object.entries(serverArgs(batchDelayMs))) instances[server] = await startServer([...prepared.args, ...COMMON, ...args]);
     const modelHealth = JSON.parse(await call(instances.alone.url, '/health'));
     health ??= modelHealth;
     const { bodies, meanSteps } = requestBodies(model, minSteps, maxSteps, modelHealth);
-    described[name] = { text: model.describe, meanSteps };
+    described[name] = { text: model.describe, meanSteps, batchDelayMs };
     described[name].idleRss = Object.fromEntries(Object.entries(instances).map(([server, instance]) => [server, rss(instance.pid)]));
     if (warmup > 0) for (const instance of Object.values(instances)) await load(instance.url, bodies, 8, warmup);
     for (const c of connections) {
@@ -213,7 +216,6 @@ const info = {
   minSteps,
   maxSteps,
   batchSize,
-  batchDelayMs,
   threads: Number(values.threads),
   health,
   models: described,

@@ -9,7 +9,7 @@ export const USAGE = `Usage: node examples/server/server.mjs --model FILE [optio
 Serves one recurrent layer of a PyTorch state dict, or a whole model, over HTTP: POST /predict,
 GET /health, GET /metrics (Prometheus' text format).
 
-  --model FILE          one recurrent layer: .pt (torch.save of a state dict) or .safetensors
+  --model FILE          one recurrent layer: .pt (a state dict, or a checkpoint with --key) or .safetensors
   --prefix P            the layer's key prefix in the file, e.g. lstm. (needed when the file holds more)
   --module FILE         a whole model: an ES module exporting createModel, run and input (README)
   --weights FILE        the whole model's weights: .pt (a state dict or a checkpoint) or .safetensors
