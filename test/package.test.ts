@@ -101,7 +101,6 @@ describe('the tarball', () => {
       'README.md',
       'LICENSE',
       'CHANGELOG.md',
-      'docs/INSTALL.md',
       'dist/index.js',
       'dist/index.d.ts',
       'esm/index.mjs',
@@ -116,12 +115,23 @@ describe('the tarball', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
     const binScripts = Object.values(manifest.bin ?? {}).map((file) => path.posix.normalize(file));
     for (const script of binScripts) expect(files).toContain(script);
+    // The documents the README links (test/readme-links.test.ts checks that each link resolves).
+    const documents = [
+      'docs/QUICKSTART.md',
+      'docs/MODEL-FILES.md',
+      'docs/INSTALL.md',
+      'docs/DEPLOY.md',
+      'docs/ARCHITECTURE.md',
+      'docs/HARDENING.md',
+      'examples/server/README.md',
+    ];
+    for (const document of documents) expect(files).toContain(document);
     const singles = [
       'package.json',
       'README.md',
       'LICENSE',
       'CHANGELOG.md',
-      'docs/INSTALL.md',
+      ...documents,
       'binding.gyp',
       'examples/demo/model.safetensors',
       'examples/demo/vocab.json',
