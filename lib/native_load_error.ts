@@ -150,8 +150,8 @@ function diagnose(f: LoadFailure, text: string): Diagnosis {
       return {
         why:
           'No prebuilt binary fits this system and none was built from source: Bun runs the install script, ' +
-          'which builds one, only for trusted dependencies. (On the platforms with a prebuild, docs/INSTALL.md, ' +
-          'the prebuild loads without it.)',
+          'which builds one, only for trusted dependencies. (Where a prebuild fits, and docs/INSTALL.md lists ' +
+          'those platforms, it loads without the script.)',
         rebuildHelps: true,
       };
     }

@@ -17,8 +17,10 @@ export interface ConsumerReport {
   results: { output: FixtureTensor; h_n: FixtureTensor; c_n?: FixtureTensor };
 }
 
-// float32, three bidirectional layers, batch-first, a projection and a given initial state: one case
-// that passes through most of the engine.
+/**
+ * The PyTorch case: float32, three bidirectional layers, batch-first, a projection and a given initial
+ * state, so that one case passes through most of the engine.
+ */
 export const CASE = loadCases<ModuleCase>('modules.json').find((c) => c.name === 'lstm-016') as ModuleCase;
 
 const CONSUMER_SCRIPTS = path.join(__dirname, 'consumer');
