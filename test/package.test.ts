@@ -4,18 +4,20 @@
  * the prebuilt binary with no compiler or Python on PATH; without a prebuild it builds from source; from ESM
  * and from CommonJS it gives PyTorch's numbers, also with the scalar kernels forced; when the binary
  * cannot load, the error says what was looked for and what to do; and it ships only what a user needs.
+ * A linux-arm64 prebuild, cross-compiled beside this machine's, loads and gives PyTorch's numbers under
+ * qemu-aarch64 with the registry's arm64 Node.js (where the cross compiler and qemu are installed).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { mismatches } from './helpers/close';
-import type { ModuleCase } from './helpers/fixture_cases';
-import { FixtureTensor, loadCases, toTensor } from './helpers/fixtures';
+import { ConsumerReport, addConsumerScripts, pytorchMismatches } from './helpers/consumer_case';
 import {
+  ARM64_SYSROOT,
   REPO,
   TOOLCHAIN,
   ReleaseTarballs,
+  arm64Emulation,
   installTarball,
   packRelease,
   reachable,
@@ -25,26 +27,27 @@ import {
   userEnv,
   withEmptyNpmCache,
 } from './helpers/package_sandbox';
+import { cachedNode } from './helpers/runtime_cache';
 import { packRuntimeDependencies } from './helpers/runtime_dependencies';
 
-/** What the consumer scripts in helpers/consumer/ print. */
-interface ConsumerReport {
-  binary: string;
-  backend: string;
-  names?: string[];
-  cjsNames?: string[];
-  results: { output: FixtureTensor; h_n: FixtureTensor; c_n?: FixtureTensor };
-}
-
-// float32, three bidirectional layers, batch-first, a projection and a given initial state: one case
-// that passes through most of the engine.
-const CASE = loadCases<ModuleCase>('modules.json').find((c) => c.name === 'lstm-016') as ModuleCase;
 const TUPLE = `${process.platform}-${process.arch}`;
-const CONSUMER_SCRIPTS = path.join(__dirname, 'helpers', 'consumer');
 
-const BUILD_TIMEOUT = 300_000;
+const BUILD_TIMEOUT = 600_000;
 const INSTALL_TIMEOUT = 120_000;
 const RUN_TIMEOUT = 60_000;
+/** A download of the registry's arm64 Node.js (~43 MB) on a fresh machine, then a run under emulation. */
+const EMULATED_TIMEOUT = 300_000;
+
+// The linux-arm64 prebuild is cross-compiled beside this machine's and run under qemu-aarch64 with the
+// registry's arm64 Node.js. Where the cross compiler or qemu is missing, that part cannot run: say so
+// plainly, once, rather than pass without a word.
+const ARM64 = arm64Emulation();
+if (ARM64.missing.length > 0) {
+  console.warn(
+    `test/package.test.ts: the linux-arm64 prebuild is NOT built or tested here: missing ${ARM64.missing.join(', ')}` +
+      (process.platform === 'linux' ? ` (Debian/Ubuntu: apt-get install -y ${ARM64.missing.join(' ')})` : ''),
+  );
+}
 
 let work: string;
 let tarballs: ReleaseTarballs;
@@ -53,7 +56,7 @@ let dependencies: string[];
 
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'torchrnn-package-'));
-  tarballs = packRelease(work);
+  tarballs = packRelease(work, { linuxArm64: ARM64.missing.length === 0 });
   const packEnv = withEmptyNpmCache(userEnv(), path.join(work, 'dependencies-npm-cache'));
   dependencies = packRuntimeDependencies(path.join(work, 'dependencies'), packEnv);
 }, BUILD_TIMEOUT);
@@ -61,14 +64,6 @@ beforeAll(() => {
 afterAll(() => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
-
-/** Puts the consumer scripts and the fixture case next to an installed project's package.json. */
-function addConsumerScripts(project: string): void {
-  for (const file of fs.readdirSync(CONSUMER_SCRIPTS)) {
-    fs.copyFileSync(path.join(CONSUMER_SCRIPTS, file), path.join(project, file));
-  }
-  fs.writeFileSync(path.join(project, 'case.json'), JSON.stringify(CASE));
-}
 
 /** `env` with TORCHRNN_ISA as given, or absent, whatever this process has. */
 function withIsa(env: NodeJS.ProcessEnv, isa: string | undefined): NodeJS.ProcessEnv {
@@ -79,15 +74,6 @@ function withIsa(env: NodeJS.ProcessEnv, isa: string | undefined): NodeJS.Proces
 
 function runConsumer(project: string, script: string, env: NodeJS.ProcessEnv): ConsumerReport {
   return JSON.parse(run('node', [script], project, env)) as ConsumerReport;
-}
-
-function pytorchMismatches(report: ConsumerReport): string[] {
-  const pairs: [ReturnType<typeof toTensor>, ReturnType<typeof toTensor>, string][] = [
-    [toTensor(report.results.output), toTensor(CASE.output), 'output'],
-    [toTensor(report.results.h_n), toTensor(CASE.h_n), 'h_n'],
-  ];
-  if (CASE.c_n) pairs.push([toTensor(report.results.c_n as FixtureTensor), toTensor(CASE.c_n), 'c_n']);
-  return mismatches(pairs);
 }
 
 describe('the tarball', () => {
@@ -101,7 +87,6 @@ describe('the tarball', () => {
       'README.md',
       'LICENSE',
       'CHANGELOG.md',
-      'docs/INSTALL.md',
       'dist/index.js',
       'dist/index.d.ts',
       'esm/index.mjs',
@@ -114,14 +99,26 @@ describe('the tarball', () => {
     }
     // The command-line tool's scripts, and the model its `demo` command runs, ship too.
     const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+    if (tarballs.linuxArm64) expect(files).toContain('prebuilds/linux-arm64/torchrnn.glibc.node');
     const binScripts = Object.values(manifest.bin ?? {}).map((file) => path.posix.normalize(file));
     for (const script of binScripts) expect(files).toContain(script);
+    // The documents the README links (test/readme-links.test.ts checks that each link resolves).
+    const documents = [
+      'docs/QUICKSTART.md',
+      'docs/MODEL-FILES.md',
+      'docs/INSTALL.md',
+      'docs/DEPLOY.md',
+      'docs/ARCHITECTURE.md',
+      'docs/HARDENING.md',
+      'examples/server/README.md',
+    ];
+    for (const document of documents) expect(files).toContain(document);
     const singles = [
       'package.json',
       'README.md',
       'LICENSE',
       'CHANGELOG.md',
-      'docs/INSTALL.md',
+      ...documents,
       'binding.gyp',
       'examples/demo/model.safetensors',
       'examples/demo/vocab.json',
@@ -191,6 +188,29 @@ describe('installed with its prebuild, with no compiler, Python or network', () 
     const options = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext'];
     run('node', [tsc, ...options, '--target', 'es2022', '--types', 'node', '--typeRoots', typeRoots, 'types.mts', 'types.cts'], project, env);
   }, RUN_TIMEOUT);
+
+  // Registered either way, so that a machine without the tools reports this test as skipped, by name.
+  (ARM64.missing.length === 0 ? describe : describe.skip)('on linux-arm64, under qemu-aarch64', () => {
+    let armNode: string;
+
+    beforeAll(() => {
+      // The arm64 build of the Node.js running this test, so that only the architecture differs.
+      armNode = cachedNode('linux', 'arm64', process.versions.node);
+    }, EMULATED_TIMEOUT);
+
+    it('loads the cross-compiled arm64 prebuild, runs NEON kernels and matches PyTorch', () => {
+      const report = JSON.parse(
+        run(ARM64.qemu as string, [armNode, 'forward.cjs'], project, {
+          ...withIsa(env, undefined),
+          // qemu finds the arm64 dynamic loader, libc and libstdc++ under this prefix.
+          QEMU_LD_PREFIX: ARM64_SYSROOT,
+        }),
+      ) as ConsumerReport;
+      expect(report.binary).toBe(path.join(installed, 'prebuilds', 'linux-arm64', 'torchrnn.glibc.node'));
+      expect(report.backend).toBe('neon');
+      expect(pytorchMismatches(report)).toEqual([]);
+    }, EMULATED_TIMEOUT);
+  });
 
   describe('when the binary cannot be loaded', () => {
     /** Loads torchrnn with node-gyp-build pointed at `dir` (TORCHRNN_PREBUILD); returns stderr. */

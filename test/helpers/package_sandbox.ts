@@ -65,16 +65,46 @@ function packDirectory(packageDir: string, into: string, env: NodeJS.ProcessEnv)
 export interface ReleaseTarballs {
   /** No prebuilds/: what a user on a platform without a prebuild effectively gets. */
   source: string;
-  /** With this machine's prebuild, made by `npm run prebuildify` as the release workflow makes it. */
+  /**
+   * With this machine's prebuild, made by `npm run prebuildify` as the release workflow makes it, and,
+   * when asked for, a linux-arm64 one cross-compiled beside it (`npm run prebuildify:linux-arm64`).
+   */
   prebuilt: string;
+  /** Whether `prebuilt` holds the cross-compiled linux-arm64 prebuild. */
+  linuxArm64: boolean;
+}
+
+/** The cross tools `npm run prebuildify:linux-arm64` calls (Debian's g++-aarch64-linux-gnu brings them). */
+export const ARM64_CROSS_TOOLS = ['aarch64-linux-gnu-gcc', 'aarch64-linux-gnu-g++', 'aarch64-linux-gnu-ar', 'aarch64-linux-gnu-strip'];
+
+/** Where Debian's cross toolchain keeps the arm64 C and C++ runtime libraries, for qemu's `-L`. */
+export const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
+
+/**
+ * What is missing on this machine to cross-compile a linux-arm64 prebuild and run it under user-mode
+ * emulation, as Debian package names (empty when nothing is), and the emulator found. Only a Linux x64
+ * machine cross-compiles here.
+ */
+export function arm64Emulation(): { missing: string[]; qemu: string | undefined } {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    return { missing: [`a Linux x64 machine (this is ${process.platform}-${process.arch})`], qemu: undefined };
+  }
+  const PATH = process.env.PATH ?? '';
+  const missing: string[] = [];
+  if (!ARM64_CROSS_TOOLS.every((tool) => reachable(tool, PATH)) || !fs.existsSync(path.join(ARM64_SYSROOT, 'lib'))) {
+    missing.push('g++-aarch64-linux-gnu');
+  }
+  const qemu = ['qemu-aarch64', 'qemu-aarch64-static'].find((tool) => reachable(tool, PATH));
+  if (qemu === undefined) missing.push('qemu-user');
+  return { missing, qemu: qemu && which(qemu) };
 }
 
 /**
  * Packs the repository (`npm pack`, whose `prepare` compiles dist/), then, in an unpacked copy of that
  * tarball rather than in the repository (whose build/ other tests are loading), replaces any prebuilds/
- * with one made here and packs again.
+ * with one made here (and, with `linuxArm64`, a cross-compiled linux-arm64 one) and packs again.
  */
-export function packRelease(work: string): ReleaseTarballs {
+export function packRelease(work: string, { linuxArm64 = false }: { linuxArm64?: boolean } = {}): ReleaseTarballs {
   const env = withEmptyNpmCache(userEnv(), path.join(work, 'pack-npm-cache'));
   const raw = path.join(work, 'raw');
   fs.mkdirSync(raw);
@@ -90,9 +120,10 @@ export function packRelease(work: string): ReleaseTarballs {
   const modules = path.join(unpacked, 'node_modules');
   fs.symlinkSync(path.join(REPO, 'node_modules'), modules, 'dir');
   run('npm', ['run', 'prebuildify'], unpacked, { ...env, JOBS: 'max' });
+  if (linuxArm64) run('npm', ['run', 'prebuildify:linux-arm64'], unpacked, { ...env, JOBS: 'max' });
   fs.unlinkSync(modules);
   const prebuilt = packDirectory(unpacked, path.join(work, 'prebuilt'), env);
-  return { source, prebuilt };
+  return { source, prebuilt, linuxArm64 };
 }
 
 /** Paths inside a tarball, without tar's leading `package/`. */
@@ -104,7 +135,7 @@ export function tarballFiles(tarball: string): string[] {
 }
 
 /** The absolute path of `command` on this process's PATH. */
-function which(command: string): string {
+export function which(command: string): string {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     const candidate = path.join(dir, command);
     if (fs.existsSync(candidate)) return candidate;
@@ -135,12 +166,20 @@ export function reachable(command: string, PATH: string): boolean {
  * `dependencies` (tarballs of torchrnn's runtime dependencies, from packRuntimeDependencies) are installed
  * beside it, `--offline` makes any registry request fail, and npm starts from a new, empty cache, so
  * nothing can come from the network or from what this machine's cache happens to hold. Uses the npm
- * found on `env.PATH` (spawn looks commands up on the child's PATH).
+ * found on `env.PATH` (spawn looks commands up on the child's PATH), or `npm`: a command and its leading
+ * arguments, e.g. this Node.js and npm's script, where the `node` on `env.PATH` is one npm cannot run on.
  */
-export function installTarball(dir: string, tarball: string, dependencies: string[], env: NodeJS.ProcessEnv): string {
+export function installTarball(
+  dir: string,
+  tarball: string,
+  dependencies: string[],
+  env: NodeJS.ProcessEnv,
+  npm: string[] = ['npm'],
+): string {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }, null, 2));
   const npmEnv = withEmptyNpmCache(env, `${dir}-npm-cache`);
-  run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball, ...dependencies], dir, npmEnv);
+  const [command, ...leading] = npm;
+  run(command, [...leading, 'install', '--offline', '--no-audit', '--no-fund', tarball, ...dependencies], dir, npmEnv);
   return path.join(dir, 'node_modules', 'torchrnn');
 }
