@@ -486,3 +486,23 @@ describe('packPaddedSequence with a lengths tensor', () => {
     expect(() => packPaddedSequence(Tensor.zeros([3, 2, 4]), tensor([2.5, 2]))).toThrow('lengths must hold integers, but lengths[0] is 2.5');
   });
 });
+
+describe('integer sequences', () => {
+  // Expected values are PyTorch 1.13's for a = tensor([1, 2, 3]), b = tensor([4]) (int64).
+  const a = tensor([1, 2, 3], 'int64');
+  const b = tensor([4], 'int64');
+
+  test('padSequence pads int64 sequences with the padding value, converted as PyTorch fills', () => {
+    expect(padSequence([a, b], { batchFirst: true, paddingValue: -1 }).toArray()).toEqual([[1, 2, 3], [4, -1, -1]]);
+    expect(padSequence([a, b], { batchFirst: true, paddingValue: 2.7 }).toArray()).toEqual([[1, 2, 3], [4, 2, 2]]);
+  });
+
+  test('packSequence and padPackedSequence keep int64', () => {
+    const packed = packSequence([a, b]);
+    expect(packed.data.toArray()).toEqual([1, 4, 2, 3]);
+    expect(Array.from(packed.batchSizes)).toEqual([2, 1, 1]);
+    const [padded] = padPackedSequence(packed, { batchFirst: true, paddingValue: 7 });
+    expect(padded.dtype).toBe('int64');
+    expect(padded.toArray()).toEqual([[1, 2, 3], [4, 7, 7]]);
+  });
+});

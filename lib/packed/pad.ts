@@ -73,8 +73,8 @@ export function padPackedSequence(sequence: PackedSequence, options: PadPackedSe
   const batch = batchSizes[0];
   const features = data.shape.slice(1);
   const inner = product(features);
-  const padded = Tensor.zeros(batchFirst ? [batch, steps, ...features] : [steps, batch, ...features], data.dtype);
-  padded.data.fill(paddingValue);
+  // full() converts the value to the dtype as PyTorch's fill does (an int64 tensor holds bigints).
+  const padded = Tensor.full(batchFirst ? [batch, steps, ...features] : [steps, batch, ...features], paddingValue, data.dtype);
   const lengths = new Int32Array(batch);
   let row = 0;
   for (let t = 0; t < batchSizes.length; t++) {
@@ -132,8 +132,7 @@ export function padSequence(sequences: readonly Tensor[], options: PadSequenceOp
   const steps = lengths.reduce((m, l) => (l > m ? l : m), 0);
   const inner = product(features);
   const dtype = sequences[0].dtype;
-  const padded = Tensor.zeros(batchFirst ? [batch, steps, ...features] : [steps, batch, ...features], dtype);
-  padded.data.fill(paddingValue);
+  const padded = Tensor.full(batchFirst ? [batch, steps, ...features] : [steps, batch, ...features], paddingValue, dtype);
   sequences.forEach((s, b) => {
     const source = s.to(dtype).data;
     const start = paddingSide === 'left' ? steps - lengths[b] : 0;
