@@ -44,7 +44,6 @@ export {
   type Scalar,
 } from './tensor';
 export { manualSeed } from './random';
-export type { NativeMode, NativeModelSpec, NativePackedModel, NativeForwardArgs, NativeForwardResult, NativeArray } from './native';
 export { backend, setNumThreads, getNumThreads } from './engine';
 export {
   Module,
@@ -111,3 +110,8 @@ export type {
   OptionsAfterSizes,
   OptionsAfterLayers,
 } from './modules/rnn_options';
+
+// The default export is the namespace itself, as the ESM entry's default is (Node gives `module.exports`
+// there): `import torchrnn from 'torchrnn'` then means the same in ESM, in CommonJS compiled with
+// esModuleInterop (which reads `exports.default`) and through bundlers.
+export * as default from './index';
