@@ -56,8 +56,11 @@ export {
   type StateDictOptions,
 } from './modules/module';
 export { Sequential, ModuleList, ModuleDict } from './modules/container';
+// Public as the base that declares what every recurrent module and cell shares (dtype, resetParameters,
+// flattenParameters) and for `instanceof`; not meant to be subclassed outside the library, its protected
+// members speak the addon's contract.
 export { EngineModule } from './modules/engine_module';
-export { RNNBase, type Hidden, type ParameterName } from './modules/rnn_base';
+export { RNNBase, type Hidden, type HiddenInput, type ForwardResult, type ParameterName } from './modules/rnn_base';
 export { RNN } from './modules/rnn';
 export { LSTM } from './modules/lstm';
 export { GRU } from './modules/gru';
@@ -75,7 +78,9 @@ export type {
 } from './modules/from_state_dict';
 export type {
   RNNCellBaseOptions,
+  RNNCellBaseOptionsAfterSizes,
   RNNCellOptions,
+  RNNCellOptionsAfterSizes,
   LSTMCellOptions,
   GRUCellOptions,
   CellOptionsAfterSizes,
@@ -103,10 +108,17 @@ export type { BatchReport, BatcherStats, DurationTotals } from './serving/batche
 export type { BatchRunner, PackedBatchRunner, PackedBatchResult, BatcherHidden, BatcherResult } from './serving/batch_runner';
 export type {
   RNNBaseOptions,
+  RNNBaseOptionsAfterSizes,
+  RNNBaseOptionsAfterLayers,
   RNNOptions,
+  RNNOptionsAfterSizes,
+  RNNOptionsAfterLayers,
   LSTMOptions,
+  LSTMOptionsAfterSizes,
+  LSTMOptionsAfterLayers,
   GRUOptions,
   Nonlinearity,
+  RNNMode,
   OptionsAfterSizes,
   OptionsAfterLayers,
 } from './modules/rnn_options';
