@@ -48,6 +48,7 @@ export class GRUCell extends RNNCellBase<Tensor> {
     return cell;
   }
 
+  /** @internal the addon's contract, which may change in any release */
   protected cellMode(): NativeMode {
     return 'GRU';
   }

@@ -49,6 +49,7 @@ export class LSTMCell extends RNNCellBase<[h1: Tensor, c1: Tensor]> {
     return cell;
   }
 
+  /** @internal the addon's contract, which may change in any release */
   protected cellMode(): NativeMode {
     return 'LSTM';
   }

@@ -192,6 +192,7 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
     return [output, (states.length === 1 ? states[0] : states) as H];
   }
 
+  /** @internal the addon's contract, which may change in any release */
   protected engineSpec(): NativeModelSpec {
     return {
       mode: this.mode,

@@ -60,6 +60,7 @@ export class RNNCell extends RNNCellBase<Tensor> {
     return cell;
   }
 
+  /** @internal the addon's contract, which may change in any release */
   protected cellMode(): NativeMode {
     if (this.nonlinearity === 'tanh') return 'RNN_TANH';
     if (this.nonlinearity === 'relu') return 'RNN_RELU';

@@ -72,7 +72,11 @@ export abstract class RNNCellBase<H extends Tensor | [h: Tensor, c: Tensor]> ext
     return this.#className;
   }
 
-  /** The engine's mode for this cell. */
+  /**
+   * The engine's mode for this cell.
+   *
+   * @internal the addon's contract, which may change in any release
+   */
   protected abstract cellMode(): NativeMode;
 
   /**
@@ -106,6 +110,7 @@ export abstract class RNNCellBase<H extends Tensor | [h: Tensor, c: Tensor]> ext
     return this.bias ? [] : ['bias=false'];
   }
 
+  /** @internal the addon's contract, which may change in any release */
   protected engineSpec(): NativeModelSpec {
     return {
       mode: this.cellMode(),
