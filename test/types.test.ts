@@ -3,8 +3,10 @@
  * docs/*.md, and every examples/**\/*.ts, is type-checked with `strict` and `noUncheckedIndexedAccess` in
  * a project that imports `torchrnn` by name, through package.json's `exports` (dist/ for `require`, esm/
  * for `import`), under the three module setups users have: NodeNext as ESM, NodeNext as CommonJS, and
- * Bundler. An error names the block's file and line. The CommonJS project also runs
- * `import torchrnn from 'torchrnn'` compiled with esModuleInterop, which must reach the library.
+ * Bundler. An error names the block's file and line. Each project also checks what the types promise
+ * beyond the documents; the CommonJS one runs `import torchrnn from 'torchrnn'` compiled with
+ * esModuleInterop, which must reach the library, and checks the names of forward's tuple members in its
+ * declaration output (what an editor's hover shows).
  *
  * A block that is a fragment declares what it assumes in an HTML comment just above it, which the rendered
  * Markdown does not show:
@@ -114,7 +116,7 @@ const SETUPS: Setup[] = [
   {
     name: 'nodenext-cjs',
     packageType: 'commonjs',
-    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', noEmit: false, outDir: 'out' },
+    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', noEmit: false, outDir: 'out', declaration: true },
     wrap: true,
   },
   { name: 'bundler', packageType: 'module', compilerOptions: { module: 'preserve', moduleResolution: 'bundler' }, wrap: false },
@@ -186,6 +188,7 @@ import torchrnn, { GRU, GRUCell, LSTM, LSTMCell, RNN, Tensor, type LSTMOptions }
 
 // The default export is the namespace, in every module format.
 const lstm: LSTM = new torchrnn.LSTM(4, 3, { batchFirst: true });
+const same: typeof torchrnn.LSTM = torchrnn.default.LSTM;
 // The first layer's weights exist in every module: no undefined under noUncheckedIndexedAccess.
 const w: Tensor = lstm.weight_ih_l0;
 const wh: Tensor = lstm.weight_hh_l0;
@@ -208,7 +211,22 @@ void new GRU(4, 3, { projSize: 2 });
 function h1x(): Tensor {
   return Tensor.zeros([2, 3]);
 }
-export const used = [w, wh, bias, output, hN, cN, gruOut, gruH, rnnOut, rnnH, h1, c1, g1, options];
+export const used = [same, w, wh, bias, output, hN, cN, gruOut, gruH, rnnOut, rnnH, h1, c1, g1, options];
+`;
+
+/**
+ * What an editor shows for each forward's result, as declaration emit writes it (out/labels.d.ts in the
+ * CommonJS project): the tuples' members are named.
+ */
+const LABELS = `
+import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, Tensor } from 'torchrnn';
+declare const x: Tensor;
+export const lstm = new LSTM(2, 3).forward(x);
+export const gru = new GRU(2, 3).forward(x);
+export const rnn = new RNN(2, 3).forward(x);
+export const lstmCell = new LSTMCell(2, 3).forward(x);
+export const gruCell = new GRUCell(2, 3).forward(x);
+export const rnnCell = new RNNCell(2, 3).forward(x);
 `;
 
 /** Runs in the CommonJS project after compiling with esModuleInterop: the default import reaches the library. */
@@ -259,6 +277,7 @@ function makeProject(setup: Setup): { dir: string; origins: Map<string, Origin> 
   });
   fs.writeFileSync(path.join(dir, 'contract.ts'), CONTRACT);
   fs.writeFileSync(path.join(dir, 'default-import.ts'), DEFAULT_IMPORT);
+  fs.writeFileSync(path.join(dir, 'labels.ts'), LABELS);
   const compilerOptions = { ...COMMON_OPTIONS, ...setup.compilerOptions, typeRoots: ['./node_modules/@types'] };
   fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['*.ts'] }, null, 2));
   return { dir, origins };
@@ -295,6 +314,19 @@ describe.each(SETUPS)('the TypeScript of README.md, docs/ and examples/ under $n
     if (setup.packageType === 'commonjs') {
       const printed = execFileSync(process.execPath, [path.join('out', 'default-import.js')], { cwd: dir, encoding: 'utf8' });
       expect(JSON.parse(printed)).toEqual({ lstm: true, tensor: 'function' });
+      const labels = fs
+        .readFileSync(path.join(dir, 'out', 'labels.d.ts'), 'utf8')
+        .replace(/<import\("torchrnn"\)\.FloatDType>/g, '')
+        .split('\n')
+        .filter((line) => line.startsWith('export declare const'));
+      expect(labels).toEqual([
+        'export declare const lstm: [output: Tensor, hidden: [hN: Tensor, cN: Tensor]];',
+        'export declare const gru: [output: Tensor, hN: Tensor];',
+        'export declare const rnn: [output: Tensor, hN: Tensor];',
+        'export declare const lstmCell: [h1: Tensor, c1: Tensor];',
+        'export declare const gruCell: Tensor;',
+        'export declare const rnnCell: Tensor;',
+      ]);
     }
   }, TIMEOUT);
 });
