@@ -2,4 +2,5 @@
 import * as torchrnn from '../dist/index.js';
 
 export * from '../dist/index.js';
+// The namespace, as the CommonJS build's declared default (lib/index.ts: `export * as default`).
 export default torchrnn;

@@ -77,4 +77,5 @@ export const {
   BatcherClosedError,
 } = torchrnn;
 
+// The exports object, which is also the CommonJS build's own `exports.default`: both entries agree.
 export default torchrnn;

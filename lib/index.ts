@@ -44,7 +44,6 @@ export {
   type Scalar,
 } from './tensor';
 export { manualSeed } from './random';
-export type { NativeMode, NativeModelSpec, NativePackedModel, NativeForwardArgs, NativeForwardResult, NativeArray } from './native';
 export { backend, setNumThreads, getNumThreads } from './engine';
 export {
   Module,
@@ -57,8 +56,11 @@ export {
   type StateDictOptions,
 } from './modules/module';
 export { Sequential, ModuleList, ModuleDict } from './modules/container';
+// Public as the base that declares what every recurrent module and cell shares (dtype, resetParameters,
+// flattenParameters) and for `instanceof`; not meant to be subclassed outside the library, its protected
+// members speak the addon's contract.
 export { EngineModule } from './modules/engine_module';
-export { RNNBase, type Hidden, type ParameterName } from './modules/rnn_base';
+export { RNNBase, type Hidden, type HiddenInput, type ForwardResult, type ParameterName } from './modules/rnn_base';
 export { RNN } from './modules/rnn';
 export { LSTM } from './modules/lstm';
 export { GRU } from './modules/gru';
@@ -76,7 +78,9 @@ export type {
 } from './modules/from_state_dict';
 export type {
   RNNCellBaseOptions,
+  RNNCellBaseOptionsAfterSizes,
   RNNCellOptions,
+  RNNCellOptionsAfterSizes,
   LSTMCellOptions,
   GRUCellOptions,
   CellOptionsAfterSizes,
@@ -104,10 +108,22 @@ export type { BatchReport, BatcherStats, DurationTotals } from './serving/batche
 export type { BatchRunner, PackedBatchRunner, PackedBatchResult, BatcherHidden, BatcherResult } from './serving/batch_runner';
 export type {
   RNNBaseOptions,
+  RNNBaseOptionsAfterSizes,
+  RNNBaseOptionsAfterLayers,
   RNNOptions,
+  RNNOptionsAfterSizes,
+  RNNOptionsAfterLayers,
   LSTMOptions,
+  LSTMOptionsAfterSizes,
+  LSTMOptionsAfterLayers,
   GRUOptions,
   Nonlinearity,
+  RNNMode,
   OptionsAfterSizes,
   OptionsAfterLayers,
 } from './modules/rnn_options';
+
+// The default export is the namespace itself, as the ESM entry's default is (Node gives `module.exports`
+// there): `import torchrnn from 'torchrnn'` then means the same in ESM, in CommonJS compiled with
+// esModuleInterop (which reads `exports.default`) and through bundlers.
+export * as default from './index';

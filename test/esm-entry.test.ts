@@ -19,7 +19,8 @@ function esmNames(): string[] {
 }
 
 describe('the ESM entry', () => {
-  const exported = Object.keys(torchrnn);
+  // `default` is not in the list: the entry's default export is the CommonJS exports object itself.
+  const exported = Object.keys(torchrnn).filter((name) => name !== 'default');
 
   it('re-exports every value lib/index.ts exports', () => {
     const missing = exported.filter((name) => !esmNames().includes(name));
@@ -29,5 +30,20 @@ describe('the ESM entry', () => {
   it('re-exports nothing lib/index.ts does not export', () => {
     const extra = esmNames().filter((name) => !exported.includes(name));
     expect(extra).toEqual([]);
+  });
+
+  it('has as default export the exports object, as the CommonJS build does', () => {
+    const source = fs.readFileSync(path.join(__dirname, '..', 'esm', 'index.mjs'), 'utf8');
+    expect(source).toMatch(/^import torchrnn from '\.\.\/dist\/index\.js';$/m);
+    expect(source).toMatch(/^export default torchrnn;$/m);
+  });
+});
+
+describe('the default export', () => {
+  // What `import torchrnn from 'torchrnn'` reads in CommonJS compiled with esModuleInterop; without it, that
+  // import compiles (the ESM entry's types declare a default) and then fails at run time.
+  it('is the namespace itself', () => {
+    expect(torchrnn.default).toBe(torchrnn);
+    expect(torchrnn.default.LSTM).toBe(torchrnn.LSTM);
   });
 });

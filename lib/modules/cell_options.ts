@@ -12,23 +12,30 @@ import { checkBoolean } from '../options';
 import { checkDimension, checkParameterBudget } from './parameter_budget';
 import { checkDTypeOption, mergeArguments, splitArguments, type Nonlinearity } from './rnn_options';
 
-/** Options every cell takes: PyTorch's `RNNCellBase` arguments, camelCased. */
-export interface RNNCellBaseOptions {
-  /** Features of the input (PyTorch's `input_size`). */
-  inputSize: number;
-  /** Features of the hidden state (PyTorch's `hidden_size`); 0 is allowed. */
-  hiddenSize: number;
+/** The options every cell takes after `(inputSize, hiddenSize)` given positionally. */
+export interface RNNCellBaseOptionsAfterSizes {
   /** Whether the cell has `bias_ih` and `bias_hh`. Default true. */
   bias?: boolean;
   /** Element type of parameters, inputs and outputs. Default `'float32'`. */
   dtype?: FloatDType;
 }
 
-/** `nn.RNNCell`'s options. */
-export interface RNNCellOptions extends RNNCellBaseOptions {
+/** Options every cell takes: PyTorch's `RNNCellBase` arguments, camelCased. */
+export interface RNNCellBaseOptions extends RNNCellBaseOptionsAfterSizes {
+  /** Features of the input (PyTorch's `input_size`). */
+  inputSize: number;
+  /** Features of the hidden state (PyTorch's `hidden_size`); 0 is allowed. */
+  hiddenSize: number;
+}
+
+/** `nn.RNNCell`'s options after `(inputSize, hiddenSize)`. */
+export interface RNNCellOptionsAfterSizes extends RNNCellBaseOptionsAfterSizes {
   /** `'tanh'` (default) or `'relu'`; anything else fails in forward, as in PyTorch. */
   nonlinearity?: Nonlinearity;
 }
+
+/** `nn.RNNCell`'s options. */
+export interface RNNCellOptions extends RNNCellBaseOptions, RNNCellOptionsAfterSizes {}
 
 /** `nn.LSTMCell`'s options. */
 export type LSTMCellOptions = RNNCellBaseOptions;
@@ -36,7 +43,7 @@ export type LSTMCellOptions = RNNCellBaseOptions;
 /** `nn.GRUCell`'s options. */
 export type GRUCellOptions = RNNCellBaseOptions;
 
-/** The options that may follow `(inputSize, hiddenSize)` given positionally. */
+/** The options that may follow `(inputSize, hiddenSize)` given positionally (e.g. {@link RNNCellOptionsAfterSizes}). */
 export type CellOptionsAfterSizes<O extends RNNCellBaseOptions> = Omit<O, 'inputSize' | 'hiddenSize'>;
 
 /** The arguments a cell constructor accepts: an options object, or the sizes first as PyTorch users write them. */

@@ -11,8 +11,12 @@ import { Module, type StateDictOptions } from './module';
 
 /**
  * A module whose forward runs on the native engine. Its parameters, in PyTorch's `named_parameters()`
- * order, are exactly the engine's weights for {@link EngineModule.engineSpec}; they are packed on the first
+ * order, are exactly the engine's weights for its `engineSpec()`; they are packed on the first
  * forward and kept until a parameter is replaced or a state dict is loaded.
+ *
+ * Exported as the base of the recurrent modules and cells, for `instanceof` and the members they share
+ * (`dtype`, `resetParameters`, `flattenParameters`); it is not meant to be subclassed outside the library,
+ * as what a subclass implements is the addon's contract.
  */
 export abstract class EngineModule extends Module {
   /** Features of the hidden state; sets the initialisation bound. */
@@ -20,7 +24,11 @@ export abstract class EngineModule extends Module {
 
   #packed: NativePackedModel | undefined;
 
-  /** The engine model these parameters are the weights of. */
+  /**
+   * The engine model these parameters are the weights of.
+   *
+   * @internal the addon's contract, which may change in any release
+   */
   protected abstract engineSpec(): NativeModelSpec;
 
   /** Element type of parameters, inputs and outputs: the weights' (it follows `to()`, `float()`, `double()`). */
@@ -56,6 +64,8 @@ export abstract class EngineModule extends Module {
   /**
    * The packed weights, packing them now if they changed. A forward in flight keeps the packing it
    * started with, so replacing weights never disturbs it.
+   *
+   * @internal the addon's contract, which may change in any release
    */
   protected packedModel(): NativePackedModel {
     this.#packed ??= this.#pack();

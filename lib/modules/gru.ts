@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor';
 import { inferRecurrent, type FromStateDictOptions } from './from_state_dict';
 import type { StateDict } from './module';
 import { RNNBase } from './rnn_base';
-import { BASE_OPTION_NAMES, collectOptions, type ConstructorArgs, type GRUOptions, type OptionsAfterLayers, type OptionsAfterSizes } from './rnn_options';
+import { BASE_OPTION_NAMES, collectOptions, type ConstructorArgs, type RNNBaseOptionsAfterSizes, type RNNBaseOptionsAfterLayers, type GRUOptions } from './rnn_options';
 
 /**
  * A multi-layer gated recurrent unit RNN, as PyTorch's `nn.GRU`: gates r, z, n, with
@@ -21,9 +21,9 @@ import { BASE_OPTION_NAMES, collectOptions, type ConstructorArgs, type GRUOption
  */
 export class GRU extends RNNBase<Tensor> {
   /** `new GRU(inputSize, hiddenSize, { ... })`, as `nn.GRU(10, 20, ...)`. */
-  constructor(inputSize: number, hiddenSize: number, options?: OptionsAfterSizes<GRUOptions>);
+  constructor(inputSize: number, hiddenSize: number, options?: RNNBaseOptionsAfterSizes);
   /** `new GRU(inputSize, hiddenSize, numLayers, { ... })`, as `nn.GRU(10, 20, 2, ...)`. */
-  constructor(inputSize: number, hiddenSize: number, numLayers: number, options?: OptionsAfterLayers<GRUOptions>);
+  constructor(inputSize: number, hiddenSize: number, numLayers: number, options?: RNNBaseOptionsAfterLayers);
   /** `new GRU({ inputSize, hiddenSize, ... })`. Declared last, so that `ConstructorParameters<typeof GRU>[0]` is the options type. */
   constructor(options: GRUOptions);
   constructor(...args: ConstructorArgs<GRUOptions>) {

@@ -5,7 +5,7 @@
  */
 import type { NativeMode } from '../native';
 import type { Tensor } from '../tensor';
-import { CELL_OPTION_NAMES, collectCellOptions, type CellConstructorArgs, type CellOptionsAfterSizes, type GRUCellOptions } from './cell_options';
+import { CELL_OPTION_NAMES, collectCellOptions, type CellConstructorArgs, type RNNCellBaseOptionsAfterSizes, type GRUCellOptions } from './cell_options';
 import { RNNCellBase } from './rnn_cell_base';
 import { inferCell, type CellFromStateDictOptions } from './from_state_dict';
 import type { StateDict } from './module';
@@ -23,7 +23,7 @@ import type { StateDict } from './module';
  */
 export class GRUCell extends RNNCellBase<Tensor> {
   /** `new GRUCell(inputSize, hiddenSize, { ... })`, as `nn.GRUCell(10, 20, ...)`. */
-  constructor(inputSize: number, hiddenSize: number, options?: CellOptionsAfterSizes<GRUCellOptions>);
+  constructor(inputSize: number, hiddenSize: number, options?: RNNCellBaseOptionsAfterSizes);
   /** `new GRUCell({ inputSize, hiddenSize, ... })`. Declared last, so that `ConstructorParameters<typeof GRUCell>[0]` is the options type. */
   constructor(options: GRUCellOptions);
   constructor(...args: CellConstructorArgs<GRUCellOptions>) {
@@ -48,6 +48,7 @@ export class GRUCell extends RNNCellBase<Tensor> {
     return cell;
   }
 
+  /** @internal the addon's contract, which may change in any release */
   protected cellMode(): NativeMode {
     return 'GRU';
   }

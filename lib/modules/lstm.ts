@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor';
 import { inferRecurrent, type FromStateDictOptions } from './from_state_dict';
 import type { StateDict } from './module';
 import { RNNBase } from './rnn_base';
-import { BASE_OPTION_NAMES, collectOptions, type ConstructorArgs, type LSTMOptions, type OptionsAfterLayers, type OptionsAfterSizes } from './rnn_options';
+import { BASE_OPTION_NAMES, collectOptions, type ConstructorArgs, type LSTMOptionsAfterSizes, type LSTMOptionsAfterLayers, type LSTMOptions } from './rnn_options';
 
 const LSTM_OPTION_NAMES = [...BASE_OPTION_NAMES, 'projSize'];
 const FROM_STATE_DICT_OPTION_NAMES = ['prefix', 'batchFirst', 'dtype'];
@@ -23,11 +23,11 @@ const FROM_STATE_DICT_OPTION_NAMES = ['prefix', 'batchFirst', 'dtype'];
  * const [output, [hN, cN]] = lstm.forward(x);       // output (5, 3, 20), hN and cN (2, 3, 20)
  * ```
  */
-export class LSTM extends RNNBase<[Tensor, Tensor]> {
+export class LSTM extends RNNBase<[hN: Tensor, cN: Tensor]> {
   /** `new LSTM(inputSize, hiddenSize, { ... })`, as `nn.LSTM(10, 20, ...)`. */
-  constructor(inputSize: number, hiddenSize: number, options?: OptionsAfterSizes<LSTMOptions>);
+  constructor(inputSize: number, hiddenSize: number, options?: LSTMOptionsAfterSizes);
   /** `new LSTM(inputSize, hiddenSize, numLayers, { ... })`, as `nn.LSTM(10, 20, 2, ...)`. */
-  constructor(inputSize: number, hiddenSize: number, numLayers: number, options?: OptionsAfterLayers<LSTMOptions>);
+  constructor(inputSize: number, hiddenSize: number, numLayers: number, options?: LSTMOptionsAfterLayers);
   /** `new LSTM({ inputSize, hiddenSize, ... })`. Declared last, so that `ConstructorParameters<typeof LSTM>[0]` is the options type. */
   constructor(options: LSTMOptions);
   constructor(...args: ConstructorArgs<LSTMOptions>) {

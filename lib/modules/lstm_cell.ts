@@ -5,7 +5,7 @@
  */
 import type { NativeMode } from '../native';
 import type { Tensor } from '../tensor';
-import { CELL_OPTION_NAMES, collectCellOptions, type CellConstructorArgs, type CellOptionsAfterSizes, type LSTMCellOptions } from './cell_options';
+import { CELL_OPTION_NAMES, collectCellOptions, type CellConstructorArgs, type RNNCellBaseOptionsAfterSizes, type LSTMCellOptions } from './cell_options';
 import { RNNCellBase } from './rnn_cell_base';
 import { inferCell, type CellFromStateDictOptions } from './from_state_dict';
 import type { StateDict } from './module';
@@ -22,9 +22,9 @@ import type { StateDict } from './module';
  * for (const x of steps) [h, c] = cell.forward(x, [h, c]);   // x: (3, 100)
  * ```
  */
-export class LSTMCell extends RNNCellBase<[Tensor, Tensor]> {
+export class LSTMCell extends RNNCellBase<[h1: Tensor, c1: Tensor]> {
   /** `new LSTMCell(inputSize, hiddenSize, { ... })`, as `nn.LSTMCell(100, 20, ...)`. */
-  constructor(inputSize: number, hiddenSize: number, options?: CellOptionsAfterSizes<LSTMCellOptions>);
+  constructor(inputSize: number, hiddenSize: number, options?: RNNCellBaseOptionsAfterSizes);
   /** `new LSTMCell({ inputSize, hiddenSize, ... })`. Declared last, so that `ConstructorParameters<typeof LSTMCell>[0]` is the options type. */
   constructor(options: LSTMCellOptions);
   constructor(...args: CellConstructorArgs<LSTMCellOptions>) {
@@ -49,6 +49,7 @@ export class LSTMCell extends RNNCellBase<[Tensor, Tensor]> {
     return cell;
   }
 
+  /** @internal the addon's contract, which may change in any release */
   protected cellMode(): NativeMode {
     return 'LSTM';
   }

@@ -3,7 +3,6 @@
  *
  * @packageDocumentation
  */
-import type { NativeMode } from '../native';
 import type { Tensor } from '../tensor';
 import { inferRecurrent, type RNNFromStateDictOptions } from './from_state_dict';
 import type { StateDict } from './module';
@@ -13,15 +12,16 @@ import {
   collectOptions,
   type ConstructorArgs,
   type Nonlinearity,
-  type OptionsAfterLayers,
-  type OptionsAfterSizes,
+  type RNNMode,
   type RNNOptions,
+  type RNNOptionsAfterLayers,
+  type RNNOptionsAfterSizes,
 } from './rnn_options';
 
 const RNN_OPTION_NAMES = [...BASE_OPTION_NAMES, 'nonlinearity'];
 
 /** PyTorch's mode for a nonlinearity; checked before everything else but `projSize`, as in PyTorch. */
-function rnnMode(nonlinearity: unknown): NativeMode {
+function rnnMode(nonlinearity: unknown): RNNMode {
   if (nonlinearity === 'tanh') return 'RNN_TANH';
   if (nonlinearity === 'relu') return 'RNN_RELU';
   throw new Error(`Unknown nonlinearity '${String(nonlinearity)}'. Select from 'tanh' or 'relu'.`);
@@ -41,9 +41,9 @@ export class RNN extends RNNBase<Tensor> {
   readonly nonlinearity: Nonlinearity;
 
   /** `new RNN(inputSize, hiddenSize, { ... })`, as `nn.RNN(10, 20, ...)`. */
-  constructor(inputSize: number, hiddenSize: number, options?: OptionsAfterSizes<RNNOptions>);
+  constructor(inputSize: number, hiddenSize: number, options?: RNNOptionsAfterSizes);
   /** `new RNN(inputSize, hiddenSize, numLayers, { ... })`, as `nn.RNN(10, 20, 2, ...)`. */
-  constructor(inputSize: number, hiddenSize: number, numLayers: number, options?: OptionsAfterLayers<RNNOptions>);
+  constructor(inputSize: number, hiddenSize: number, numLayers: number, options?: RNNOptionsAfterLayers);
   /** `new RNN({ inputSize, hiddenSize, ... })`. Declared last, so that `ConstructorParameters<typeof RNN>[0]` is the options type. */
   constructor(options: RNNOptions);
   constructor(...args: ConstructorArgs<RNNOptions>) {

@@ -3,20 +3,38 @@
  *
  * @packageDocumentation
  */
-import type { NativeForwardArgs, NativeForwardResult, NativeMode, NativeModelSpec } from '../native';
+import type { NativeForwardArgs, NativeForwardResult, NativeModelSpec } from '../native';
 import { PackedSequence } from '../packed/packed_sequence';
 import { randomUint32 } from '../random';
 import { Tensor } from '../tensor';
 import { EngineModule } from './engine_module';
 import { forwardResult, preparePacked, preparePadded, type ForwardSpec, type PreparedForward } from './rnn_forward';
-import { checkDropout, resolveConfig } from './rnn_options';
+import { checkDropout, resolveConfig, type RNNMode } from './rnn_options';
 import { parameterSpecs } from './rnn_parameters';
 
 /** The hidden state of a module: `h` for RNN and GRU, `[h, c]` for LSTM. */
-export type Hidden = Tensor | [Tensor, Tensor];
+export type Hidden = Tensor | [h: Tensor, c: Tensor];
+
+/**
+ * A given initial state: as {@link Hidden}, and an LSTM's `[h0, c0]` may be a readonly tuple
+ * (`[h, c] as const`), since forward only reads it.
+ */
+export type HiddenInput<H extends Hidden> = H extends Tensor ? H : readonly [h0: Tensor, c0: Tensor];
+
+/**
+ * What forward returns: `[output, hN]` for RNN and GRU, `[output, [hN, cN]]` for LSTM; `output` is a
+ * PackedSequence when the input is one. (The members are named so that an editor shows what each is.)
+ */
+export type ForwardResult<I extends Tensor | PackedSequence, H extends Hidden> = H extends Tensor
+  ? [output: I, hN: H]
+  : [output: I, hidden: H];
 
 /** A parameter by its PyTorch name: `weight_ih_l0`, `bias_hh_l1_reverse`, `weight_hr_l0`, ... */
-export type ParameterName = `weight_${string}` | `bias_${string}`;
+export type ParameterName =
+  | `${'weight' | 'bias'}_${'ih' | 'hh'}_l${number}`
+  | `${'weight' | 'bias'}_${'ih' | 'hh'}_l${number}_reverse`
+  | `weight_hr_l${number}`
+  | `weight_hr_l${number}_reverse`;
 
 /**
  * Base of the multi-layer recurrent modules. Not constructed directly: use {@link RNN}, {@link LSTM} or
@@ -34,12 +52,20 @@ export type ParameterName = `weight_${string}` | `bias_${string}`;
  * ```
  */
 export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
-  /** Each parameter, by its PyTorch name. */
+  /**
+   * Each parameter, by its PyTorch name. Which exist depends on the configuration (layers, directions,
+   * bias, projection), so under `noUncheckedIndexedAccess` these are `Tensor | undefined`; the two below
+   * exist in every module, and are declared so.
+   */
   [name: ParameterName]: Tensor;
+  /** The first layer's input-hidden weights, `(G * hiddenSize, inputSize)` with G gates. */
+  declare weight_ih_l0: Tensor;
+  /** The first layer's hidden-hidden weights, `(G * hiddenSize, Hout)`. */
+  declare weight_hh_l0: Tensor;
 
   readonly #className: string;
   /** PyTorch's mode: `'LSTM'`, `'GRU'`, `'RNN_TANH'` or `'RNN_RELU'`. */
-  readonly mode: NativeMode;
+  readonly mode: RNNMode;
   /** Features per input step. */
   readonly inputSize: number;
   /** Features of the hidden (and, for LSTM, cell) state. */
@@ -58,7 +84,7 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
   #dropout: number;
 
   /** Checks `options` in PyTorch's order, then creates and initialises the parameters. */
-  protected constructor(className: string, mode: NativeMode, options: Record<string, unknown>) {
+  protected constructor(className: string, mode: RNNMode, options: Record<string, unknown>) {
     super();
     this.#className = className;
     this.mode = mode;
@@ -102,9 +128,9 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
    *
    * Blocks the calling thread: see {@link RNNBase.forwardAsync}.
    */
-  forward<I extends Tensor | PackedSequence>(input: I, hx?: H | null): [I, H] {
+  forward<I extends Tensor | PackedSequence>(input: I, hx?: HiddenInput<H> | null): ForwardResult<I, H> {
     const prepared = this.#prepare(input, hx);
-    return this.#results(prepared, this.packedModel().forward(this.#nativeArgs(prepared))) as [I, H];
+    return this.#results(prepared, this.packedModel().forward(this.#nativeArgs(prepared))) as ForwardResult<I, H>;
   }
 
   /**
@@ -113,9 +139,9 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
    * returns, so they may be reused, overwritten or transferred at once; weights replaced while it runs do
    * not affect it.
    */
-  async forwardAsync<I extends Tensor | PackedSequence>(input: I, hx?: H | null): Promise<[I, H]> {
+  async forwardAsync<I extends Tensor | PackedSequence>(input: I, hx?: HiddenInput<H> | null): Promise<ForwardResult<I, H>> {
     const prepared = this.#prepare(input, hx);
-    return this.#results(prepared, await this.packedModel().forwardAsync(this.#nativeArgs(prepared))) as [I, H];
+    return this.#results(prepared, await this.packedModel().forwardAsync(this.#nativeArgs(prepared))) as ForwardResult<I, H>;
   }
 
   /**
@@ -166,6 +192,7 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
     return [output, (states.length === 1 ? states[0] : states) as H];
   }
 
+  /** @internal the addon's contract, which may change in any release */
   protected engineSpec(): NativeModelSpec {
     return {
       mode: this.mode,

@@ -5,7 +5,7 @@
  */
 import type { NativeMode } from '../native';
 import type { Tensor } from '../tensor';
-import { CELL_OPTION_NAMES, collectCellOptions, type CellConstructorArgs, type CellOptionsAfterSizes, type RNNCellOptions } from './cell_options';
+import { CELL_OPTION_NAMES, collectCellOptions, type CellConstructorArgs, type RNNCellOptionsAfterSizes, type RNNCellOptions } from './cell_options';
 import { RNNCellBase } from './rnn_cell_base';
 import type { Nonlinearity } from './rnn_options';
 import { inferCell, type RNNCellFromStateDictOptions } from './from_state_dict';
@@ -31,7 +31,7 @@ export class RNNCell extends RNNCellBase<Tensor> {
   readonly nonlinearity: Nonlinearity;
 
   /** `new RNNCell(inputSize, hiddenSize, { ... })`, as `nn.RNNCell(10, 20, ...)`. */
-  constructor(inputSize: number, hiddenSize: number, options?: CellOptionsAfterSizes<RNNCellOptions>);
+  constructor(inputSize: number, hiddenSize: number, options?: RNNCellOptionsAfterSizes);
   /** `new RNNCell({ inputSize, hiddenSize, ... })`. Declared last, so that `ConstructorParameters<typeof RNNCell>[0]` is the options type. */
   constructor(options: RNNCellOptions);
   constructor(...args: CellConstructorArgs<RNNCellOptions>) {
@@ -60,6 +60,7 @@ export class RNNCell extends RNNCellBase<Tensor> {
     return cell;
   }
 
+  /** @internal the addon's contract, which may change in any release */
   protected cellMode(): NativeMode {
     if (this.nonlinearity === 'tanh') return 'RNN_TANH';
     if (this.nonlinearity === 'relu') return 'RNN_RELU';

@@ -9,6 +9,7 @@ import { Tensor } from '../tensor';
 import { prepareCell, type CellSpec } from './cell_forward';
 import { checkCellParameters, resolveCellConfig } from './cell_options';
 import { EngineModule } from './engine_module';
+import type { HiddenInput } from './rnn_base';
 import { resultTensors, type PreparedForward } from './rnn_forward';
 
 /**
@@ -26,7 +27,7 @@ import { resultTensors, type PreparedForward } from './rnn_forward';
  * h = cell.forward(x1, h);
  * ```
  */
-export abstract class RNNCellBase<H extends Tensor | [Tensor, Tensor]> extends EngineModule {
+export abstract class RNNCellBase<H extends Tensor | [h: Tensor, c: Tensor]> extends EngineModule {
   /** `(G, inputSize)`, G = numChunks * hiddenSize. */
   declare weight_ih: Tensor;
   /** `(G, hiddenSize)`. */
@@ -71,15 +72,20 @@ export abstract class RNNCellBase<H extends Tensor | [Tensor, Tensor]> extends E
     return this.#className;
   }
 
-  /** The engine's mode for this cell. */
+  /**
+   * The engine's mode for this cell.
+   *
+   * @internal the addon's contract, which may change in any release
+   */
   protected abstract cellMode(): NativeMode;
 
   /**
-   * One step: the next hidden state (LSTMCell: `[h, c]`) for `input` `(N, inputSize)` or unbatched
-   * `(inputSize)`; `hx` defaults to zeros and is `(N, hiddenSize)` or `(hiddenSize)` (LSTMCell: `[h, c]`).
+   * One step: the next hidden state `h1` (LSTMCell: `[h1, c1]`) for `input` `(N, inputSize)` or unbatched
+   * `(inputSize)`; `hx` defaults to zeros and is `(N, hiddenSize)` or `(hiddenSize)` (LSTMCell: `[h0, c0]`,
+   * which may be a readonly tuple).
    * Blocks the calling thread: see {@link RNNCellBase.forwardAsync}.
    */
-  forward(input: Tensor, hx?: H | null): H {
+  forward(input: Tensor, hx?: HiddenInput<H> | null): H {
     const prepared = this.#prepare(input, hx);
     return this.#results(prepared, this.packedModel().forward({ ...prepared.args, dropout: 0, dropoutSeed: 0 }));
   }
@@ -89,7 +95,7 @@ export abstract class RNNCellBase<H extends Tensor | [Tensor, Tensor]> extends E
    * Promise with forward's error. The input and hx buffers are copied before it returns, so they may be
    * reused, overwritten or transferred at once.
    */
-  async forwardAsync(input: Tensor, hx?: H | null): Promise<H> {
+  async forwardAsync(input: Tensor, hx?: HiddenInput<H> | null): Promise<H> {
     const prepared = this.#prepare(input, hx);
     return this.#results(prepared, await this.packedModel().forwardAsync({ ...prepared.args, dropout: 0, dropoutSeed: 0 }));
   }
@@ -104,6 +110,7 @@ export abstract class RNNCellBase<H extends Tensor | [Tensor, Tensor]> extends E
     return this.bias ? [] : ['bias=false'];
   }
 
+  /** @internal the addon's contract, which may change in any release */
   protected engineSpec(): NativeModelSpec {
     return {
       mode: this.cellMode(),

@@ -10,14 +10,11 @@ import { isFloatDType, type FloatDType } from '../tensor';
 import { checkDimension } from './parameter_budget';
 import { warnOnce } from '../warnings';
 
-/** Options every recurrent module takes: PyTorch's `RNNBase` arguments, camelCased. */
-export interface RNNBaseOptions {
-  /** Features per input step (PyTorch's `input_size`). */
-  inputSize: number;
-  /** Features of the hidden state (PyTorch's `hidden_size`). */
-  hiddenSize: number;
-  /** Stacked layers. Default 1. */
-  numLayers?: number;
+// The options are declared as named interfaces, one for each positional form, rather than derived with
+// `Omit`: an editor then shows (and expands) a documented interface where it showed `Omit<...>`.
+
+/** The options every recurrent module takes after `(inputSize, hiddenSize, numLayers)` given positionally. */
+export interface RNNBaseOptionsAfterLayers {
   /** Whether the layers have `bias_ih` and `bias_hh`. Default true. */
   bias?: boolean;
   /** Input and output as `(batch, seq, feature)`; hidden states are never batch-first. Default false. */
@@ -30,28 +27,57 @@ export interface RNNBaseOptions {
   dtype?: FloatDType;
 }
 
-/** `nn.LSTM`'s options. */
-export interface LSTMOptions extends RNNBaseOptions {
+/** The options every recurrent module takes after `(inputSize, hiddenSize)` given positionally. */
+export interface RNNBaseOptionsAfterSizes extends RNNBaseOptionsAfterLayers {
+  /** Stacked layers. Default 1. */
+  numLayers?: number;
+}
+
+/** Options every recurrent module takes: PyTorch's `RNNBase` arguments, camelCased. */
+export interface RNNBaseOptions extends RNNBaseOptionsAfterSizes {
+  /** Features per input step (PyTorch's `input_size`). */
+  inputSize: number;
+  /** Features of the hidden state (PyTorch's `hidden_size`). */
+  hiddenSize: number;
+}
+
+/** `nn.LSTM`'s options after `(inputSize, hiddenSize, numLayers)`. */
+export interface LSTMOptionsAfterLayers extends RNNBaseOptionsAfterLayers {
   /** Size of the projected hidden state `h` (0 for no projection). Default 0. */
   projSize?: number;
 }
 
+/** `nn.LSTM`'s options after `(inputSize, hiddenSize)`. */
+export interface LSTMOptionsAfterSizes extends RNNBaseOptionsAfterSizes, LSTMOptionsAfterLayers {}
+
+/** `nn.LSTM`'s options. */
+export interface LSTMOptions extends RNNBaseOptions, LSTMOptionsAfterSizes {}
+
 /** The activation of an Elman RNN. */
 export type Nonlinearity = 'tanh' | 'relu';
 
-/** `nn.RNN`'s options. */
-export interface RNNOptions extends RNNBaseOptions {
+/** `nn.RNN`'s options after `(inputSize, hiddenSize, numLayers)`. */
+export interface RNNOptionsAfterLayers extends RNNBaseOptionsAfterLayers {
   /** `'tanh'` (default) or `'relu'`. */
   nonlinearity?: Nonlinearity;
 }
 
+/** `nn.RNN`'s options after `(inputSize, hiddenSize)`. */
+export interface RNNOptionsAfterSizes extends RNNBaseOptionsAfterSizes, RNNOptionsAfterLayers {}
+
+/** `nn.RNN`'s options. */
+export interface RNNOptions extends RNNBaseOptions, RNNOptionsAfterSizes {}
+
 /** `nn.GRU`'s options. */
 export type GRUOptions = RNNBaseOptions;
 
-/** The options that may follow `(inputSize, hiddenSize)` given positionally. */
+/** PyTorch's `mode` attribute of a recurrent module: `nn.RNN`'s two nonlinearities are two modes. */
+export type RNNMode = 'LSTM' | 'GRU' | 'RNN_TANH' | 'RNN_RELU';
+
+/** The options that may follow `(inputSize, hiddenSize)` given positionally (e.g. {@link LSTMOptionsAfterSizes}). */
 export type OptionsAfterSizes<O extends RNNBaseOptions> = Omit<O, 'inputSize' | 'hiddenSize'>;
 
-/** The options that may follow `(inputSize, hiddenSize, numLayers)` given positionally. */
+/** The options that may follow `(inputSize, hiddenSize, numLayers)` given positionally. (e.g. {@link LSTMOptionsAfterLayers}). */
 export type OptionsAfterLayers<O extends RNNBaseOptions> = Omit<O, 'inputSize' | 'hiddenSize' | 'numLayers'>;
 
 /** The arguments a constructor accepts: an options object, or sizes first as PyTorch users write them. */

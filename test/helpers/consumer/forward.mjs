@@ -12,5 +12,8 @@ manualSeed(0);
 if (tensor([1, 2]).shape[0] !== 2) throw new Error('tensor() from the ESM entry misbehaves');
 
 const results = runCase({ LSTM, GRU, RNN, Tensor }, readCase());
+// `default` is the exports object on both sides (the ESM entry's default, the CommonJS build's
+// `exports.default`), not a name to import.
 const names = Object.keys(namespace).filter((name) => name !== 'default');
-process.stdout.write(JSON.stringify({ ...loadedBinary(), names, cjsNames: Object.keys(require('torchrnn')), results }));
+const cjsNames = Object.keys(require('torchrnn')).filter((name) => name !== 'default');
+process.stdout.write(JSON.stringify({ ...loadedBinary(), names, cjsNames, results }));
