@@ -6,7 +6,7 @@
 import { describe } from '../is';
 import { indexSelect } from '../index_select';
 import { checkBoolean, checkOptionNames } from '../options';
-import { Tensor, type DType } from '../tensor';
+import { Tensor, type DType, type FloatDType } from '../tensor';
 import { PackedSequence, toIndexArray, type IndexArray } from './packed_sequence';
 import { padSequence } from './pad';
 
@@ -84,25 +84,8 @@ function packSorted(input: Tensor, lengths: IndexArray, batchFirst: boolean): [T
   return [data, batchSizes];
 }
 
-/**
- * Packs a padded batch of variable-length sequences, as PyTorch's `pack_padded_sequence`.
- *
- * `input` is `(T, B, *)`, or `(B, T, *)` with `batchFirst`; `lengths` (a `number[]`, an Int32Array or a 1-D
- * integer Tensor such as an int64 one loaded from a file) holds each
- * sequence's length. With `enforceSorted` (the default) lengths must be decreasing and the result has no
- * indices; otherwise the batch is sorted longest first and `sortedIndices` records how. Errors are
- * PyTorch's: `Cannot pack empty tensors.`, `` Expected `len(lengths)` to be equal to batch_size, ... ``,
- * `Length of all samples has to be greater than 0, ...`, `` `lengths` array must be sorted in decreasing order ... ``.
- *
- * @example
- * ```ts
- * // pack_padded_sequence(x, [1, 3], enforce_sorted=False)
- * const packed = packPaddedSequence(x, [1, 3], { enforceSorted: false });   // x: (3, 2, features)
- * Array.from(packed.batchSizes);     // [2, 1, 1]
- * Array.from(packed.sortedIndices!); // [1, 0]
- * ```
- */
-export function packPaddedSequence(
+/** The body of {@link packPaddedSequence}, typed for float tensors; integer tensors run the same code. */
+function packPaddedSequenceTyped(
   input: Tensor,
   lengths: ArrayLike<number> | Tensor<DType>,
   options: PackPaddedSequenceOptions = {},
@@ -134,6 +117,39 @@ export function packPaddedSequence(
 }
 
 /**
+ * Packs a padded batch of variable-length sequences, as PyTorch's `pack_padded_sequence`.
+ *
+ * `input` is `(T, B, *)`, or `(B, T, *)` with `batchFirst`; `lengths` (a `number[]`, an Int32Array or a 1-D
+ * integer Tensor such as an int64 one loaded from a file) holds each
+ * sequence's length. With `enforceSorted` (the default) lengths must be decreasing and the result has no
+ * indices; otherwise the batch is sorted longest first and `sortedIndices` records how. Errors are
+ * PyTorch's: `Cannot pack empty tensors.`, `` Expected `len(lengths)` to be equal to batch_size, ... ``,
+ * `Length of all samples has to be greater than 0, ...`, `` `lengths` array must be sorted in decreasing order ... ``.
+ *
+ * @example
+ * ```ts
+ * // pack_padded_sequence(x, [1, 3], enforce_sorted=False)
+ * const packed = packPaddedSequence(x, [1, 3], { enforceSorted: false });   // x: (3, 2, features)
+ * Array.from(packed.batchSizes);     // [2, 1, 1]
+ * Array.from(packed.sortedIndices!); // [1, 0]
+ * ```
+ */
+export function packPaddedSequence<D extends DType = FloatDType>(
+  input: Tensor<D>,
+  lengths: ArrayLike<number> | Tensor<DType>,
+  options: PackPaddedSequenceOptions = {},
+): PackedSequence<D> {
+  return packPaddedSequenceTyped(input as unknown as Tensor, lengths, options) as unknown as PackedSequence<D>;
+}
+
+/** The body of {@link packSequence}, typed for float tensors; integer tensors run the same code. */
+function packSequenceTyped(sequences: readonly Tensor[], options: PackSequenceOptions = {}): PackedSequence {
+  checkOptionNames('packSequence', options, ['enforceSorted']);
+  const padded = padSequence(sequences);
+  return packPaddedSequence(padded, sequences.map((s) => s.size(0)), options);
+}
+
+/**
  * Packs a list of variable-length sequences, each `(L, *)`, as PyTorch's `pack_sequence`: the same as
  * `packPaddedSequence(padSequence(sequences), lengths, { enforceSorted })`.
  *
@@ -143,8 +159,6 @@ export function packPaddedSequence(
  * packed.data.toArray();   // [1, 4, 6, 2, 5, 3]
  * ```
  */
-export function packSequence(sequences: readonly Tensor[], options: PackSequenceOptions = {}): PackedSequence {
-  checkOptionNames('packSequence', options, ['enforceSorted']);
-  const padded = padSequence(sequences);
-  return packPaddedSequence(padded, sequences.map((s) => s.size(0)), options);
+export function packSequence<D extends DType = FloatDType>(sequences: readonly Tensor<D>[], options: PackSequenceOptions = {}): PackedSequence<D> {
+  return packSequenceTyped(sequences as readonly Tensor[], options) as unknown as PackedSequence<D>;
 }

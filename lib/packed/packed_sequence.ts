@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { describe } from '../is';
-import { Tensor } from '../tensor';
+import { Tensor, type DType, type FloatDType } from '../tensor';
 
 /** An integer vector as this library returns it, and as it accepts it (a `number[]` too). */
 export type IndexArray = Int32Array;
@@ -60,7 +60,7 @@ function checkPermutation(what: string, indices: IndexArray, batch: number): voi
  * {@link packPaddedSequence}): batch sizes positive and non-increasing, one data row per element, indices
  * mutually inverse permutations. The forward passes re-check, since the arrays are mutable.
  */
-export function checkPackedSequence(seq: PackedSequence): void {
+export function checkPackedSequence(seq: PackedSequence<DType>): void {
   const { data, batchSizes, sortedIndices, unsortedIndices } = seq;
   if (!(data instanceof Tensor)) throw new TypeError(`PackedSequence data must be a Tensor, got: ${describe(data)}`);
   if (data.dim() < 1) throw new Error('PackedSequence data must have at least one dimension, got a 0-D tensor');
@@ -101,8 +101,8 @@ function copyOf<A>(array: A): A {
  * thread rewrites meanwhile; checking them in place and reading them again could pass one sequence and
  * use another.
  */
-export function checkedCopy(seq: PackedSequence): PackedSequence {
-  const copy: PackedSequence = {
+export function checkedCopy<D extends DType>(seq: PackedSequence<D>): PackedSequence<D> {
+  const copy: PackedSequence<D> = {
     data: seq.data,
     batchSizes: copyOf(seq.batchSizes),
     sortedIndices: copyOf(seq.sortedIndices),
@@ -132,9 +132,9 @@ export function checkedCopy(seq: PackedSequence): PackedSequence {
  * Array.from(packed.batchSizes);  // [3, 2, 1]
  * ```
  */
-export class PackedSequence {
-  /** `(sum(batchSizes), *)`: every sequence's steps, time-major. */
-  readonly data: Tensor;
+export class PackedSequence<D extends DType = FloatDType> {
+  /** `(sum(batchSizes), *)`: every sequence's steps, time-major. Float unless integer sequences were packed. */
+  readonly data: Tensor<D>;
   /** How many sequences run at each time step; non-increasing. */
   readonly batchSizes: IndexArray;
   /** The caller's index of each sequence in sorted (longest-first) order, or null. */
@@ -147,7 +147,7 @@ export class PackedSequence {
    * `unsortedIndices` defaults to the inverse of `sortedIndices`.
    */
   constructor(
-    data: Tensor,
+    data: Tensor<D>,
     batchSizes: ArrayLike<number>,
     sortedIndices: ArrayLike<number> | null = null,
     unsortedIndices: ArrayLike<number> | null = null,

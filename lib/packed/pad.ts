@@ -6,7 +6,7 @@
 import { describe, isInteger, isNumber } from '../is';
 import { indexSelect } from '../index_select';
 import { checkBoolean, checkOptionNames } from '../options';
-import { Tensor } from '../tensor';
+import { Tensor, type DType, type FloatDType } from '../tensor';
 import { checkedCopy, PackedSequence, type IndexArray } from './packed_sequence';
 
 /** Options of {@link padPackedSequence}. */
@@ -37,19 +37,8 @@ function product(shape: readonly number[]): number {
   return shape.reduce((n, s) => n * s, 1);
 }
 
-/**
- * Pads a packed batch back to a tensor, as PyTorch's `pad_packed_sequence`: returns `[padded, lengths]`,
- * `padded` being `(T, B, *)` (or `(B, T, *)` with `batchFirst`) and `lengths` an Int32Array, both in the
- * caller's original batch order. T is the longest length, or `totalLength`; below the longest it is
- * PyTorch's error `Expected total_length to be at least the length of the longest sequence in input, ...`.
- *
- * @example
- * ```ts
- * // output, lengths = pad_packed_sequence(packed, batch_first=True)
- * const [output, lengths] = padPackedSequence(packed, { batchFirst: true });
- * ```
- */
-export function padPackedSequence(sequence: PackedSequence, options: PadPackedSequenceOptions = {}): [Tensor, IndexArray] {
+/** The body of {@link padPackedSequence}, typed for float tensors; integer tensors run the same code. */
+function padPackedSequenceTyped(sequence: PackedSequence, options: PadPackedSequenceOptions = {}): [Tensor, IndexArray] {
   checkOptionNames('padPackedSequence', options, ['batchFirst', 'paddingValue', 'totalLength']);
   const { batchFirst = false, paddingValue = 0, totalLength } = options;
   checkBoolean('batch_first', batchFirst);
@@ -88,6 +77,25 @@ export function padPackedSequence(sequence: PackedSequence, options: PadPackedSe
   return [indexSelect(padded, batchFirst ? 0 : 1, unsortedIndices), Int32Array.from(unsortedIndices, (i) => lengths[i])];
 }
 
+/**
+ * Pads a packed batch back to a tensor, as PyTorch's `pad_packed_sequence`: returns `[padded, lengths]`,
+ * `padded` being `(T, B, *)` (or `(B, T, *)` with `batchFirst`) and `lengths` an Int32Array, both in the
+ * caller's original batch order. T is the longest length, or `totalLength`; below the longest it is
+ * PyTorch's error `Expected total_length to be at least the length of the longest sequence in input, ...`.
+ *
+ * @example
+ * ```ts
+ * // output, lengths = pad_packed_sequence(packed, batch_first=True)
+ * const [output, lengths] = padPackedSequence(packed, { batchFirst: true });
+ * ```
+ */
+export function padPackedSequence<D extends DType = FloatDType>(
+  sequence: PackedSequence<D>,
+  options: PadPackedSequenceOptions = {},
+): [Tensor<D>, IndexArray] {
+  return padPackedSequenceTyped(sequence as PackedSequence, options) as unknown as [Tensor<D>, IndexArray];
+}
+
 function checkSequences(sequences: unknown): asserts sequences is Tensor[] {
   if (!Array.isArray(sequences)) {
     throw new TypeError(`pad_sequence: Expected iterable for input sequences, but got arg of type: ${describe(sequences)}`);
@@ -97,17 +105,8 @@ function checkSequences(sequences: unknown): asserts sequences is Tensor[] {
   });
 }
 
-/**
- * Stacks variable-length sequences, each `(L, *)`, into one padded tensor, as PyTorch's `pad_sequence`:
- * `(T, B, *)`, or `(B, T, *)` with `batchFirst`, T being the longest length. The result has the dtype of
- * `sequences[0]`; every sequence must have its trailing shape.
- *
- * @example
- * ```ts
- * padSequence([Tensor.ones([25, 300]), Tensor.ones([22, 300]), Tensor.ones([15, 300])]).shape;   // [25, 3, 300]
- * ```
- */
-export function padSequence(sequences: readonly Tensor[], options: PadSequenceOptions = {}): Tensor {
+/** The body of {@link padSequence}, typed for float tensors; integer tensors run the same code. */
+function padSequenceTyped(sequences: readonly Tensor[], options: PadSequenceOptions = {}): Tensor {
   checkOptionNames('padSequence', options, ['batchFirst', 'paddingValue', 'paddingSide']);
   const { batchFirst = false, paddingValue = 0, paddingSide = 'right' } = options;
   checkBoolean('batch_first', batchFirst);
@@ -142,4 +141,18 @@ export function padSequence(sequences: readonly Tensor[], options: PadSequenceOp
     }
   });
   return padded;
+}
+
+/**
+ * Stacks variable-length sequences, each `(L, *)`, into one padded tensor, as PyTorch's `pad_sequence`:
+ * `(T, B, *)`, or `(B, T, *)` with `batchFirst`, T being the longest length. The result has the dtype of
+ * `sequences[0]`; every sequence must have its trailing shape.
+ *
+ * @example
+ * ```ts
+ * padSequence([Tensor.ones([25, 300]), Tensor.ones([22, 300]), Tensor.ones([15, 300])]).shape;   // [25, 3, 300]
+ * ```
+ */
+export function padSequence<D extends DType = FloatDType>(sequences: readonly Tensor<D>[], options: PadSequenceOptions = {}): Tensor<D> {
+  return padSequenceTyped(sequences as readonly Tensor[], options) as unknown as Tensor<D>;
 }

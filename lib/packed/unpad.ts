@@ -5,7 +5,7 @@
  */
 import { describe } from '../is';
 import { checkBoolean, checkOptionNames } from '../options';
-import { Tensor } from '../tensor';
+import { Tensor, type DType, type FloatDType } from '../tensor';
 import { toIndexArray, type PackedSequence } from './packed_sequence';
 import { padPackedSequence } from './pad';
 
@@ -15,16 +15,8 @@ export interface UnpadSequenceOptions {
   batchFirst?: boolean;
 }
 
-/**
- * Splits a padded batch into its sequences, as PyTorch's `unpad_sequence`: sequence b is the first
- * `lengths[b]` steps of column b, a new `(lengths[b], *)` tensor (a copy).
- *
- * @example
- * ```ts
- * const [a, b] = unpadSequence(padSequence([x, y]), [x.size(0), y.size(0)]);   // a equals x, b equals y
- * ```
- */
-export function unpadSequence(padded: Tensor, lengths: ArrayLike<number>, options: UnpadSequenceOptions = {}): Tensor[] {
+/** The body of {@link unpadSequence}, typed for float tensors; integer tensors run the same code. */
+function unpadSequenceTyped(padded: Tensor, lengths: ArrayLike<number>, options: UnpadSequenceOptions = {}): Tensor[] {
   checkOptionNames('unpadSequence', options, ['batchFirst']);
   const { batchFirst = false } = options;
   checkBoolean('batch_first', batchFirst);
@@ -52,6 +44,29 @@ export function unpadSequence(padded: Tensor, lengths: ArrayLike<number>, option
 }
 
 /**
+ * Splits a padded batch into its sequences, as PyTorch's `unpad_sequence`: sequence b is the first
+ * `lengths[b]` steps of column b, a new `(lengths[b], *)` tensor (a copy).
+ *
+ * @example
+ * ```ts
+ * const [a, b] = unpadSequence(padSequence([x, y]), [x.size(0), y.size(0)]);   // a equals x, b equals y
+ * ```
+ */
+export function unpadSequence<D extends DType = FloatDType>(
+  padded: Tensor<D>,
+  lengths: ArrayLike<number>,
+  options: UnpadSequenceOptions = {},
+): Tensor<D>[] {
+  return unpadSequenceTyped(padded as unknown as Tensor, lengths, options) as unknown as Tensor<D>[];
+}
+
+/** The body of {@link unpackSequence}, typed for float tensors; integer tensors run the same code. */
+function unpackSequenceTyped(packedSequences: PackedSequence): Tensor[] {
+  const [padded, lengths] = padPackedSequence(packedSequences, { batchFirst: true });
+  return unpadSequence(padded, lengths, { batchFirst: true });
+}
+
+/**
  * Unpacks a PackedSequence into its sequences in the caller's original order, as PyTorch's `unpack_sequence`.
  *
  * @example
@@ -59,7 +74,6 @@ export function unpadSequence(padded: Tensor, lengths: ArrayLike<number>, option
  * unpackSequence(packSequence([a, b, c]));   // tensors equal to a, b, c
  * ```
  */
-export function unpackSequence(packedSequences: PackedSequence): Tensor[] {
-  const [padded, lengths] = padPackedSequence(packedSequences, { batchFirst: true });
-  return unpadSequence(padded, lengths, { batchFirst: true });
+export function unpackSequence<D extends DType = FloatDType>(packedSequences: PackedSequence<D>): Tensor<D>[] {
+  return unpackSequenceTyped(packedSequences as unknown as PackedSequence) as unknown as Tensor<D>[];
 }
