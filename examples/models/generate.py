@@ -8,8 +8,8 @@ Writes, beside this script, for each model NAME:
   NAME.pt    a training checkpoint, as saved by a training loop:
              torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, path)
   NAME.json  fixed inputs and PyTorch's outputs for them in eval mode (logits, probabilities, generated
-             tokens, final states), as nested lists; float32 values are written as the exact float64 of
-             each float32, so they read back bit for bit
+             tokens, final states), as nested lists, and each output's dtype; float32 values are written
+             as the exact float64 of each float32, so they read back bit for bit
 
 The classes below are what the ports in examples/models/ translate, line by line. Greedy decoding must give
 the same tokens in float32 everywhere, so this script checks that at every step the best logit beats the
@@ -215,7 +215,14 @@ def check_margin(name, margin):
 
 
 def write_record(name, record):
-    record = {"generator": "examples/models/generate.py", "torch": torch.__version__, **record}
+    outputs = record.pop("outputs")
+    record = {
+        "generator": "examples/models/generate.py",
+        "torch": torch.__version__,
+        **record,
+        "outputs": {key: values(t) for key, t in outputs.items()},
+        "dtypes": {key: str(t.dtype).replace("torch.", "") for key, t in outputs.items()},
+    }
     path = os.path.join(HERE, f"{name}.json")
     with open(path, "w", encoding="utf-8") as f:
         json.dump(record, f, separators=(",", ":"))
@@ -259,12 +266,12 @@ def char_lm():
         print(f"  {p!r} -> {''.join(chars[i] for i in row)!r}")
     return model, optimizer, {
         "chars": "".join(chars),
-        "inputs": {"prompts": prompts, "prompt": values(prompt), "steps": steps},
+        "inputs": {"prompts": prompts, "steps": steps},
         "outputs": {
-            "tokens": values(tokens),
-            "logits": values(step_logits),
-            "h_n": values(h_n),
-            "c_n": values(c_n),
+            "tokens": tokens,
+            "logits": step_logits,
+            "h_n": h_n,
+            "c_n": c_n,
         },
         "minMargin": margin,
     }
@@ -307,7 +314,7 @@ def tagger():
     print(f"  tags {tags.tolist()}")
     return model, optimizer, {
         "inputs": {"ids": values(ids)},
-        "outputs": {"logProbs": values(log_probs), "tags": values(tags)},
+        "outputs": {"logProbs": log_probs, "tags": tags},
         "minMargin": margin,
     }
 
@@ -349,7 +356,7 @@ def packed_classifier():
     print(f"  probabilities {[[round(p, 3) for p in row] for row in probabilities.tolist()]}")
     return model, optimizer, {
         "inputs": {"ids": values(ids), "lengths": values(lengths)},
-        "outputs": {"logits": values(logits), "probabilities": values(probabilities), "h_n": values(h_n)},
+        "outputs": {"logits": logits, "probabilities": probabilities, "h_n": h_n},
     }
 
 
@@ -382,7 +389,7 @@ def conv_gru():
     print(f"  classes {logits.argmax(-1).tolist()}")
     return model, optimizer, {
         "inputs": {"x": values(x)},
-        "outputs": {"logits": values(logits), "h_n": values(h_n)},
+        "outputs": {"logits": logits, "h_n": h_n},
     }
 
 
@@ -413,7 +420,7 @@ def seq2seq():
     print(f"  {src.tolist()} -> {tokens.tolist()}")
     return model, optimizer, {
         "inputs": {"src": values(src), "steps": steps},
-        "outputs": {"tokens": values(tokens), "logits": values(logits), "h": values(h), "c": values(c)},
+        "outputs": {"tokens": tokens, "logits": logits, "h": h, "c": c},
         "minMargin": margin,
     }
 
@@ -440,7 +447,7 @@ def residual_lstm():
     x, _ = smoothing_batch(batch=2)
     with torch.no_grad():
         y = model(x)
-    return model, optimizer, {"inputs": {"x": values(x)}, "outputs": {"y": values(y)}}
+    return model, optimizer, {"inputs": {"x": values(x)}, "outputs": {"y": y}}
 
 
 def main():
