@@ -11,11 +11,38 @@
  *
  * @packageDocumentation
  */
-export { Tensor, tensor, isDType, type DType, type TensorData, type NestedArray } from './tensor';
+// Tensors: dtypes, creation and operations.
+export {
+  Tensor,
+  tensor,
+  isDType,
+  isFloatDType,
+  type DType,
+  type FloatDType,
+  type TensorDType,
+  type DTypeArrays,
+  type TensorData,
+  type AnyTensorData,
+  type NestedArray,
+  type NestedNumbers,
+  type NestedOf,
+  type NestedValues,
+  type Scalar,
+} from './tensor';
 export { manualSeed } from './random';
 export type { NativeMode, NativeModelSpec, NativePackedModel, NativeForwardArgs, NativeForwardResult, NativeArray } from './native';
 export { backend, setNumThreads, getNumThreads } from './engine';
-export { Module, type StateDict, type IncompatibleKeys, type LoadStateDictOptions } from './modules/module';
+export {
+  Module,
+  type StateDict,
+  type IncompatibleKeys,
+  type LoadStateDictOptions,
+  type NamedModulesOptions,
+  type NamedMembersOptions,
+  type RegisterBufferOptions,
+  type StateDictOptions,
+} from './modules/module';
+export { Sequential, ModuleList, ModuleDict } from './modules/container';
 export { EngineModule } from './modules/engine_module';
 export { RNNBase, type Hidden, type ParameterName } from './modules/rnn_base';
 export { RNN } from './modules/rnn';

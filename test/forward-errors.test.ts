@@ -1,6 +1,6 @@
-import { GRU, LSTM, RNN, Tensor, type DType, type RNNBase } from '../lib/index';
+import { GRU, LSTM, RNN, Tensor, type FloatDType, type RNNBase } from '../lib/index';
 
-const t = (shape: number[], dtype: DType = 'float32'): Tensor => Tensor.zeros(shape, dtype);
+const t = (shape: number[], dtype: FloatDType = 'float32'): Tensor => Tensor.zeros(shape, dtype);
 
 interface Case {
   name: string;

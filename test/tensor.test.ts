@@ -1,4 +1,4 @@
-import { Tensor, tensor } from '../lib/tensor';
+import { Tensor, tensor, type DType } from '../lib/tensor';
 
 describe('Tensor', () => {
   test('wraps data with a shape, without copying', () => {
@@ -35,11 +35,17 @@ describe('Tensor', () => {
     expect(() => new Tensor(new Float32Array(3), 3 as unknown as number[])).toThrow(`${msg}, got number 3`);
   });
 
-  test('rejects data that is not a Float32Array or Float64Array', () => {
-    expect(() => new Tensor(new Int32Array(2) as unknown as Float32Array, [2])).toThrow(
-      'Tensor data must be a Float32Array or Float64Array, got: Int32Array',
-    );
-    expect(() => new Tensor([1, 2] as unknown as Float32Array, [2])).toThrow(TypeError);
+  test('rejects data that is not one of the typed arrays behind a dtype', () => {
+    const msg = 'Tensor data must be a Float32Array, Float64Array, BigInt64Array, Int32Array, Int16Array, Int8Array or Uint8Array';
+    expect(() => new Tensor(new Uint16Array(2) as unknown as Float32Array, [2])).toThrow(`${msg}, got: Uint16Array`);
+    expect(() => new Tensor([1, 2] as unknown as Float32Array, [2])).toThrow(`${msg}, got: Array`);
+  });
+
+  test('a dtype given to the constructor must match the array; bool takes a Uint8Array', () => {
+    expect(new Tensor(Uint8Array.of(1, 0), [2], 'bool').dtype).toBe('bool');
+    expect(new Tensor<DType>(Uint8Array.of(1, 0), [2]).dtype).toBe('uint8');
+    expect(() => new Tensor<DType>(new Float32Array(2), [2], 'float64')).toThrow("Tensor data for dtype 'float64' must be a Float64Array, got: Float32Array");
+    expect(() => new Tensor<DType>(new Int32Array(2), [2], 'bool')).toThrow("Tensor data for dtype 'bool' must be a Uint8Array, got: Int32Array");
   });
 
   test('a 0-d tensor has one element', () => {
@@ -74,7 +80,9 @@ describe('Tensor', () => {
     expect(o.dtype).toBe('float64');
     expect([...o.data]).toEqual([1, 1, 1]);
     expect(Tensor.zeros([0, 3]).numel()).toBe(0);
-    expect(() => Tensor.zeros([2], 'float16' as 'float32')).toThrow("dtype should be 'float32' or 'float64', got: string 'float16'");
+    expect(() => Tensor.zeros([2], 'float16' as 'float32')).toThrow(
+      "dtype should be one of 'float32', 'float64', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool', got: string 'float16'",
+    );
   });
 
   test('toArray() gives nested arrays in row-major order', () => {
@@ -136,6 +144,6 @@ describe('tensor()', () => {
   });
 
   test('rejects non-numbers', () => {
-    expect(() => tensor(['a'] as unknown as number[])).toThrow("tensor(): invalid data type: expected a number, got: string 'a'");
+    expect(() => tensor(['a'] as unknown as number[])).toThrow("tensor(): invalid data type: expected a number, bigint or boolean, got: string 'a'");
   });
 });

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { loadNpy } from '../io/npy';
 import { loadSafetensors } from '../io/safetensors';
 import { loadTorch } from '../io/torch_load';
-import { Tensor, tensor, type DType, type NestedArray } from '../tensor';
+import { Tensor, tensor, type FloatDType, type NestedArray } from '../tensor';
 
 /** The formats a state dict file may have, by extension. */
 export type StateDictFormat = 'torch' | 'safetensors';
@@ -27,7 +27,7 @@ export async function loadStateDictFile(file: string): Promise<Record<string, Te
  * An input tensor from `.npy`, `.json` (a nested array of numbers) or `.safetensors` (holding exactly one
  * tensor), converted to `dtype`.
  */
-export async function loadInputFile(file: string, dtype: DType): Promise<Tensor> {
+export async function loadInputFile(file: string, dtype: FloatDType): Promise<Tensor> {
   const extension = path.extname(file).toLowerCase();
   if (extension === '.npy') return (await loadNpy(file)).to(dtype);
   if (extension === '.json') {

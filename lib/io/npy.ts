@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { Tensor } from '../tensor';
+import { Tensor, isFloatDType } from '../tensor';
 import { STORED_FLOAT_SIZE, decodeFloats, encodeFloatsLittleEndian, type StoredFloat } from './float_bytes';
 import { parsePythonLiteral, type PythonLiteral } from './python_literal';
 import { parseSource, writeBytes, type FileSource } from './source';
@@ -158,6 +158,7 @@ function pythonTuple(shape: readonly number[]): string {
 /** The bytes of a `.npy` file holding `tensor` (`<f4` or `<f8`), identical to what `np.save` writes. */
 export function serializeNpy(tensor: Tensor): Uint8Array {
   if (!(tensor instanceof Tensor)) throw new TypeError('serializeNpy: expected a Tensor');
+  if (!isFloatDType(tensor.dtype)) throw new TypeError(`serializeNpy: only float32 and float64 tensors can be written, got ${tensor.dtype}`);
   const descr = tensor.dtype === 'float64' ? '<f8' : '<f4';
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${pythonTuple(tensor.shape)}, }`;
   if (tensor.shape.length > 0) header += ' '.repeat(Math.max(0, GROWTH_AXIS_MAX_DIGITS - String(tensor.shape[0]).length));

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { Tensor } from '../tensor';
+import { Tensor, isFloatDType } from '../tensor';
 import { STORED_FLOAT_SIZE, decodeFloats, encodeFloatsLittleEndian, type StoredFloat } from './float_bytes';
 import { parseSource, writeBytes, type FileSource } from './source';
 
@@ -197,6 +197,7 @@ export function serializeSafetensors(
   let offset = 0;
   for (const [name, tensor] of entriesOf(tensors)) {
     if (!(tensor instanceof Tensor)) throw new TypeError(`serializeSafetensors: '${name}' is not a Tensor`);
+    if (!isFloatDType(tensor.dtype)) throw new TypeError(`serializeSafetensors: '${name}' is ${tensor.dtype}; only float32 and float64 tensors can be written`);
     if (name === METADATA_KEY) throw new Error(`serializeSafetensors: '${METADATA_KEY}' is reserved for metadata`);
     const data = encodeFloatsLittleEndian(tensor.data);
     header[name] = { dtype: tensor.dtype === 'float64' ? 'F64' : 'F32', shape: tensor.shape, data_offsets: [offset, offset + data.length] };

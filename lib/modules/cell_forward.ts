@@ -7,7 +7,7 @@
  */
 import { describe } from '../is';
 import type { NativeMode } from '../native';
-import { Tensor, type DType } from '../tensor';
+import { Tensor, type FloatDType } from '../tensor';
 import { checkInputDType, checkStateDTypes, type PreparedForward } from './rnn_forward';
 
 /** What a cell's forward needs to know of the cell. */
@@ -17,7 +17,7 @@ export interface CellSpec {
   stateCount: 1 | 2;
   inputSize: number;
   hiddenSize: number;
-  dtype: DType;
+  dtype: FloatDType;
   /** The engine's mode; RNNCell's throws PyTorch's `Unknown nonlinearity: ...`. */
   mode(): NativeMode;
 }

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import { describe, isNonNegativeInteger } from '../is';
-import type { DType } from '../tensor';
+import type { FloatDType } from '../tensor';
 import { checkBoolean } from '../options';
 import { checkDTypeOption, mergeArguments, splitArguments, type Nonlinearity } from './rnn_options';
 
@@ -20,7 +20,7 @@ export interface RNNCellBaseOptions {
   /** Whether the cell has `bias_ih` and `bias_hh`. Default true. */
   bias?: boolean;
   /** Element type of parameters, inputs and outputs. Default `'float32'`. */
-  dtype?: DType;
+  dtype?: FloatDType;
 }
 
 /** `nn.RNNCell`'s options. */
@@ -53,7 +53,7 @@ export interface CellConfig {
   inputSize: number;
   hiddenSize: number;
   bias: boolean;
-  dtype: DType;
+  dtype: FloatDType;
 }
 
 /** Merges the positional and object forms into one options record, rejecting unknown or repeated names. */

@@ -6,9 +6,9 @@
 import { describe, isInteger, isNonNegativeInteger } from '../is';
 import { checkOptionNames } from '../options';
 import { fillNormal } from '../random';
-import { Tensor, tensor, type DType, type NestedArray } from '../tensor';
+import { Tensor, tensor, type DType, type FloatDType, type NestedArray } from '../tensor';
 import { checkCommonOptions, matrixWeight, selection } from './from_state_dict';
-import { Module, type StateDict } from './module';
+import { Module, type StateDict, type StateDictOptions } from './module';
 import { checkDTypeOption } from './rnn_options';
 
 /** `nn.Embedding`'s options after the sizes. */
@@ -16,7 +16,7 @@ export interface EmbeddingOptions {
   /** The row kept at zero (padding). Negative values count from the end, as in PyTorch. Default none. */
   paddingIdx?: number | null;
   /** Element type of the weight and the output. Default `'float32'`. */
-  dtype?: DType;
+  dtype?: FloatDType;
 }
 
 /** Options of {@link Embedding.fromStateDict}: the padding index is not in the weights. */
@@ -30,7 +30,7 @@ export interface EmbeddingFromStateDictOptions extends EmbeddingOptions {
  * `torch.tensor` does), a flat `Int32Array` or `number[]` with an optional shape, or a Tensor whose values
  * are integers.
  */
-export type EmbeddingIndices = NestedArray | Int32Array | Tensor;
+export type EmbeddingIndices = NestedArray | Int32Array | Tensor<DType>;
 
 function checkSize(name: string, value: unknown): asserts value is number {
   if (!isNonNegativeInteger(value)) throw new TypeError(`${name} should be a non-negative integer, got: ${describe(value)}`);
@@ -48,7 +48,9 @@ function resolvePaddingIdx(paddingIdx: unknown, numEmbeddings: number): number |
 function readIndices(indices: EmbeddingIndices, shape: readonly number[] | undefined): { values: ArrayLike<number>; shape: readonly number[] } {
   if (indices instanceof Tensor) {
     if (shape !== undefined) throw new TypeError('Embedding.forward: a Tensor of indices carries its own shape; pass no shape');
-    return { values: indices.data, shape: indices.shape };
+    // int64 indices are bigints; as float64 numbers they compare and index like the rest.
+    const numbers = indices.dtype === 'int64' ? indices.to('float64') : indices;
+    return { values: numbers.data as ArrayLike<number>, shape: indices.shape };
   }
   // tensor() infers nested shapes and rejects ragged input in PyTorch's words; float64 holds every int32.
   const read = indices instanceof Int32Array ? { data: indices, shape: [indices.length] } : tensor(indices, 'float64');
@@ -72,15 +74,12 @@ export class Embedding extends Module {
   /** `(numEmbeddings, embeddingDim)`. */
   declare weight: Tensor;
 
-  protected readonly className = 'Embedding';
   /** Rows of the table. */
   readonly numEmbeddings: number;
   /** Size of each vector. */
   readonly embeddingDim: number;
   /** The padding row, made non-negative as PyTorch stores it; null for none. */
   readonly paddingIdx: number | null;
-  /** Element type of the weight and the output. */
-  readonly dtype: DType;
 
   /** `new Embedding(numEmbeddings, embeddingDim, { paddingIdx, dtype })`, as `nn.Embedding(10, 3, padding_idx=0)`. */
   constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingOptions = {}) {
@@ -93,9 +92,17 @@ export class Embedding extends Module {
     this.numEmbeddings = numEmbeddings;
     this.embeddingDim = embeddingDim;
     this.paddingIdx = resolvePaddingIdx(paddingIdx, numEmbeddings);
-    this.dtype = dtype;
     this.registerParameter('weight', Tensor.zeros([numEmbeddings, embeddingDim], dtype));
     this.resetParameters();
+  }
+
+  protected override get className(): string {
+    return 'Embedding';
+  }
+
+  /** Element type of the weight and the output: the weight's (it follows `to()`, `float()`, `double()`). */
+  get dtype(): FloatDType {
+    return this.weight.dtype;
   }
 
   /**
@@ -117,6 +124,11 @@ export class Embedding extends Module {
     const embedding = new Embedding(numEmbeddings, embeddingDim, { paddingIdx: options.paddingIdx, dtype: options.dtype ?? weight.dtype });
     embedding.loadStateDict(sd, { prefix }); // PyTorch's message for a key Embedding lacks
     return embedding;
+  }
+
+  /** The parameters by name, as {@link Module.stateDict}; all floating point, as this module holds no other. */
+  override stateDict(options?: StateDictOptions): Record<string, Tensor> {
+    return super.stateDict(options) as Record<string, Tensor>;
   }
 
   /** Redraws `weight` from N(0, 1) with the global generator, then zeroes the padding row. */
@@ -147,12 +159,9 @@ export class Embedding extends Module {
     return output;
   }
 
-  /** PyTorch's repr with our option names: `Embedding(60, 32, paddingIdx=0)`. */
-  override toString(): string {
+  /** PyTorch's extra repr with our option names: `60, 32, paddingIdx=0`. */
+  protected override extraRepr(): string {
     const padding = this.paddingIdx === null ? '' : `, paddingIdx=${this.paddingIdx}`;
-    return `Embedding(${this.numEmbeddings}, ${this.embeddingDim}${padding})`;
+    return `${this.numEmbeddings}, ${this.embeddingDim}${padding}`;
   }
-
-  /** Nothing to re-pack: the forward reads `weight` as it is. */
-  protected parametersChanged(): void {}
 }

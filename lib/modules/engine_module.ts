@@ -6,7 +6,8 @@
  */
 import { native, type NativeModelSpec, type NativePackedModel } from '../native';
 import { fillUniform } from '../random';
-import { Module } from './module';
+import type { FloatDType, Tensor } from '../tensor';
+import { Module, type StateDictOptions } from './module';
 
 /**
  * A module whose forward runs on the native engine. Its parameters, in PyTorch's `named_parameters()`
@@ -22,10 +23,20 @@ export abstract class EngineModule extends Module {
   /** The engine model these parameters are the weights of. */
   protected abstract engineSpec(): NativeModelSpec;
 
+  /** Element type of parameters, inputs and outputs: the weights' (it follows `to()`, `float()`, `double()`). */
+  get dtype(): FloatDType {
+    return this.#ownParameters()[0].dtype;
+  }
+
+  /** The parameters by name, as {@link Module.stateDict}; all floating point, as this module holds no other. */
+  override stateDict(options?: StateDictOptions): Record<string, Tensor> {
+    return super.stateDict(options) as Record<string, Tensor>;
+  }
+
   /** Redraws every parameter from U(-1/√hiddenSize, 1/√hiddenSize), in order, from the global generator. */
   resetParameters(): void {
     const stdv = this.hiddenSize > 0 ? 1 / Math.sqrt(this.hiddenSize) : 0;
-    for (const param of this.parameters()) fillUniform(param.data, -stdv, stdv);
+    for (const param of this.#ownParameters()) fillUniform(param.data, -stdv, stdv);
     this.parametersChanged();
   }
 
@@ -38,7 +49,7 @@ export abstract class EngineModule extends Module {
     this.#packed = this.#pack();
   }
 
-  protected parametersChanged(): void {
+  protected override parametersChanged(): void {
     this.#packed = undefined;
   }
 
@@ -52,6 +63,10 @@ export abstract class EngineModule extends Module {
   }
 
   #pack(): NativePackedModel {
-    return new native.PackedModel(this.engineSpec(), this.parameters().map((p) => p.data));
+    return new native.PackedModel(this.engineSpec(), this.#ownParameters().map((p) => p.data));
+  }
+
+  #ownParameters(): Tensor[] {
+    return this.parameters({ recurse: false });
   }
 }

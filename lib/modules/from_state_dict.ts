@@ -8,7 +8,7 @@
 import { describe } from '../is';
 import type { NativeMode } from '../native';
 import { checkOptionNames } from '../options';
-import { Tensor, type DType } from '../tensor';
+import { Tensor, type FloatDType } from '../tensor';
 import { stateDictEntries, type StateDict } from './module';
 import { checkDTypeOption, type Nonlinearity } from './rnn_options';
 import { gateSize, parameterSpecs, type ParameterSpec } from './rnn_parameters';
@@ -21,7 +21,7 @@ export interface FromStateDictOptions {
   /** Input and output as `(batch, seq, feature)`. Default false. */
   batchFirst?: boolean;
   /** The module's dtype. Default: the dtype of the state dict's `weight_ih_l0`. */
-  dtype?: DType;
+  dtype?: FloatDType;
 }
 
 /** Options of `RNN.fromStateDict`: the nonlinearity is not in the weights either. */
@@ -35,7 +35,7 @@ export interface CellFromStateDictOptions {
   /** Where the cell's keys sit in a larger model's state dict, e.g. `'decoder.cell.'`. Default `''`. */
   prefix?: string;
   /** The cell's dtype. Default: the dtype of the state dict's `weight_ih`. */
-  dtype?: DType;
+  dtype?: FloatDType;
 }
 
 /** Options of `RNNCell.fromStateDict`. */
@@ -53,7 +53,7 @@ export interface InferredRecurrentOptions {
   bidirectional: boolean;
   /** LSTM only (0 without projection); absent for RNN and GRU, whose constructors refuse the option. */
   projSize?: number;
-  dtype: DType;
+  dtype: FloatDType;
 }
 
 /** The constructor options a cell's state dict implies. */
@@ -61,7 +61,7 @@ export interface InferredCellOptions {
   inputSize: number;
   hiddenSize: number;
   bias: boolean;
-  dtype: DType;
+  dtype: FloatDType;
 }
 
 /** What inference gives: the configuration, and the entries under the prefix keyed by parameter name. */
@@ -267,7 +267,7 @@ export function inferRecurrent(
     }
   }
 
-  const dtype = (options.dtype as DType | undefined) ?? weightIh.dtype;
+  const dtype = (options.dtype as FloatDType | undefined) ?? weightIh.dtype;
   const sizes = { inputSize: weightIh.shape[1], hiddenSize, numLayers, bias, bidirectional, dtype };
   const config: InferredRecurrentOptions = mode === 'LSTM' ? { ...sizes, projSize } : sizes;
   const gates = gateCount(mode);
@@ -326,7 +326,7 @@ export function inferCell(
   const hiddenSize = hiddenSizeFromRows(owner, className, mode, key('weight_ih'), weightIh);
   const firstBias = ['bias_ih', 'bias_hh'].find((k) => entries.has(k));
   const bias = firstBias !== undefined;
-  const dtype = (options.dtype as DType | undefined) ?? weightIh.dtype;
+  const dtype = (options.dtype as FloatDType | undefined) ?? weightIh.dtype;
   const gates = gateSize(mode, hiddenSize);
   const specs: ParameterSpec[] = [
     { name: 'weight_ih', shape: [gates, weightIh.shape[1]] },

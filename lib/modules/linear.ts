@@ -7,9 +7,9 @@ import { describe, isNonNegativeInteger } from '../is';
 import { native, type NativePackedLinear } from '../native';
 import { checkBoolean, checkOptionNames } from '../options';
 import { fillUniform } from '../random';
-import { Tensor, type DType } from '../tensor';
+import { Tensor, type FloatDType } from '../tensor';
 import { checkCommonOptions, matrixWeight, selection } from './from_state_dict';
-import { Module, type StateDict } from './module';
+import { Module, type StateDict, type StateDictOptions } from './module';
 import { checkDTypeOption } from './rnn_options';
 
 /** `nn.Linear`'s options after the sizes. */
@@ -17,7 +17,7 @@ export interface LinearOptions {
   /** Whether the layer has a `bias` `(outFeatures)`. Default true. */
   bias?: boolean;
   /** Element type of parameters, inputs and outputs. Default `'float32'`. */
-  dtype?: DType;
+  dtype?: FloatDType;
 }
 
 /** Options of {@link Linear.fromStateDict}. */
@@ -25,7 +25,7 @@ export interface LinearFromStateDictOptions {
   /** Where the layer's keys sit in a larger model's state dict, e.g. `'head.'`. Default `''`. */
   prefix?: string;
   /** The layer's dtype. Default: the dtype of the state dict's `weight`. */
-  dtype?: DType;
+  dtype?: FloatDType;
 }
 
 function checkFeatures(name: string, value: unknown): asserts value is number {
@@ -50,13 +50,10 @@ export class Linear extends Module {
   /** `(outFeatures)`; undefined without bias. */
   declare bias: Tensor | undefined;
 
-  protected readonly className = 'Linear';
   /** Features of each input row. */
   readonly inFeatures: number;
   /** Features of each output row. */
   readonly outFeatures: number;
-  /** Element type of parameters, inputs and outputs. */
-  readonly dtype: DType;
 
   #packed: NativePackedLinear | undefined;
 
@@ -71,10 +68,18 @@ export class Linear extends Module {
     checkDTypeOption(dtype);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
-    this.dtype = dtype;
     this.registerParameter('weight', Tensor.zeros([outFeatures, inFeatures], dtype));
     if (bias) this.registerParameter('bias', Tensor.zeros([outFeatures], dtype));
     this.resetParameters();
+  }
+
+  protected override get className(): string {
+    return 'Linear';
+  }
+
+  /** Element type of parameters, inputs and outputs: the weight's (it follows `to()`, `float()`, `double()`). */
+  get dtype(): FloatDType {
+    return this.weight.dtype;
   }
 
   /**
@@ -95,6 +100,11 @@ export class Linear extends Module {
     const linear = new Linear(weight.shape[1], weight.shape[0], { bias: entries.has('bias'), dtype: options.dtype ?? weight.dtype });
     linear.loadStateDict(sd, { prefix }); // PyTorch's messages for a bias of the wrong shape or a key Linear lacks
     return linear;
+  }
+
+  /** The parameters by name, as {@link Module.stateDict}; all floating point, as this module holds no other. */
+  override stateDict(options?: StateDictOptions): Record<string, Tensor> {
+    return super.stateDict(options) as Record<string, Tensor>;
   }
 
   /** Redraws `weight` and `bias` from U(-1/√inFeatures, 1/√inFeatures), in that order, from the global generator. */
@@ -132,12 +142,12 @@ export class Linear extends Module {
     return new Tensor(this.#packed.forward(input.data, rows), [...leading, this.outFeatures]);
   }
 
-  /** PyTorch's repr with our option names: `Linear(inFeatures=128, outFeatures=60, bias=true)`. */
-  override toString(): string {
-    return `Linear(inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== undefined})`;
+  /** PyTorch's extra repr with our option names: `inFeatures=128, outFeatures=60, bias=true`. */
+  protected override extraRepr(): string {
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== undefined}`;
   }
 
-  protected parametersChanged(): void {
+  protected override parametersChanged(): void {
     this.#packed = undefined;
   }
 

@@ -6,7 +6,7 @@
 import type { NativeForwardArgs, NativeForwardResult, NativeMode, NativeModelSpec } from '../native';
 import { PackedSequence } from '../packed/packed_sequence';
 import { randomUint32 } from '../random';
-import { Tensor, type DType } from '../tensor';
+import { Tensor } from '../tensor';
 import { EngineModule } from './engine_module';
 import { forwardResult, preparePacked, preparePadded, type ForwardSpec, type PreparedForward } from './rnn_forward';
 import { checkDropout, resolveConfig } from './rnn_options';
@@ -37,7 +37,7 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
   /** Each parameter, by its PyTorch name. */
   [name: ParameterName]: Tensor;
 
-  protected readonly className: string;
+  readonly #className: string;
   /** PyTorch's mode: `'LSTM'`, `'GRU'`, `'RNN_TANH'` or `'RNN_RELU'`. */
   readonly mode: NativeMode;
   /** Features per input step. */
@@ -54,15 +54,13 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
   readonly bidirectional: boolean;
   /** Projection size of an LSTM's `h`; 0 without projection (and always for RNN and GRU). */
   readonly projSize: number;
-  /** Element type of parameters, inputs and outputs. */
-  readonly dtype: DType;
 
   #dropout: number;
 
   /** Checks `options` in PyTorch's order, then creates and initialises the parameters. */
   protected constructor(className: string, mode: NativeMode, options: Record<string, unknown>) {
     super();
-    this.className = className;
+    this.#className = className;
     this.mode = mode;
     const config = resolveConfig(options);
     this.inputSize = config.inputSize;
@@ -73,9 +71,12 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
     this.#dropout = config.dropout;
     this.bidirectional = config.bidirectional;
     this.projSize = config.projSize;
-    this.dtype = config.dtype;
-    for (const { name, shape } of parameterSpecs(mode, config)) this.registerParameter(name, Tensor.zeros(shape, this.dtype));
+    for (const { name, shape } of parameterSpecs(mode, config)) this.registerParameter(name, Tensor.zeros(shape, config.dtype));
     this.resetParameters();
+  }
+
+  protected override get className(): string {
+    return this.#className;
   }
 
   /** Dropout probability between layers in training mode; may be changed at any time, as in PyTorch. */
@@ -117,8 +118,8 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
     return this.#results(prepared, await this.packedModel().forwardAsync(this.#nativeArgs(prepared))) as [I, H];
   }
 
-  /** PyTorch's repr, with our option names: `LSTM(10, 20, numLayers=2)`. */
-  override toString(): string {
+  /** PyTorch's extra repr, with our option names: `10, 20, numLayers=2` (printed `LSTM(10, 20, numLayers=2)`). */
+  protected override extraRepr(): string {
     const extras: string[] = [];
     if (this.projSize !== 0) extras.push(`projSize=${this.projSize}`);
     if (this.numLayers !== 1) extras.push(`numLayers=${this.numLayers}`);
@@ -126,7 +127,7 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
     if (this.batchFirst) extras.push('batchFirst=true');
     if (this.dropout !== 0) extras.push(`dropout=${this.dropout}`);
     if (this.bidirectional) extras.push('bidirectional=true');
-    return `${this.className}(${[this.inputSize, this.hiddenSize, ...extras].join(', ')})`;
+    return [this.inputSize, this.hiddenSize, ...extras].join(', ');
   }
 
   #prepare(input: unknown, hx: unknown): PreparedForward {

@@ -66,7 +66,7 @@ export class RNNCell extends RNNCellBase<Tensor> {
     throw new Error(`Unknown nonlinearity: ${String(this.nonlinearity)}`);
   }
 
-  protected override extraRepr(): string[] {
-    return this.nonlinearity === 'tanh' ? super.extraRepr() : [...super.extraRepr(), `nonlinearity=${String(this.nonlinearity)}`];
+  protected override reprOptions(): string[] {
+    return this.nonlinearity === 'tanh' ? super.reprOptions() : [...super.reprOptions(), `nonlinearity=${String(this.nonlinearity)}`];
   }
 }

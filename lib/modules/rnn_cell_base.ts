@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { NativeForwardResult, NativeMode, NativeModelSpec } from '../native';
-import { Tensor, type DType } from '../tensor';
+import { Tensor } from '../tensor';
 import { prepareCell, type CellSpec } from './cell_forward';
 import { resolveCellConfig } from './cell_options';
 import { EngineModule } from './engine_module';
@@ -36,36 +36,38 @@ export abstract class RNNCellBase<H extends Tensor | [Tensor, Tensor]> extends E
   /** `(G)`; undefined without bias. */
   declare bias_hh: Tensor | undefined;
 
-  protected readonly className: string;
+  readonly #className: string;
   /** Features of the input. */
   readonly inputSize: number;
   /** Features of the hidden (and, for LSTMCell, cell) state. */
   readonly hiddenSize: number;
   /** Whether the cell has `bias_ih` and `bias_hh`. */
   readonly bias: boolean;
-  /** Element type of parameters, inputs and outputs. */
-  readonly dtype: DType;
 
   readonly #stateCount: 1 | 2;
 
   /** Checks the options, then creates and initialises the parameters, as PyTorch's `RNNCellBase(..., num_chunks)`. */
   protected constructor(className: string, numChunks: number, stateCount: 1 | 2, options: Record<string, unknown>) {
     super();
-    this.className = className;
+    this.#className = className;
     this.#stateCount = stateCount;
     const config = resolveCellConfig(options);
     this.inputSize = config.inputSize;
     this.hiddenSize = config.hiddenSize;
     this.bias = config.bias;
-    this.dtype = config.dtype;
+    const { dtype } = config;
     const gates = numChunks * this.hiddenSize;
-    this.registerParameter('weight_ih', Tensor.zeros([gates, this.inputSize], this.dtype));
-    this.registerParameter('weight_hh', Tensor.zeros([gates, this.hiddenSize], this.dtype));
+    this.registerParameter('weight_ih', Tensor.zeros([gates, this.inputSize], dtype));
+    this.registerParameter('weight_hh', Tensor.zeros([gates, this.hiddenSize], dtype));
     if (this.bias) {
-      this.registerParameter('bias_ih', Tensor.zeros([gates], this.dtype));
-      this.registerParameter('bias_hh', Tensor.zeros([gates], this.dtype));
+      this.registerParameter('bias_ih', Tensor.zeros([gates], dtype));
+      this.registerParameter('bias_hh', Tensor.zeros([gates], dtype));
     }
     this.resetParameters();
+  }
+
+  protected override get className(): string {
+    return this.#className;
   }
 
   /** The engine's mode for this cell. */
@@ -91,13 +93,13 @@ export abstract class RNNCellBase<H extends Tensor | [Tensor, Tensor]> extends E
     return this.#results(prepared, await this.packedModel().forwardAsync({ ...prepared.args, dropout: 0, dropoutSeed: 0 }));
   }
 
-  /** PyTorch's repr: `LSTMCell(10, 20)`, `RNNCell(10, 20, bias=false, nonlinearity=relu)`. */
-  override toString(): string {
-    return `${this.className}(${[this.inputSize, this.hiddenSize, ...this.extraRepr()].join(', ')})`;
+  /** PyTorch's extra repr: `10, 20` (printed `LSTMCell(10, 20)`), `10, 20, bias=false, nonlinearity=relu`. */
+  protected override extraRepr(): string {
+    return [this.inputSize, this.hiddenSize, ...this.reprOptions()].join(', ');
   }
 
   /** What the repr shows beyond the sizes. */
-  protected extraRepr(): string[] {
+  protected reprOptions(): string[] {
     return this.bias ? [] : ['bias=false'];
   }
 

@@ -11,7 +11,7 @@ import { describe } from '../is';
 import { indexSelect } from '../index_select';
 import type { NativeForwardArgs, NativeForwardResult, NativeMode } from '../native';
 import { checkPackedSequence, PackedSequence, type IndexArray } from '../packed/packed_sequence';
-import { Tensor, type DType } from '../tensor';
+import { Tensor, type FloatDType } from '../tensor';
 import { numDirections, outputHiddenSize } from './rnn_parameters';
 import type { RNNConfig } from './rnn_options';
 
@@ -77,12 +77,12 @@ function checkStateRanks(states: Tensor[], batched: boolean): void {
 }
 
 /** PyTorch's dtype check of the input against the weights. */
-export function checkInputDType(dtype: DType, input: Tensor): void {
+export function checkInputDType(dtype: FloatDType, input: Tensor): void {
   if (input.dtype !== dtype) throw new TypeError(`input must have the type ${dtype}, got type ${input.dtype}`);
 }
 
 /** The hidden states' dtypes against the weights', in PyTorch's words for the input. */
-export function checkStateDTypes(dtype: DType, states: Tensor[]): void {
+export function checkStateDTypes(dtype: FloatDType, states: Tensor[]): void {
   states.forEach((state, i) => {
     if (state.dtype !== dtype) {
       const what = states.length === 1 ? 'hx' : `hx[${i}]`;

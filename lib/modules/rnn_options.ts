@@ -6,7 +6,7 @@
  */
 import { describe, isInteger, isNonNegativeInteger, isNumber, isPlainObject } from '../is';
 import { checkBoolean, checkOptionNames } from '../options';
-import { isDType, type DType } from '../tensor';
+import { isFloatDType, type FloatDType } from '../tensor';
 import { warnOnce } from '../warnings';
 
 /** Options every recurrent module takes: PyTorch's `RNNBase` arguments, camelCased. */
@@ -26,7 +26,7 @@ export interface RNNBaseOptions {
   /** Whether each layer also runs over the reversed sequence. Default false. */
   bidirectional?: boolean;
   /** Element type of parameters, inputs and outputs. Default `'float32'`. */
-  dtype?: DType;
+  dtype?: FloatDType;
 }
 
 /** `nn.LSTM`'s options. */
@@ -81,7 +81,7 @@ export interface RNNConfig {
   dropout: number;
   bidirectional: boolean;
   projSize: number;
-  dtype: DType;
+  dtype: FloatDType;
 }
 
 const POSITIONAL_NAMES = ['inputSize', 'hiddenSize', 'numLayers'] as const;
@@ -157,8 +157,8 @@ export function checkDropout(dropout: unknown): asserts dropout is number {
 }
 
 /** Throws unless `dtype` is one this library supports. */
-export function checkDTypeOption(dtype: unknown): asserts dtype is DType {
-  if (!isDType(dtype)) throw new TypeError(`dtype should be 'float32' or 'float64', got: ${describe(dtype)}`);
+export function checkDTypeOption(dtype: unknown): asserts dtype is FloatDType {
+  if (!isFloatDType(dtype)) throw new TypeError(`dtype should be 'float32' or 'float64', got: ${describe(dtype)}`);
 }
 
 /**

@@ -1,0 +1,9 @@
+/**
+ * Tensors: the Tensor class, its dtypes and the functions over tensors.
+ *
+ * @packageDocumentation
+ */
+export { Tensor, type NestedArray, type NestedNumbers, type NestedOf, type NestedValues } from './tensor';
+export { tensor } from './create';
+export { isDType, isFloatDType, type DType, type FloatDType, type TensorData, type AnyTensorData, type FloatTensorData, type DTypeArrays, type TensorDType } from './dtype';
+export type { Scalar } from './scalar';
