@@ -6,7 +6,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { GRU, LSTM, Tensor, loadNpy, loadSafetensors, saveNpy, saveSafetensors, tensor, type NestedArray } from '../lib';
+import { GRU, LSTM, RNN, Tensor, loadNpy, loadSafetensors, saveNpy, saveSafetensors, tensor, type NestedArray } from '../lib';
 import { mismatches } from './helpers/close';
 import { FixtureTensor, toTensor } from './helpers/fixtures';
 
@@ -99,7 +99,68 @@ describe('torchrnn inspect', () => {
     expect(lines).toContain(
       '  encoder.rnn.  LSTM(inputSize=3, hiddenSize=4, numLayers=1, bias=true, bidirectional=false, projSize=0) float32',
     );
-    expect(lines).toContain("    LSTM.fromStateDict(sd, { prefix: 'encoder.rnn.' })");
+    expect(lines).toContain('    not in the weights (give them as the model was built): batchFirst (default false), dropout (default 0; training only; set .dropout)');
+    expect(lines).toContain("    LSTM.fromStateDict(sd, { prefix: 'encoder.rnn.', batchFirst: false })");
+  });
+
+  test('a checkpoint dict: its whole tree, and the layer inside its model entry', () => {
+    const file = path.join(IO, 'checkpoint_adam.pt');
+    const { stdout, stderr, status } = torchrnn('inspect', file);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    const lines = stdout.split('\n');
+    expect(lines[0]).toBe(`${file}: 28 tensors and 12 other values`);
+    for (const line of [
+      '  model.encoder.rnn.weight_ih_l0           [16, 3]  float32',
+      '  optimizer.state.0.exp_avg                [10, 3]  float32',
+      '  optimizer.state.6.step                   []       float32',
+      '  optimizer.param_groups.0.lr              number   0.01',
+      '  optimizer.param_groups.0.betas           array    [0.9, 0.999]',
+      '  optimizer.param_groups.0.foreach         null',
+      '  optimizer.param_groups.0.params          array    [0, 1, 2, 3, 4, 5, 6]',
+      '  epoch                                    number   3',
+      '  model.encoder.rnn.  LSTM(inputSize=3, hiddenSize=4, numLayers=1, bias=true, bidirectional=false, projSize=0) float32',
+      "    LSTM.fromStateDict(checkpoint.model, { prefix: 'encoder.rnn.', batchFirst: false })",
+    ]) {
+      expect(lines).toContain(line);
+    }
+  });
+
+  test('plain values, shared references and integer dtypes are shown by value or type', () => {
+    const { stdout, status } = torchrnn('inspect', path.join(IO, 'plain_values.pt'), '--prefix', 'list');
+    expect(stdout.split('\n').slice(0, 7)).toEqual([
+      `${path.join(IO, 'plain_values.pt')}: 0 tensors and 6 other values under 'list.'`,
+      '  list.0      number  1',
+      '  list.1.0    number  2',
+      '  list.1.1.0  number  3',
+      '  list.1.1.1  array   []',
+      '  list.2      array   [4, "five"]',
+      '  list.3.six  number  6',
+    ]);
+    expect(status).toBe(0);
+    const all = torchrnn('inspect', path.join(IO, 'plain_values.pt')).stdout.split('\n');
+    for (const line of ['  big_int            bigint   1180591620717411303424n', '  bytes              bytes    4 bytes', '  none               null', '  text               string   "héllo ✓"']) {
+      expect(all).toContain(line);
+    }
+  });
+
+  test('integer and bool tensors are listed with their dtype', () => {
+    const { stdout, status } = torchrnn('inspect', path.join(IO, 'every_dtype.pt'));
+    const lines = stdout.split('\n');
+    for (const line of ['  int64         [6]     int64', '  int64_scalar  []      int64', '  bool          [1, 3]  bool', '  bool_empty    [0, 2]  bool', '  float16       [3]     float32']) {
+      expect(lines).toContain(line);
+    }
+    expect(status).toBe(0);
+  });
+
+  test("an RNN's nonlinearity is named as unknown, and the line spells out the default it uses", async () => {
+    const file = path.join(work, 'rnn.safetensors');
+    await saveSafetensors(file, new RNN(3, 2).stateDict());
+    const { stdout } = torchrnn('inspect', file);
+    expect(stdout).toContain(
+      "    not in the weights (give them as the model was built): batchFirst (default false), nonlinearity (default 'tanh'; 'relu' fits the same weights), dropout (default 0; training only; set .dropout)",
+    );
+    expect(stdout).toContain("    RNN.fromStateDict(sd, { batchFirst: false, nonlinearity: 'tanh' })");
   });
 
   test('a safetensors file with a projected bidirectional LSTM', () => {
@@ -207,6 +268,17 @@ describe('torchrnn run', () => {
     const { stdout, status } = torchrnn('run', path.join(IO, 'model.pt'), '--input', input);
     expect(stdout.split('\n').slice(0, 3)).toEqual(['LSTM(3, 4)', 'input   [2, 1, 3] float32', 'output  [2, 1, 4] float32']);
     expect(status).toBe(0);
+  });
+
+  test("a checkpoint dict: the layer inside its model entry is found by its dotted path", async () => {
+    const input = path.join(work, 'x3c.npy');
+    await saveNpy(input, Tensor.zeros([2, 1, 3]));
+    const found = torchrnn('run', path.join(IO, 'checkpoint_adam.pt'), '--input', input);
+    expect(found.stdout.split('\n').slice(0, 3)).toEqual(['LSTM(3, 4)', 'input   [2, 1, 3] float32', 'output  [2, 1, 4] float32']);
+    expect(found.status).toBe(0);
+    const named = torchrnn('run', path.join(IO, 'checkpoint_adam.pt'), '--input', input, '--prefix', 'model.encoder.rnn');
+    expect(named.stdout.split('\n')[0]).toBe('LSTM(3, 4)');
+    expect(named.status).toBe(0);
   });
 
   test('several recurrent layers: --prefix chooses, and without it the error lists them', async () => {

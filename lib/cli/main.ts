@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `torchrnn` command: inspect a PyTorch state dict, run its recurrent layer, or generate text with
+ * The `torchrnn` command: inspect a PyTorch state dict or checkpoint, run its recurrent layer, or generate text with
  * the shipped demo model.
  *
  * @packageDocumentation
@@ -43,20 +43,23 @@ const program = new Command('torchrnn')
 
 program
   .command('inspect')
-  .description('list the keys, shapes and dtypes of a state dict, and the configuration of each recurrent layer in it')
-  .argument('<file>', 'a torch.save(model.state_dict()) file (.pt, .pth) or a .safetensors file')
-  .option('--prefix <prefix>', "only keys under this prefix, e.g. 'encoder.rnn.'")
+  .description(
+    'list the entries of a state dict or checkpoint (path, shape and dtype, or value), and each recurrent layer in it ' +
+      'with the options its weights cannot tell',
+  )
+  .argument('<file>', 'a torch.save file (.pt, .pth: a state dict or a checkpoint dict) or a .safetensors file')
+  .option('--prefix <prefix>', "only entries under this dotted path, e.g. 'model.encoder.rnn.'")
   .action((file: string, options: { prefix?: string }) => report(() => inspect(file, options)));
 
 program
   .command('run')
   .description("run the forward of the file's recurrent layer (RNN, LSTM or GRU) in eval mode on an input")
-  .argument('<file>', 'a torch.save(model.state_dict()) file (.pt, .pth) or a .safetensors file')
+  .argument('<file>', 'a torch.save file (.pt, .pth: a state dict or a checkpoint dict) or a .safetensors file')
   .requiredOption('--input <file>', 'the input: .npy, .json (a nested array) or .safetensors (one tensor)')
   .option('--output <file>', 'write the output to .npy, or output, h_n (and c_n) to .safetensors or .json')
   .option('--mode <mode>', 'lstm, gru or rnn (default: inferred from the shapes)')
   .option('--nonlinearity <name>', "tanh or relu, for an rnn (the weights cannot tell)", 'tanh')
-  .option('--prefix <prefix>', "the layer's key prefix, e.g. 'encoder.rnn.' (needed when the file holds several)")
+  .option('--prefix <prefix>', "the layer's dotted path, e.g. 'model.encoder.rnn.' (needed when the file holds several)")
   .option('--batch-first', 'input and output are (batch, seq, feature)', false)
   .action((file: string, options: RunOptions) => report(() => run(file, options)));
 

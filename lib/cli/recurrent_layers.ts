@@ -78,3 +78,33 @@ export function describeConfig(className: string, config: InferredRecurrentOptio
     .map(([name, value]) => `${name}=${String(value)}`);
   return `${className}(${options.join(', ')}) ${config.dtype}`;
 }
+
+/** A constructor option the weights cannot tell, with the value a line must give it unless told otherwise. */
+export interface UnreadOption {
+  name: string;
+  /** The default, as TypeScript source (`false`, `'tanh'`). */
+  defaultValue: string;
+  /** Whether `fromStateDict` takes it (dropout is set on the module afterwards). */
+  fromStateDict: boolean;
+  /** Why it matters, in a few words, or '' when the name says it. */
+  note: string;
+}
+
+/**
+ * The options of `className` that no weight shape reveals: how the model was built decides them, so a
+ * report must say so rather than assume the defaults.
+ */
+export function optionsNotInWeights(className: string): UnreadOption[] {
+  const options: UnreadOption[] = [];
+  const isCell = className.endsWith('Cell');
+  if (!isCell) {
+    options.push({ name: 'batchFirst', defaultValue: 'false', fromStateDict: true, note: '' });
+  }
+  if (className === 'RNN' || className === 'RNNCell') {
+    options.push({ name: 'nonlinearity', defaultValue: "'tanh'", fromStateDict: true, note: "'relu' fits the same weights" });
+  }
+  if (!isCell) {
+    options.push({ name: 'dropout', defaultValue: '0', fromStateDict: false, note: 'training only; set .dropout' });
+  }
+  return options;
+}

@@ -1,5 +1,5 @@
 /**
- * Reading the files the CLI is given: state dicts by their extension, and inputs as Tensors.
+ * Reading the files the CLI is given: state dicts and checkpoints by their extension, and inputs as Tensors.
  *
  * @packageDocumentation
  */
@@ -8,6 +8,7 @@ import * as path from 'path';
 import { loadNpy } from '../io/npy';
 import { loadSafetensors } from '../io/safetensors';
 import { loadTorch } from '../io/torch_load';
+import { flatTensors } from './checkpoint_tree';
 import { Tensor, tensor, type FloatDType, type NestedArray } from '../tensor';
 
 /** The formats a state dict file may have, by extension. */
@@ -18,9 +19,20 @@ export function stateDictFormat(file: string): StateDictFormat {
   return path.extname(file).toLowerCase() === '.safetensors' ? 'safetensors' : 'torch';
 }
 
-/** The state dict in `file`, a `torch.save` file or a `.safetensors` file. */
-export async function loadStateDictFile(file: string): Promise<Record<string, Tensor>> {
+/**
+ * What `file` holds: for a `torch.save` file, what `torch.load` returns (a state dict, or a checkpoint dict
+ * with the state dict inside); for a `.safetensors` file, its tensors.
+ */
+export async function loadModelFile(file: string): Promise<unknown> {
   return stateDictFormat(file) === 'safetensors' ? loadSafetensors(file) : loadTorch(file);
+}
+
+/**
+ * Every tensor in `file` as one flat state dict keyed by its full dotted path: a plain state dict as it is,
+ * a checkpoint's `{"model": sd}` as `model.<key>`.
+ */
+export async function loadStateDictFile(file: string): Promise<Record<string, Tensor>> {
+  return flatTensors(await loadModelFile(file));
 }
 
 /**

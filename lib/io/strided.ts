@@ -4,7 +4,9 @@
  *
  * @packageDocumentation
  */
-import type { TensorData } from '../tensor';
+
+/** The typed arrays a view may be gathered from (and into): one per element format. */
+export type StridedArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
 
 function numelOf(shape: readonly number[]): number {
   let n = 1;
@@ -61,20 +63,23 @@ function isContiguous(shape: readonly number[], stride: readonly number[]): bool
  * The elements of the view of `storage` at `offset` with `shape` and `stride`, in row-major order, as a
  * new array of the storage's kind. The view must have passed {@link checkStridedView}.
  */
-export function gatherStrided(
-  storage: TensorData,
+export function gatherStrided<T extends StridedArray>(
+  storage: T,
   shape: readonly number[],
   stride: readonly number[],
   offset: number,
-): TensorData {
+): T {
   const numel = numelOf(shape);
-  if (isContiguous(shape, stride)) return storage.slice(offset, offset + numel);
-  const out = storage instanceof Float64Array ? new Float64Array(numel) : new Float32Array(numel);
+  if (isContiguous(shape, stride)) return storage.slice(offset, offset + numel) as T;
+  const out = new (storage.constructor as new (length: number) => T)(numel);
+  // Elements move as they are (numbers, or bigints for int64): source and target are of one kind.
+  const from = storage as unknown as ArrayLike<unknown>;
+  const to = out as unknown as unknown[];
   const rank = shape.length;
   const index = new Array<number>(rank).fill(0);
   let source = offset;
   for (let i = 0; i < numel; i++) {
-    out[i] = storage[source];
+    to[i] = from[source];
     // Advance the multi-index like an odometer, innermost dimension first.
     for (let d = rank - 1; d >= 0; d--) {
       index[d]++;

@@ -1,185 +1,19 @@
 /**
- * `torch.load` for state dicts: reads what `torch.save(model.state_dict(), path)` writes (the zip format of
- * PyTorch 1.6 and later) into Tensors, through the restricted unpickler. Only the globals a state dict
- * needs are known; a file that pickles anything else (a whole module, a function) is refused unread.
+ * `torch.load(f, weights_only=True)` in Node: reads what `torch.save` writes (the zip format of PyTorch
+ * 1.6 and later) through the restricted unpickler, with only the globals PyTorch's `weights_only`
+ * unpickler allows. A file that pickles anything else (a whole module, a function) is refused unrun.
  *
  * @packageDocumentation
  */
-import { Tensor, type TensorData } from '../tensor';
-import { STORED_FLOAT_SIZE, decodeFloats, type StoredFloat } from './float_bytes';
+import { findTorchGlobal, StorageClass, WHAT_LOADS } from './torch_globals';
+import { Storage, TensorBudget } from './torch_storage';
+import { toLoadedValue } from './torch_values';
 import { parseSource, type FileSource } from './source';
-import { checkStridedView, gatherStrided } from './strided';
-import { PickleTuple, unpickle, type PickleGlobal, type UnpicklerHooks } from './unpickler';
+import { PickleTuple, unpickle, type UnpicklerHooks } from './unpickler';
 import { readZip, type ZipArchive } from './zip';
-
-const SAVE_STATE_DICT = 'save model.state_dict() with torch.save instead';
-
-/** The storage classes a state dict of float tensors uses, with the format of their elements. */
-const FLOAT_STORAGES: Readonly<Record<string, StoredFloat>> = {
-  FloatStorage: 'float32',
-  DoubleStorage: 'float64',
-  HalfStorage: 'float16',
-  BFloat16Storage: 'bfloat16',
-};
-
-/** Storage classes PyTorch writes for other dtypes: known, so that refusing them can name the dtype. */
-const OTHER_STORAGES: Readonly<Record<string, string>> = {
-  LongStorage: 'torch.int64',
-  IntStorage: 'torch.int32',
-  ShortStorage: 'torch.int16',
-  CharStorage: 'torch.int8',
-  ByteStorage: 'torch.uint8',
-  BoolStorage: 'torch.bool',
-  ComplexFloatStorage: 'torch.complex64',
-  ComplexDoubleStorage: 'torch.complex128',
-  QInt8Storage: 'torch.qint8',
-  QUInt8Storage: 'torch.quint8',
-  QInt32Storage: 'torch.qint32',
-  QUInt4x2Storage: 'torch.quint4x2',
-  QUInt2x4Storage: 'torch.quint2x4',
-};
-
-function refuseGlobal(qualifiedName: string): never {
-  throw new Error(`refusing to load '${qualifiedName}': this file holds a pickled object, not a state_dict; ${SAVE_STATE_DICT}`);
-}
-
-/** A storage class named in the pickle (`torch.FloatStorage`); it only marks a storage's dtype. */
-class StorageType implements PickleGlobal {
-  constructor(
-    readonly qualifiedName: string,
-    /** The element format, or undefined for a dtype this library does not read. */
-    readonly format: StoredFloat | undefined,
-    /** PyTorch's name of the dtype, for messages. */
-    readonly torchDType: string,
-  ) {}
-
-  call(): never {
-    return refuseGlobal(this.qualifiedName);
-  }
-}
-
-/** One storage of the archive (`data/<key>`): several tensors may be views of it. */
-class Storage {
-  #elements: TensorData | undefined;
-
-  constructor(
-    readonly type: StorageType,
-    readonly key: string,
-    readonly numel: number,
-    readonly readBytes: () => Uint8Array,
-    readonly littleEndian: boolean,
-  ) {}
-
-  /** The elements, read and decoded once however many tensors share the storage. */
-  elements(format: StoredFloat): TensorData {
-    if (this.#elements === undefined) {
-      const bytes = this.readBytes();
-      const expected = this.numel * STORED_FLOAT_SIZE[format];
-      if (bytes.length !== expected) {
-        throw new Error(
-          `storage '${this.key}' should hold ${this.numel} ${format} elements (${expected} bytes) but its entry has ${bytes.length} bytes`,
-        );
-      }
-      this.#elements = decodeFloats(bytes, format, this.littleEndian);
-    }
-    return this.#elements;
-  }
-}
-
-/** What `_rebuild_tensor_v2` gives: a Tensor, or the dtype that kept it from being one. */
-class RebuiltTensor {
-  constructor(
-    readonly tensor: Tensor | undefined,
-    readonly unsupportedDType?: string,
-  ) {}
-}
 
 function isNonNegativeInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-function integerTuple(value: unknown, what: string): number[] {
-  if (!(value instanceof PickleTuple) || !value.items.every(isNonNegativeInteger)) {
-    throw new Error(`malformed state_dict: a tensor's ${what} should be a tuple of non-negative integers`);
-  }
-  return value.items as number[];
-}
-
-/**
- * Bounds the bytes that rebuilt tensors may take, relative to the storages in the file. Views copy their
- * elements, and a pickle could call the rebuild on one large storage again and again; real state dicts
- * view each storage a few times at most (float16 doubles in size as float32).
- */
-class TensorBudget {
-  #left: number;
-
-  constructor(storageBytes: number) {
-    this.#left = 8 * storageBytes + 2 ** 20;
-  }
-
-  spend(bytes: number): void {
-    this.#left -= bytes;
-    if (this.#left < 0) {
-      throw new Error('refusing to load: the tensors view their storages many times over (far more data than the file holds)');
-    }
-  }
-}
-
-function rebuildTensor(args: readonly unknown[], budget: TensorBudget): RebuiltTensor {
-  // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
-  if (args.length !== 6 && args.length !== 7) throw new Error(`malformed state_dict: _rebuild_tensor_v2 takes 6 or 7 arguments, got ${args.length}`);
-  const [storage, offset, sizeTuple, strideTuple] = args;
-  if (!(storage instanceof Storage)) throw new Error('malformed state_dict: _rebuild_tensor_v2 was not given a storage');
-  if (!isNonNegativeInteger(offset)) throw new Error('malformed state_dict: a storage offset should be a non-negative integer');
-  const shape = integerTuple(sizeTuple, 'size');
-  const stride = integerTuple(strideTuple, 'stride');
-  const format = storage.type.format;
-  if (format === undefined) return new RebuiltTensor(undefined, `${storage.type.torchDType} (${storage.type.qualifiedName})`);
-  checkStridedView(shape, stride, offset, storage.numel);
-  budget.spend(shape.reduce((n, s) => n * s, 1) * (format === 'float64' ? 8 : 4));
-  return new RebuiltTensor(new Tensor(gatherStrided(storage.elements(format), shape, stride, offset), shape));
-}
-
-function rebuildParameter(args: readonly unknown[]): RebuiltTensor {
-  // (data, requires_grad, backward_hooks[, state]): a Parameter is its data here.
-  if ((args.length !== 3 && args.length !== 4) || !(args[0] instanceof RebuiltTensor)) {
-    throw new Error('malformed state_dict: _rebuild_parameter was not given a tensor');
-  }
-  return args[0];
-}
-
-function storageType(name: string): StorageType | undefined {
-  const qualifiedName = `torch.${name}`;
-  if (Object.hasOwn(FLOAT_STORAGES, name)) return new StorageType(qualifiedName, FLOAT_STORAGES[name], `torch.${FLOAT_STORAGES[name]}`);
-  if (Object.hasOwn(OTHER_STORAGES, name)) return new StorageType(qualifiedName, undefined, OTHER_STORAGES[name]);
-  return undefined;
-}
-
-function plainGlobal(qualifiedName: string, call: (args: readonly unknown[]) => unknown): PickleGlobal {
-  return { qualifiedName, call };
-}
-
-/** The only globals a state dict pickle names. */
-function findStateDictGlobal(module: string, name: string, budget: TensorBudget): PickleGlobal {
-  const qualifiedName = `${module}.${name}`;
-  if (module === 'torch') {
-    const type = storageType(name);
-    if (type !== undefined) return type;
-  }
-  switch (qualifiedName) {
-    case 'collections.OrderedDict':
-      return plainGlobal(qualifiedName, (args) => {
-        if (args.length !== 0) throw new Error('malformed state_dict: OrderedDict is built empty, then filled');
-        return new Map();
-      });
-    case 'torch._utils._rebuild_tensor_v2':
-      return plainGlobal(qualifiedName, (args) => rebuildTensor(args, budget));
-    case 'torch._utils._rebuild_parameter':
-    case 'torch._utils._rebuild_parameter_with_state':
-      return plainGlobal(qualifiedName, rebuildParameter);
-    default:
-      return refuseGlobal(qualifiedName);
-  }
 }
 
 /** The layout of a PyTorch zip archive: every entry sits under one top folder whose name varies. */
@@ -202,7 +36,7 @@ function openTorchArchive(bytes: Uint8Array): TorchArchive {
   }
   const prefix = pickles[0].slice(0, -'data.pkl'.length);
   if (zip.entries.has(`${prefix}constants.pkl`)) {
-    throw new Error(`this is a TorchScript archive (torch.jit.save), not a state_dict; ${SAVE_STATE_DICT}`);
+    throw new Error(`this is a TorchScript archive (torch.jit.save), not a state_dict or checkpoint; ${WHAT_LOADS}`);
   }
   let littleEndian = true;
   // PyTorch records the byte order since 2.1; older files are little-endian.
@@ -214,69 +48,41 @@ function openTorchArchive(bytes: Uint8Array): TorchArchive {
   return { zip, prefix, littleEndian };
 }
 
-function stateDictHooks(archive: TorchArchive): UnpicklerHooks {
+function torchHooks(archive: TorchArchive): UnpicklerHooks {
   const storages = new Map<string, Storage>();
   let storageBytes = 0;
   for (const [name, entry] of archive.zip.entries) if (name.startsWith(`${archive.prefix}data/`)) storageBytes += entry.uncompressedSize;
   const budget = new TensorBudget(storageBytes);
   return {
-    findGlobal: (module, name) => findStateDictGlobal(module, name, budget),
+    findGlobal: (module, name) => findTorchGlobal(module, name, budget),
     persistentLoad(pid: unknown): Storage {
-      // ('storage', storage_type, key, location, numel)
+      // ('storage', storage_type, key, location, numel); the location (cpu, cuda:0) is ignored, as
+      // map_location='cpu' would.
       const items = pid instanceof PickleTuple ? pid.items : [];
       const [tag, type, key, location, numel] = items;
-      if (items.length !== 5 || tag !== 'storage' || !(type instanceof StorageType) || typeof key !== 'string' || typeof location !== 'string' || !isNonNegativeInteger(numel)) {
-        throw new Error('malformed state_dict: a persistent id is not (\'storage\', type, key, location, numel)');
+      if (items.length !== 5 || tag !== 'storage' || !(type instanceof StorageClass) || typeof key !== 'string' || typeof location !== 'string' || !isNonNegativeInteger(numel)) {
+        throw new Error("malformed pickle: a persistent id is not ('storage', type, key, location, numel)");
       }
       const known = storages.get(key);
       if (known !== undefined) {
-        if (known.type.qualifiedName !== type.qualifiedName || known.numel !== numel) {
-          throw new Error(`malformed state_dict: storage '${key}' is described twice, differently`);
+        if (known.className !== type.qualifiedName || known.numel !== numel) {
+          throw new Error(`malformed pickle: storage '${key}' is described twice, differently`);
         }
         return known;
       }
       const entry = `${archive.prefix}data/${key}`;
       if (!archive.zip.entries.has(entry)) throw new Error(`storage '${key}' is missing: the zip has no entry '${entry}'`);
-      const storage = new Storage(type, key, numel, () => archive.zip.read(entry), archive.littleEndian);
+      const storage = new Storage(type.qualifiedName, type.format, key, numel, () => archive.zip.read(entry), archive.littleEndian);
       storages.set(key, storage);
       return storage;
     },
     build(target: unknown, state: unknown): void {
-      // state_dict() sets `_metadata` (module versions) as an attribute of the OrderedDict: not an entry.
+      // state_dict() sets `_metadata` (module versions) as an attribute of the OrderedDict: not an entry,
+      // and torch.load's result does not show it among the entries either.
       if (target instanceof Map && (state instanceof Map || state === null)) return;
-      throw new Error(`malformed state_dict: BUILD applies to ${target instanceof RebuiltTensor ? 'a tensor' : 'something other than a dict'}`);
+      throw new Error('malformed pickle: BUILD applies only to the attributes of an OrderedDict here');
     },
   };
-}
-
-function describeEntry(value: unknown): string {
-  if (value instanceof Map) return 'a dict';
-  if (value instanceof PickleTuple) return 'a tuple';
-  if (Array.isArray(value)) return 'a list';
-  if (value === null) return 'None';
-  return `${typeof value} ${String(value)}`;
-}
-
-function toStateDict(value: unknown): Record<string, Tensor> {
-  if (!(value instanceof Map)) {
-    throw new Error(`the file holds ${value instanceof RebuiltTensor ? 'a single tensor' : describeEntry(value)}, not a state_dict (a dict of tensors); ${SAVE_STATE_DICT}`);
-  }
-  // No prototype: a key such as '__proto__' is an entry like any other.
-  const result: Record<string, Tensor> = Object.create(null);
-  for (const [key, entry] of value) {
-    if (typeof key !== 'string') throw new Error(`state_dict key ${describeEntry(key)} is not a string`);
-    if (!(entry instanceof RebuiltTensor)) {
-      throw new Error(
-        `state_dict entry '${key}' holds ${describeEntry(entry)}, not a tensor; loadTorch reads a flat state_dict (` +
-          `for a checkpoint dict, save its state_dict entry on its own)`,
-      );
-    }
-    if (entry.tensor === undefined) {
-      throw new Error(`tensor '${key}' has dtype ${entry.unsupportedDType}; only float32, float64, float16 and bfloat16 tensors can be loaded`);
-    }
-    result[key] = entry.tensor;
-  }
-  return result;
 }
 
 function refuseOtherFormats(bytes: Uint8Array): void {
@@ -297,35 +103,47 @@ function refuseOtherFormats(bytes: Uint8Array): void {
 }
 
 /**
- * The state dict in the bytes of a `torch.save` file, keys in file order. See {@link loadTorch}.
+ * What the `torch.save` file in `bytes` holds, as {@link loadTorch} returns it.
  *
- * @throws Error naming the problem for anything but a state dict of float tensors in a sound archive.
+ * @throws Error naming the problem for a file outside what `torch.load(weights_only=True)` reads, or an
+ * unsound archive.
  */
-export function parseTorch(bytes: Uint8Array): Record<string, Tensor> {
+// The result is typed loosely on purpose: a checkpoint's shape is the caller's knowledge, and
+// `model.loadStateDict(ckpt.model)` must compile as written.
+export function parseTorch(bytes: Uint8Array): Record<string, any> {
   refuseOtherFormats(bytes);
   const archive = openTorchArchive(bytes);
   const pickle = archive.zip.read(`${archive.prefix}data.pkl`);
-  return toStateDict(unpickle(pickle, stateDictHooks(archive)));
+  return toLoadedValue(unpickle(pickle, torchHooks(archive))) as Record<string, any>;
 }
 
 /**
- * Reads a state dict saved with `torch.save(model.state_dict(), path)` (PyTorch 1.6 or later), from a path
- * or from the file's bytes. Keys keep their file order; ready for `module.loadStateDict`.
+ * Reads a `torch.save` file (PyTorch 1.6 or later), from a path or from the file's bytes, and returns what
+ * `torch.load(file, weights_only=True)` returns: a state dict, or a checkpoint dict as it was saved
+ * (`{ model, optimizer, epoch }`), ready for `module.loadStateDict`.
  *
- * float32 and float64 tensors load as they are; float16 and bfloat16 become float32, exactly as
- * `tensor.float()`. Views (offsets, strides, storages shared between keys) become contiguous Tensors.
+ * - dicts and `OrderedDict`s → plain objects without a prototype, keys in file order (JavaScript puts
+ *   integer-like keys such as `'0'` first, in ascending order); non-string keys become strings as Python's
+ *   `json` writes them: `{0: ...}` in an optimizer's `state` → `{'0': ...}`, read back as `state[0]`;
+ * - lists and tuples → arrays; `torch.Size` → an array of numbers;
+ * - int → number (bigint beyond ±2^53), float → number, str → string, bytes → Uint8Array, bool → boolean,
+ *   None → null; `torch.device` and dtypes → the string `str()` gives (`'cuda:0'`, `'torch.float16'`);
+ * - tensors and Parameters → Tensors of their dtype (float64, float32, int64, int32, int16, int8, uint8,
+ *   bool); float16 and bfloat16 become float32, exactly as `tensor.float()`. Views (offsets, strides,
+ *   storages shared between keys) become contiguous Tensors.
  *
- * Nothing in the file is executed: the pickle is read by a restricted reader that knows only the names a
- * state dict uses. A file holding a pickled module (`torch.save(model)`), any other object, a TorchScript
- * archive, a tensor of another dtype, or PyTorch's legacy pre-1.6 format is refused with an Error that
- * says what was found.
+ * Nothing in the file is executed: the pickle is read by a restricted reader that knows only the globals
+ * PyTorch's `weights_only` unpickler allows. Anything else (a whole module saved with `torch.save(model)`,
+ * any other object or function) is refused with PyTorch's `Unsupported global: GLOBAL module.name`, as
+ * are TorchScript archives, complex, quantized and sparse tensors, and PyTorch's legacy pre-1.6 format.
  *
  * @example
  * ```ts
- * const lstm = new LSTM(10, 20, 2);
- * lstm.loadStateDict(await loadTorch('lstm.pt'));
+ * const checkpoint = await loadTorch('checkpoint.pt');   // torch.save({"model": sd, "epoch": 3}, ...)
+ * model.loadStateDict(checkpoint.model);
+ * checkpoint.epoch;                                        // 3
  * ```
  */
-export async function loadTorch(source: FileSource): Promise<Record<string, Tensor>> {
+export async function loadTorch(source: FileSource): Promise<Record<string, any>> {
   return parseSource(source, parseTorch);
 }
