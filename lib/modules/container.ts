@@ -5,14 +5,15 @@
  * @packageDocumentation
  */
 import { describe, isInteger, isPlainObject } from '../is';
-import { Module } from './module';
+import { Module, checkModuleEntry } from './module';
 
-/** PyTorch's `add_module` checks of a child's name and value, in its order and words. */
+/**
+ * PyTorch's `add_module` checks; a container's items are Modules (not null). Their names are not
+ * attributes of the container, so no name is taken by one.
+ */
 function checkChild(name: unknown, module: unknown): asserts name is string {
-  if (!(module instanceof Module)) throw new TypeError(`${describe(module)} is not a Module subclass`);
-  if (typeof name !== 'string') throw new TypeError(`module name should be a string. Got ${describe(name)}`);
-  if (name.includes('.')) throw new Error(`module name can't contain ".", got: ${name}`);
-  if (name === '') throw new Error('module name can\'t be empty string ""');
+  if (module === null) throw new TypeError('null is not a Module subclass');
+  checkModuleEntry(name, module);
 }
 
 /** An index as PyTorch's `operator.index` takes it: an integer. */
@@ -72,7 +73,9 @@ function namedEntries(value: unknown): Array<[unknown, unknown]> | null {
  * their keys.
  *
  * Items are reached by position with {@link Sequential.at} (negative from the end) or `seq[0]`; `seq[i] =
- * module` replaces one, keeping its name.
+ * module` replaces one, keeping its name. Items are typed `Module`, since a chain mixes kinds: cast to the
+ * layer's class where its own members are needed (`seq.at(-1) as Linear`); a {@link ModuleList} is typed
+ * by its items.
  *
  * @example
  * ```ts
@@ -128,7 +131,15 @@ export class Sequential extends Module {
   /** A new Sequential of the items in `[start, end)` (Python's slice bounds), keeping their names, as `seq[start:end]`. */
   slice(start?: number, end?: number): Sequential {
     const [from, to] = sliceBounds(start, end, this.length);
-    return new Sequential(new Map([...this.#modules].slice(from, Math.max(from, to))));
+    return new Sequential(new Map([...this.#modules].slice(from, to)));
+  }
+
+  /** Adds or replaces the child under `name`, as PyTorch's `add_module` (a new name goes last). */
+  override addModule(name: string, module: Module): void {
+    checkChild(name, module);
+    const previousLength = this.length;
+    this.#modules.set(name, module);
+    this.#syncIndexProperties(previousLength);
   }
 
   /** Adds `module` at the end under the name of its position; returns this Sequential. */
@@ -261,6 +272,17 @@ export class ModuleList<M extends Module = Module> extends Module {
     return new ModuleList(this.#modules.slice(from, to));
   }
 
+  /**
+   * `add_module` on a list: the name must be a position, an existing one (replaced) or the next one
+   * (appended), since a list's children are named by position.
+   */
+  override addModule(name: string, module: M): void {
+    checkChild(name, module);
+    if (name === String(this.length)) this.append(module);
+    else if (/^(0|[1-9]\d*)$/.test(name) && Number(name) < this.length) this.set(Number(name), module);
+    else throw new RangeError(`ModuleList children are named by position ('0' to '${this.length}' here), got '${name}'`);
+  }
+
   /** Adds `module` at the end; returns this list. */
   append(module: M): this {
     checkChild(String(this.length), module);
@@ -302,6 +324,23 @@ export class ModuleList<M extends Module = Module> extends Module {
   /** The items, in order. */
   [Symbol.iterator](): IterableIterator<M> {
     return this.#modules.values();
+  }
+
+  /**
+   * As current PyTorch prints a ModuleList (since 2.1): a run of items that print alike is one line,
+   * `(0-2): 3 x LSTM(8, 8)`.
+   */
+  protected override reprChildren(): Array<[string, string]> {
+    const runs: Array<{ first: number; last: number; repr: string }> = [];
+    this.#modules.forEach((module, i) => {
+      const repr = String(module);
+      const run = runs[runs.length - 1];
+      if (run !== undefined && run.repr === repr) run.last = i;
+      else runs.push({ first: i, last: i, repr });
+    });
+    return runs.map(({ first, last, repr }): [string, string] =>
+      first === last ? [String(first), repr] : [`${first}-${last}`, `${last - first + 1} x ${repr}`],
+    );
   }
 
   #syncIndexProperties(previousLength: number): void {
@@ -360,6 +399,11 @@ export class ModuleDict<M extends Module = Module> extends Module {
   set(key: string, module: M): void {
     checkChild(key, module);
     this.#modules.set(key, module);
+  }
+
+  /** Sets the module under `name`, as `set` (PyTorch's `add_module`). */
+  override addModule(name: string, module: M): void {
+    this.set(name, module);
   }
 
   /** Whether there is a module under `key`. */

@@ -66,7 +66,8 @@ export abstract class EngineModule extends Module {
     return new native.PackedModel(this.engineSpec(), this.#ownParameters().map((p) => p.data));
   }
 
+  /** Every own parameter in order, a tensor tied to two of them included twice: the engine wants each. */
   #ownParameters(): Tensor[] {
-    return this.parameters({ recurse: false });
+    return this.namedParameters({ recurse: false, removeDuplicate: false }).map(([, param]) => param);
   }
 }

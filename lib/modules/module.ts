@@ -101,6 +101,17 @@ function shownPath(keyPrefix: string): string {
 
 type Member = 'parameter' | 'buffer';
 
+/**
+ * PyTorch's `add_module` checks of a child's value and name, in its order and words (the check that the
+ * name is not another attribute is left to the caller, which knows what its attributes are).
+ */
+export function checkModuleEntry(name: unknown, module: unknown): asserts name is string {
+  if (module !== null && !(module instanceof Module)) throw new TypeError(`${describe(module)} is not a Module subclass`);
+  if (typeof name !== 'string') throw new TypeError(`module name should be a string. Got ${describe(name)}`);
+  if (name.includes('.')) throw new Error(`module name can't contain ".", got: ${name}`);
+  if (name === '') throw new Error('module name can\'t be empty string ""');
+}
+
 /** Parameters are floating point, as PyTorch's (only they can require gradients). */
 function checkFloatParameter(param: Tensor<DType>): void {
   if (!isFloatDType(param.dtype)) throw new TypeError('Only Tensors of floating point and complex dtype can require gradients');
@@ -134,8 +145,9 @@ function checkFloatParameter(param: Tensor<DType>): void {
  * {@link Module.registerBuffer}) and exposed as properties of that name. Declare their types with
  * `declare weight: Tensor;` (a plain class field would replace the property).
  *
- * Every method that walks the tree (`namedModules`, `namedParameters`, `stateDict`, `loadStateDict`,
- * `train`, `to`, ...) uses one preorder walk: this module, then each child's subtree, in order.
+ * `namedModules`, `namedParameters`, `namedBuffers`, `stateDict`, `loadStateDict` and `to` share one
+ * preorder walk: this module, then each child's subtree, in order. `train` and `toString` call each
+ * child's own, so that a child may override them, as in PyTorch.
  */
 export class Module {
   /** True in training mode (the default, as in PyTorch): dropout applies. */
@@ -166,6 +178,14 @@ export class Module {
   }
 
   /**
+   * The children as the repr lists them: `[label, repr]`, printed `(label): repr`. By default every child
+   * slot under its name; ModuleList folds runs of equal items.
+   */
+  protected reprChildren(): Array<[string, string]> {
+    return this.childEntries().map(([name, child]) => [name, String(child)]);
+  }
+
+  /**
    * This module's child slots, as PyTorch's `_modules`: name and module, in order, a module held under two
    * names listed twice. By default the own enumerable properties that hold a Module; containers keep their
    * own list.
@@ -177,6 +197,25 @@ export class Module {
       if (value instanceof Module) entries.push([name, value]);
     }
     return entries;
+  }
+
+  /**
+   * Adds `module` as a child under `name`, as PyTorch's `add_module`: for names made at run time
+   * (`conv${i}`); a fixed name is simply assigned (`this.head = ...`). A name already holding a child (or
+   * null) is replaced in place; `null` leaves no child.
+   *
+   * @throws PyTorch's errors: not a Module, a name that is not a string, is another attribute
+   * (`attribute 'x' already exists`), contains a dot or is empty
+   */
+  addModule(name: string, module: Module | null): void {
+    if (module !== null && !(module instanceof Module)) throw new TypeError(`${describe(module)} is not a Module subclass`);
+    if (typeof name !== 'string') throw new TypeError(`module name should be a string. Got ${describe(name)}`);
+    const own = Object.getOwnPropertyDescriptor(this, name);
+    const slot = own !== undefined && own.get === undefined && (own.value === null || own.value === undefined || own.value instanceof Module);
+    if (name in this && !slot) throw new Error(`attribute '${name}' already exists`);
+    checkModuleEntry(name, module);
+    if (slot) (this as Record<string, unknown>)[name] = module;
+    else Object.defineProperty(this, name, { value: module, writable: true, enumerable: true, configurable: true });
   }
 
   /** PyTorch's checks for a new member name, in its order and words. */
@@ -345,6 +384,30 @@ export class Module {
       keyPrefix.slice(0, -1),
       module,
     ]);
+  }
+
+  /**
+   * The descendant at a dotted path (`'encoder.layers.0'`; `''` is this module), as PyTorch's
+   * `get_submodule`. Containers' children are reached by their names (`'head.0'`, `'heads.tags'`).
+   *
+   * @throws PyTorch's errors: `LSTM has no attribute \`x\`` for a name with nothing under it,
+   * `` `weight` is not an nn.Module`` for one that holds something else
+   */
+  getSubmodule(target: string): Module {
+    if (typeof target !== 'string') throw new TypeError(`target should be a string, got: ${describe(target)}`);
+    if (target === '') return this;
+    let module: Module = this;
+    for (const item of target.split('.')) {
+      const child = module.childEntries().find(([name]) => name === item);
+      if (child !== undefined) {
+        module = child[1];
+        continue;
+      }
+      const value: unknown = item in module ? (module as unknown as Record<string, unknown>)[item] : undefined;
+      if (value === undefined) throw new Error(`${module.className} has no attribute \`${item}\``);
+      throw new Error(`\`${item}\` is not an nn.Module`);
+    }
+    return module;
   }
 
   /** This module and every descendant, preorder, each once. */
@@ -560,7 +623,7 @@ export class Module {
     try {
       const extra = this.extraRepr();
       const extraLines = extra === '' ? [] : extra.split('\n');
-      const childLines = this.childEntries().map(([name, child]) => `(${name}): ${indentTail(String(child), 2)}`);
+      const childLines = this.reprChildren().map(([label, repr]) => `(${label}): ${indentTail(repr, 2)}`);
       const lines = [...extraLines, ...childLines];
       if (lines.length === 0) return `${this.className}()`;
       if (extraLines.length === 1 && childLines.length === 0) return `${this.className}(${extraLines[0]})`;
