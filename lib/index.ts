@@ -17,6 +17,20 @@ export {
   tensor,
   isDType,
   isFloatDType,
+  cat,
+  stack,
+  split,
+  chunk,
+  matmul,
+  sigmoid,
+  tanh,
+  relu,
+  gelu,
+  softmax,
+  logSoftmax,
+  type GeluApproximate,
+  type Dims,
+  type SumDType,
   type DType,
   type FloatDType,
   type TensorDType,
@@ -67,6 +81,13 @@ export type {
   GRUCellOptions,
   CellOptionsAfterSizes,
 } from './modules/cell_options';
+// The layers around recurrent ones.
+export { Conv1d, type Conv1dOptions, type PaddingMode } from './modules/conv';
+export { LayerNorm, type LayerNormOptions } from './modules/normalization';
+export { BatchNorm1d, type BatchNorm1dOptions } from './modules/batchnorm';
+export { Dropout } from './modules/dropout';
+export { ReLU, Tanh, Sigmoid, GELU, Softmax, LogSoftmax, type GELUOptions } from './modules/activation';
+export { Identity, Flatten } from './modules/flatten';
 export { PackedSequence, invertPermutation, type IndexArray } from './packed/packed_sequence';
 export { packPaddedSequence, packSequence, type PackPaddedSequenceOptions, type PackSequenceOptions } from './packed/pack';
 export { padPackedSequence, padSequence, type PadPackedSequenceOptions, type PadSequenceOptions } from './packed/pad';

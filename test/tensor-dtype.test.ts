@@ -74,3 +74,19 @@ describe('modules refuse integer tensors', () => {
     expect(() => new LSTM(3, 4, { dtype: 'int64' as 'float32' })).toThrow("dtype should be 'float32' or 'float64', got: string 'int64'");
   });
 });
+
+describe('views share data where the result is a contiguous run of the input', () => {
+  test('reshape, view, squeeze, unsqueeze, flatten and contiguous share; select and narrow share on dim 0 only', () => {
+    const x = tensor([[1, 2, 3], [4, 5, 6]]);
+    for (const v of [x.reshape(3, 2), x.view([-1]), x.unsqueeze(0).squeeze(0), x.flatten(), x.contiguous()]) expect(v.data.buffer).toBe(x.data.buffer);
+    const row = x.select(0, 1);
+    row.data[0] = 40;
+    expect(x.toArray()).toEqual([[1, 2, 3], [40, 5, 6]]);
+    const column = x.select(1, 0);
+    column.data[0] = 10;
+    expect(x.toArray()).toEqual([[1, 2, 3], [40, 5, 6]]);
+    expect(x.narrow(0, 1, 1).data.buffer).toBe(x.data.buffer);
+    expect(x.narrow(1, 1, 1).data.buffer).not.toBe(x.data.buffer);
+    expect(x.clone().data.buffer).not.toBe(x.data.buffer);
+  });
+});

@@ -8,7 +8,7 @@ import { describe, isInteger, isNonNegativeInteger } from '../is';
 import { native, type NativeArray, type NativePackedLinear } from '../native';
 import { checkBoolean, checkOptionNames } from '../options';
 import { fillUniform } from '../random';
-import { Tensor } from '../tensor';
+import { Tensor, type FloatDType, type FloatTensorData } from '../tensor';
 import { checkInputDType } from './dtype_check';
 import { Module } from './module';
 import { checkDTypeOption } from './rnn_options';
@@ -36,10 +36,8 @@ export interface Conv1dOptions {
   /** What the padding holds: zeros (default), a reflection, a copy of the edge, or the other end. */
   paddingMode?: PaddingMode;
   /** Element type of parameters, inputs and outputs. Default `'float32'`. */
-  dtype?: 'float32' | 'float64';
+  dtype?: FloatDType;
 }
-
-type FloatArray = Float32Array | Float64Array;
 
 function isPaddingMode(value: unknown): value is PaddingMode {
   return (PADDING_MODES as readonly unknown[]).includes(value);
@@ -80,57 +78,55 @@ function sourceTable(
   return table;
 }
 
+/** The sizes one forward works with: input `(batch, channels, length)`, output `(batch, outChannels, outLength)`. */
+interface Geometry {
+  channels: number;
+  length: number;
+  outChannels: number;
+  outLength: number;
+  kernelSize: number;
+  groupChannels: number;
+  groupOut: number;
+  /** {@link sourceTable}'s input position per (output position, tap). */
+  table: Int32Array;
+}
+
 /**
- * Unfolds group `group` of `input` `(batch, channels, length)` into `columns`, one row per (sample,
- * output position) and one column per (channel of the group, kernel tap): the layout of the group's
- * weight rows `(outChannels / groups, channels / groups · kernelSize)`.
+ * Unfolds rows `first` to `first + count` of group `group` of `input` into `columns`: a row per (sample,
+ * output position), in that order, and a column per (channel of the group, kernel tap) — the layout of
+ * the group's weight rows `(outChannels / groups, channels / groups · kernelSize)`.
  */
-function unfold(
-  input: FloatArray,
-  columns: FloatArray,
-  batch: number,
-  channels: number,
-  length: number,
-  group: number,
-  groupChannels: number,
-  table: Int32Array,
-  outLength: number,
-  kernelSize: number,
-): void {
+function unfold(input: FloatTensorData, columns: FloatTensorData, first: number, count: number, group: number, geometry: Geometry): void {
+  const { channels, length, outLength, kernelSize, groupChannels, table } = geometry;
   let w = 0;
-  for (let n = 0; n < batch; n++) {
+  for (let r = first; r < first + count; r++) {
+    const n = Math.floor(r / outLength);
+    const taps = (r - n * outLength) * kernelSize;
     const sample = (n * channels + group * groupChannels) * length;
-    for (let t = 0; t < outLength; t++) {
-      const taps = t * kernelSize;
-      for (let c = 0; c < groupChannels; c++) {
-        const base = sample + c * length;
-        for (let j = 0; j < kernelSize; j++) {
-          const p = table[taps + j];
-          columns[w++] = p < 0 ? 0 : input[base + p];
-        }
+    for (let c = 0; c < groupChannels; c++) {
+      const base = sample + c * length;
+      for (let j = 0; j < kernelSize; j++) {
+        const p = table[taps + j];
+        columns[w++] = p < 0 ? 0 : input[base + p];
       }
     }
   }
 }
 
-/** Writes a group's GEMM result `(batch · outLength, groupOut)` into `output` `(batch, outChannels, outLength)`. */
-function scatter(
-  result: FloatArray,
-  output: FloatArray,
-  batch: number,
-  outChannels: number,
-  outLength: number,
-  group: number,
-  groupOut: number,
-): void {
-  for (let n = 0; n < batch; n++) {
-    for (let t = 0; t < outLength; t++) {
-      const row = (n * outLength + t) * groupOut;
-      const target = (n * outChannels + group * groupOut) * outLength + t;
-      for (let o = 0; o < groupOut; o++) output[target + o * outLength] = result[row + o];
-    }
+/** Writes a group's GEMM result for rows `first` to `first + count`, `(count, groupOut)`, into `output`. */
+function scatter(result: FloatTensorData, output: FloatTensorData, first: number, count: number, group: number, geometry: Geometry): void {
+  const { outChannels, outLength, groupOut } = geometry;
+  for (let i = 0; i < count; i++) {
+    const r = first + i;
+    const n = Math.floor(r / outLength);
+    const target = (n * outChannels + group * groupOut) * outLength + (r - n * outLength);
+    const row = i * groupOut;
+    for (let o = 0; o < groupOut; o++) output[target + o * outLength] = result[row + o];
   }
 }
+
+/** Elements of unfolded input held at once (4 MB of float32): long inputs go through the GEMM in chunks of rows. */
+const COLUMNS_CHUNK = 1 << 20;
 
 /**
  * A 1-D convolution, as PyTorch's `nn.Conv1d`: `weight` `(outChannels, inChannels / groups, kernelSize)`,
@@ -171,8 +167,8 @@ export class Conv1d extends Module {
   /** What the padding holds. */
   readonly paddingMode: PaddingMode;
   /** Element type of parameters, inputs and outputs: the weight's, so it follows `double()` and `float()`. */
-  get dtype(): 'float32' | 'float64' {
-    return this.weight.dtype as 'float32' | 'float64';
+  get dtype(): FloatDType {
+    return this.weight.dtype as FloatDType;
   }
 
   /** Padding before the first and after the last input position. */
@@ -238,8 +234,8 @@ export class Conv1d extends Module {
   resetParameters(): void {
     const fanIn = (this.inChannels / this.groups) * this.kernelSize;
     const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-    fillUniform(this.weight.data as FloatArray, -bound, bound);
-    if (this.bias !== undefined) fillUniform(this.bias.data as FloatArray, -bound, bound);
+    fillUniform(this.weight.data as FloatTensorData, -bound, bound);
+    if (this.bias !== undefined) fillUniform(this.bias.data as FloatTensorData, -bound, bound);
     this.parametersChanged();
   }
 
@@ -296,15 +292,28 @@ export class Conv1d extends Module {
     if (rows === 0 || this.outChannels === 0) return output;
     this.#packed ??= this.#pack();
     const groupChannels = this.inChannels / this.groups;
-    const groupOut = this.outChannels / this.groups;
-    const table = sourceTable(length, outLength, this.kernelSize, this.stride, this.dilation, padLeft, this.paddingMode);
-    const x = input.data as FloatArray;
-    const Columns = this.dtype === 'float64' ? Float64Array : Float32Array;
-    const columns = new Columns(rows * groupChannels * this.kernelSize);
+    const geometry: Geometry = {
+      channels,
+      length,
+      outChannels: this.outChannels,
+      outLength,
+      kernelSize: this.kernelSize,
+      groupChannels,
+      groupOut: this.outChannels / this.groups,
+      table: sourceTable(length, outLength, this.kernelSize, this.stride, this.dilation, padLeft, this.paddingMode),
+    };
+    const width = groupChannels * this.kernelSize;
+    const chunkRows = Math.max(1, Math.min(rows, Math.floor(COLUMNS_CHUNK / Math.max(width, 1))));
+    const x = input.data as FloatTensorData;
+    const y = output.data as FloatTensorData;
+    const columns = this.dtype === 'float64' ? new Float64Array(chunkRows * width) : new Float32Array(chunkRows * width);
     for (let g = 0; g < this.groups; g++) {
-      unfold(x, columns, batch, channels, length, g, groupChannels, table, outLength, this.kernelSize);
-      const result = this.#packed[g].forward(columns, rows) as FloatArray;
-      scatter(result, output.data as FloatArray, batch, this.outChannels, outLength, g, groupOut);
+      for (let first = 0; first < rows; first += chunkRows) {
+        const count = Math.min(chunkRows, rows - first);
+        const chunk = columns.subarray(0, count * width);
+        unfold(x, chunk, first, count, g, geometry);
+        scatter(this.#packed[g].forward(chunk, count) as FloatTensorData, y, first, count, g, geometry);
+      }
     }
     return output;
   }
@@ -331,8 +340,8 @@ export class Conv1d extends Module {
   #pack(): NativePackedLinear[] {
     const fanIn = (this.inChannels / this.groups) * this.kernelSize;
     const groupOut = this.outChannels / this.groups;
-    const weight = this.weight.data as FloatArray;
-    const bias = this.bias === undefined ? null : (this.bias.data as FloatArray);
+    const weight = this.weight.data as FloatTensorData;
+    const bias = this.bias === undefined ? null : (this.bias.data as FloatTensorData);
     const packed: NativePackedLinear[] = [];
     for (let g = 0; g < this.groups; g++) {
       const w: NativeArray = weight.subarray(g * groupOut * fanIn, (g + 1) * groupOut * fanIn);

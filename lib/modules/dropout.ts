@@ -6,16 +6,14 @@
  */
 import { describe, isNumber } from '../is';
 import { random } from '../random';
-import { Tensor } from '../tensor';
+import { Tensor, isFloatDType, type FloatTensorData } from '../tensor';
 import { Module } from './module';
-
-type FloatArray = Float32Array | Float64Array;
 
 /**
  * Writes `x` into `y` with each element zeroed with probability `p` and the others scaled by 1/(1-p)
  * (inverted dropout), drawing one uniform from the global generator per element, in order.
  */
-export function dropoutInto(x: FloatArray, y: FloatArray, p: number): void {
+function dropoutInto(x: FloatTensorData, y: FloatTensorData, p: number): void {
   // p = 1 drops everything: the scale is never applied, and 1/0 never formed.
   const scale = p < 1 ? 1 / (1 - p) : 0;
   for (let i = 0; i < x.length; i++) y[i] = random() < p ? 0 : x[i] * scale;
@@ -50,11 +48,11 @@ export class Dropout extends Module {
   forward(input: Tensor): Tensor {
     if (!(input instanceof Tensor)) throw new TypeError(`dropout(): argument 'input' must be Tensor, not ${describe(input)}`);
     if (!this.training) return input;
-    if (input.dtype !== 'float32' && input.dtype !== 'float64') {
+    if (!isFloatDType(input.dtype)) {
       throw new TypeError(`dropout: expected a floating-point input, got ${input.dtype}`);
     }
     const output = Tensor.zeros(input.shape, input.dtype);
-    dropoutInto(input.data as FloatArray, output.data as FloatArray, this.p);
+    dropoutInto(input.data as FloatTensorData, output.data as FloatTensorData, this.p);
     return output;
   }
 

@@ -5,7 +5,7 @@
  */
 import { describe, isNonNegativeInteger, isNumber } from '../is';
 import { checkBoolean, checkOptionNames } from '../options';
-import { Tensor } from '../tensor';
+import { Tensor, isFloatDType, type FloatDType, type FloatTensorData } from '../tensor';
 import { checkInputDType } from './dtype_check';
 import { Module } from './module';
 import { checkDTypeOption } from './rnn_options';
@@ -17,23 +17,21 @@ export interface LayerNormOptions {
   /** Whether the layer has a `weight` (ones) and `bias` (zeros) of the normalised shape. Default true. */
   elementwiseAffine?: boolean;
   /** Element type of parameters, inputs and outputs. Default `'float32'`. */
-  dtype?: 'float32' | 'float64';
+  dtype?: FloatDType;
 }
-
-type FloatArray = Float32Array | Float64Array;
 
 /**
  * Normalises each of the `rows` runs of `size` elements of `x` into `y`: `(x - mean) / √(var + eps)`, with
  * the biased variance, then `· weight + bias` element-wise when given. Sums are taken in double precision.
  */
-export function layerNormRows(
-  x: FloatArray,
-  y: FloatArray,
+function layerNormRows(
+  x: FloatTensorData,
+  y: FloatTensorData,
   rows: number,
   size: number,
   eps: number,
-  weight: FloatArray | null,
-  bias: FloatArray | null,
+  weight: FloatTensorData | null,
+  bias: FloatTensorData | null,
 ): void {
   for (let r = 0; r < rows; r++) {
     const start = r * size;
@@ -78,11 +76,11 @@ export class LayerNorm extends Module {
   readonly eps: number;
   /** Whether `weight` and `bias` apply. */
   readonly elementwiseAffine: boolean;
-  readonly #dtype: 'float32' | 'float64';
+  readonly #dtype: FloatDType;
 
   /** Element type of the parameters, which inputs must share: the weight's, so it follows `double()`. */
-  get dtype(): 'float32' | 'float64' {
-    return (this.weight?.dtype ?? this.#dtype) as 'float32' | 'float64';
+  get dtype(): FloatDType {
+    return (this.weight?.dtype ?? this.#dtype) as FloatDType;
   }
 
   /**
@@ -110,8 +108,8 @@ export class LayerNorm extends Module {
 
   /** Sets `weight` to ones and `bias` to zeros, as PyTorch's `reset_parameters`. */
   resetParameters(): void {
-    (this.weight?.data as FloatArray | undefined)?.fill(1);
-    (this.bias?.data as FloatArray | undefined)?.fill(0);
+    (this.weight?.data as FloatTensorData | undefined)?.fill(1);
+    (this.bias?.data as FloatTensorData | undefined)?.fill(0);
   }
 
   /**
@@ -131,18 +129,18 @@ export class LayerNorm extends Module {
     }
     // Without weights, PyTorch normalises in the input's own floating type.
     if (this.elementwiseAffine) checkInputDType(input, this.dtype);
-    else if (input.dtype !== 'float32' && input.dtype !== 'float64') checkInputDType(input, this.dtype);
+    else if (!isFloatDType(input.dtype)) checkInputDType(input, this.dtype);
     const size = shape.reduce((n, s) => n * s, 1);
-    const output = Tensor.zeros(input.shape, input.dtype as 'float32' | 'float64');
+    const output = Tensor.zeros(input.shape, input.dtype);
     const rows = size === 0 ? 0 : input.numel() / size;
     layerNormRows(
-      input.data as FloatArray,
-      output.data as FloatArray,
+      input.data as FloatTensorData,
+      output.data as FloatTensorData,
       rows,
       size,
       this.eps,
-      (this.weight?.data ?? null) as FloatArray | null,
-      (this.bias?.data ?? null) as FloatArray | null,
+      (this.weight?.data ?? null) as FloatTensorData | null,
+      (this.bias?.data ?? null) as FloatTensorData | null,
     );
     return output;
   }

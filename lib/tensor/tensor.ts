@@ -6,8 +6,14 @@
  * @packageDocumentation
  */
 import { describe, isNonNegativeInteger } from '../is';
+import { gelu, logSoftmax, relu, sigmoid, softmax, tanh, type GeluApproximate } from './activation';
+import { formatShape, product, sizesArgument } from './dims';
 import { allocate, arrayName, checkDType, convertData, naturalDType, type DType, type DTypeArrays, type FloatDType, type TensorDType } from './dtype';
+import { binary, exp, log } from './elementwise';
+import { matmul } from './matmul';
+import { amax, argmax, max, mean, sum, topk, type Dims } from './reduce';
 import { fillValue, readNumber, type Scalar } from './scalar';
+import * as shapeOps from './shape';
 
 /** Nested arrays of numbers, as {@link Tensor.toArray} returns them; a 0-d tensor gives a bare number. */
 export type NestedNumbers = number | NestedNumbers[];
@@ -21,15 +27,11 @@ export type NestedOf<T extends Scalar> = T | (T extends number ? ArrayLike<numbe
 /** Everything {@link tensor} accepts: numbers, bigints and booleans, nested in arrays or typed arrays. */
 export type NestedValues = Scalar | ArrayLike<number> | BigInt64Array | readonly NestedValues[];
 
-function product(shape: readonly number[]): number {
-  let n = 1;
-  for (const size of shape) n *= size;
-  return n;
-}
+/** The dtype `sum` gives for a tensor of dtype `D`: floats keep theirs, integers and bool give int64. */
+export type SumDType<D extends DType> = D extends FloatDType ? D : 'int64';
 
-function formatShape(shape: readonly unknown[]): string {
-  return `[${shape.join(', ')}]`;
-}
+/** A tensor of any dtype (the default `Tensor` is a floating-point one). */
+type AnyTensor = Tensor<DType>;
 
 function checkShape(shape: unknown): asserts shape is number[] {
   if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) {
@@ -141,6 +143,195 @@ export class Tensor<D extends DType = FloatDType> {
       );
     }
     return this.shape[dim < 0 ? dim + rank : dim];
+  }
+
+  /** PyTorch's `is_floating_point()`: true for float32 and float64, narrowing the type to `Tensor`. */
+  isFloatingPoint(): this is Tensor {
+    return this.dtype === 'float32' || this.dtype === 'float64';
+  }
+
+  // Shape operations (see shape.ts): views share `data` where the result is a contiguous run of it.
+
+  /** PyTorch's `select(dim, index)`: the slice at `index` along `dim`, that dim removed (`x[:, -1]` is `x.select(1, -1)`). */
+  select(dim: number, index: number): Tensor<D> {
+    return shapeOps.select(this, dim, index) as Tensor<D>;
+  }
+
+  /** PyTorch's `narrow(dim, start, length)`: `length` slices from `start` along `dim`. */
+  narrow(dim: number, start: number, length: number): Tensor<D> {
+    return shapeOps.narrow(this, dim, start, length) as Tensor<D>;
+  }
+
+  /** PyTorch's `reshape(*shape)`: the same data in a new shape (shared); one size may be -1. */
+  reshape(...shape: number[] | [readonly number[]]): Tensor<D> {
+    return shapeOps.reshape(this, sizesArgument(shape)) as Tensor<D>;
+  }
+
+  /** PyTorch's `view(*shape)`: as {@link Tensor.reshape} (every Tensor here is contiguous). */
+  view(...shape: number[] | [readonly number[]]): Tensor<D> {
+    return shapeOps.reshape(this, sizesArgument(shape)) as Tensor<D>;
+  }
+
+  /** PyTorch's `squeeze(dim?)`: size-1 dims removed (all, or `dim` if its size is 1). */
+  squeeze(dim?: number): Tensor<D> {
+    return shapeOps.squeeze(this, dim) as Tensor<D>;
+  }
+
+  /** PyTorch's `unsqueeze(dim)`: a size-1 dim inserted at `dim`. */
+  unsqueeze(dim: number): Tensor<D> {
+    return shapeOps.unsqueeze(this, dim) as Tensor<D>;
+  }
+
+  /** PyTorch's `transpose(dim0, dim1)` (a copy). */
+  transpose(dim0: number, dim1: number): Tensor<D> {
+    return shapeOps.transpose(this, dim0, dim1) as Tensor<D>;
+  }
+
+  /** PyTorch's `permute(*dims)` (a copy). */
+  permute(...dims: number[] | [readonly number[]]): Tensor<D> {
+    return shapeOps.permute(this, sizesArgument(dims)) as Tensor<D>;
+  }
+
+  /** PyTorch's `flatten(startDim = 0, endDim = -1)` (shared data). */
+  flatten(startDim = 0, endDim = -1): Tensor<D> {
+    return shapeOps.flatten(this, startDim, endDim) as Tensor<D>;
+  }
+
+  /** PyTorch's `contiguous()`: this tensor, which is always contiguous. */
+  contiguous(): this {
+    return this;
+  }
+
+  /** PyTorch's `clone()`: a copy with its own data. */
+  clone(): Tensor<D> {
+    return shapeOps.clone(this) as Tensor<D>;
+  }
+
+  /** PyTorch's `split(sizeOrSections, dim = 0)`: pieces of one size, or of the listed sizes. */
+  split(sizeOrSections: number | readonly number[], dim = 0): Tensor<D>[] {
+    return shapeOps.split(this, sizeOrSections, dim) as Tensor<D>[];
+  }
+
+  /** PyTorch's `chunk(chunks, dim = 0)`: at most `chunks` pieces of equal size (the last may be smaller). */
+  chunk(chunks: number, dim = 0): Tensor<D>[] {
+    return shapeOps.chunk(this, chunks, dim) as Tensor<D>[];
+  }
+
+  // Arithmetic (see elementwise.ts): broadcasting and PyTorch's type promotion. A plain number acts as a
+  // Python scalar: an integral one as an int (int tensor + 2 stays int), any other as a float.
+
+  /** PyTorch's `add(other)`: `this + other`, broadcast and promoted. */
+  add(this: Tensor, other: AnyTensor | Scalar): Tensor;
+  add(other: Tensor): Tensor;
+  add(other: AnyTensor | Scalar): AnyTensor;
+  add(other: AnyTensor | Scalar): AnyTensor {
+    return binary('add', this, other);
+  }
+
+  /** PyTorch's `sub(other)`: `this - other`, broadcast and promoted (bool operands refused, as PyTorch). */
+  sub(this: Tensor, other: AnyTensor | Scalar): Tensor;
+  sub(other: Tensor): Tensor;
+  sub(other: AnyTensor | Scalar): AnyTensor;
+  sub(other: AnyTensor | Scalar): AnyTensor {
+    return binary('sub', this, other);
+  }
+
+  /** PyTorch's `mul(other)`: `this * other`, broadcast and promoted. */
+  mul(this: Tensor, other: AnyTensor | Scalar): Tensor;
+  mul(other: Tensor): Tensor;
+  mul(other: AnyTensor | Scalar): AnyTensor;
+  mul(other: AnyTensor | Scalar): AnyTensor {
+    return binary('mul', this, other);
+  }
+
+  /** PyTorch's `div(other)`: true division, broadcast; integer operands give float32. */
+  div(other: AnyTensor | Scalar): Tensor {
+    return binary('div', this, other) as Tensor;
+  }
+
+  /** PyTorch's `matmul(other)` on the engine's GEMM; float32 or float64 (see {@link matmul}). */
+  matmul(other: AnyTensor): Tensor<D> {
+    return matmul(this, other) as Tensor<D>;
+  }
+
+  // Elementwise functions and activations (see elementwise.ts, activation.ts); integer input gives float32.
+
+  /** PyTorch's `exp()`. */
+  exp(): Tensor {
+    return exp(this) as Tensor;
+  }
+
+  /** PyTorch's `log()`. */
+  log(): Tensor {
+    return log(this) as Tensor;
+  }
+
+  /** PyTorch's `sigmoid()`. */
+  sigmoid(): Tensor {
+    return sigmoid(this) as Tensor;
+  }
+
+  /** PyTorch's `tanh()`. */
+  tanh(): Tensor {
+    return tanh(this) as Tensor;
+  }
+
+  /** PyTorch's `relu()`, in this tensor's dtype. */
+  relu(): Tensor<D> {
+    return relu(this) as Tensor<D>;
+  }
+
+  /** PyTorch's `F.gelu(x, approximate)`: `'none'` (exact, erf) or `'tanh'`. */
+  gelu(approximate: GeluApproximate = 'none'): Tensor {
+    return gelu(this, approximate) as Tensor;
+  }
+
+  /** PyTorch's `softmax(dim)`, numerically stable. */
+  softmax(dim: number): Tensor {
+    return softmax(this, dim) as Tensor;
+  }
+
+  /** PyTorch's `log_softmax(dim)`, numerically stable. */
+  logSoftmax(dim: number): Tensor {
+    return logSoftmax(this, dim) as Tensor;
+  }
+
+  // Reductions (see reduce.ts).
+
+  /** PyTorch's `sum(dim?, keepdim = false)`: over all elements, one dim or a list; integers sum to int64. */
+  sum(dim?: Dims, keepdim = false): Tensor<SumDType<D>> {
+    return sum(this, dim, keepdim) as Tensor<SumDType<D>>;
+  }
+
+  /** PyTorch's `mean(dim?, keepdim = false)`; floating-point tensors only. */
+  mean(dim?: Dims, keepdim = false): Tensor<D> {
+    return mean(this, dim, keepdim) as Tensor<D>;
+  }
+
+  /** PyTorch's `amax(dim?, keepdim = false)`: the maximum over the dims (all by default). */
+  amax(dim?: Dims, keepdim = false): Tensor<D> {
+    return amax(this, dim, keepdim) as Tensor<D>;
+  }
+
+  /**
+   * PyTorch's `max()`: the largest element as a 0-d tensor; `max(dim, keepdim)` gives `[values, indices]`
+   * (int64) along `dim`, the first maximal index on ties.
+   */
+  max(): Tensor<D>;
+  max(dim: number, keepdim?: boolean): [Tensor<D>, Tensor<'int64'>];
+  max(dim?: number, keepdim = false): Tensor<D> | [Tensor<D>, Tensor<'int64'>] {
+    if (dim === undefined) return max(this) as Tensor<D>;
+    return max(this, dim, keepdim) as [Tensor<D>, Tensor<'int64'>];
+  }
+
+  /** PyTorch's `argmax(dim?, keepdim = false)`: int64 indices of the maximum; without `dim`, a flat index. */
+  argmax(dim?: number, keepdim = false): Tensor<'int64'> {
+    return argmax(this, dim, keepdim) as Tensor<'int64'>;
+  }
+
+  /** PyTorch's `topk(k, dim = -1, largest = true, sorted = true)`: `[values, indices]` (int64). */
+  topk(k: number, dim = -1, largest = true, sorted = true): [Tensor<D>, Tensor<'int64'>] {
+    return topk(this, k, dim, largest, sorted) as [Tensor<D>, Tensor<'int64'>];
   }
 
   /**
