@@ -296,19 +296,29 @@ const HOSTILE: { name: string; parser: 'safetensors' | 'npy' | 'torch'; bytes: B
     message: /runs into the central directory/,
   },
   {
-    name: 'a deflated zip entry declaring 2^40 bytes',
+    name: 'a deflated zip entry declaring 2^40 bytes, as its storage does',
+    parser: 'torch',
+    bytes: buildZip([
+      { name: 'archive/data.pkl', data: statePickle(2 ** 38, [4], [1]) },
+      { name: 'archive/data/0', data: new Uint8Array(16), method: 8, declaredSize: 2 ** 40 },
+    ]),
+    // The memory budget (maxBytes) refuses it before the zip reader is asked to inflate anything.
+    message: /refusing to load: storage '0' needs 1099511627776 bytes, which would take this load to 1099511627776 bytes, beyond maxBytes/,
+  },
+  {
+    name: 'a deflated zip entry whose declared size disagrees with its storage',
     parser: 'torch',
     bytes: buildZip([
       { name: 'archive/data.pkl', data: statePickle(4, [4], [1]) },
       { name: 'archive/data/0', data: new Uint8Array(16), method: 8, declaredSize: 2 ** 40 },
     ]),
-    message: /refusing to inflate entry 'archive\/data\/0': it declares 1099511627776 bytes/,
+    message: /storage '0' should hold 4 float32 elements \(16 bytes\) but its entry has 1099511627776 bytes/,
   },
   {
     name: 'a deflated zip entry declaring 1 GiB from a few compressed bytes',
     parser: 'torch',
     bytes: buildZip([
-      { name: 'archive/data.pkl', data: statePickle(4, [4], [1]) },
+      { name: 'archive/data.pkl', data: statePickle(2 ** 28, [4], [1]) },
       { name: 'archive/data/0', data: new Uint8Array(16), method: 8, declaredSize: 2 ** 30 },
     ]),
     message: /beyond what deflate can achieve/,

@@ -54,6 +54,20 @@ describe('loadNpy reads what numpy writes', () => {
     expectTensor(t, EXPECTED['fortran.npy']);
   });
 
+  test('big-endian signalling NaNs keep every bit (bytes are swapped, not read as numbers)', () => {
+    const npy = (descr: string, data: number[]): Buffer => {
+      let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${data.length / Number(descr[2])},), }`;
+      header += `${' '.repeat(64 - ((10 + header.length + 1) % 64))}\n`;
+      const length = Buffer.alloc(2);
+      length.writeUInt16LE(header.length);
+      return Buffer.concat([Buffer.from('\x93NUMPY\x01\x00', 'latin1'), length, Buffer.from(header), Buffer.from(data)]);
+    };
+    const f4 = parseNpy(npy('>f4', [0x7f, 0x80, 0x00, 0x01, 0xff, 0xa0, 0x00, 0x00]));
+    expect(Array.from(new Uint32Array(f4.data.buffer, f4.data.byteOffset, 2))).toEqual([0x7f800001, 0xffa00000]);
+    const f8 = parseNpy(npy('>f8', [0x7f, 0xf0, 0, 0, 0, 0, 0, 0x01]));
+    expect(new BigUint64Array(f8.data.buffer, f8.data.byteOffset, 1)[0]).toBe(0x7ff0000000000001n);
+  });
+
   test('loadNpy reads a path and a Buffer alike', async () => {
     const fromPath = await loadNpy(path.join(DIR, 'f8.npy'));
     const fromBytes = await loadNpy(fixture('f8.npy'));

@@ -131,6 +131,14 @@ describe('saveSafetensors', () => {
 });
 
 describe('loadSafetensors refuses malformed and unsupported files, saying why', () => {
+  test("a shape nested 5,000 levels deep gives the library's error, not a stack overflow", () => {
+    const shape = `${'['.repeat(5000)}1${']'.repeat(5000)}`;
+    const file = safetensorsFile(`{"a":{"dtype":"F32","shape":${shape},"data_offsets":[0,4]}}`, new Uint8Array(4));
+    expect(() => parseSafetensors(file)).toThrow("safetensors header: tensor 'a' has shape [[[[...]]]]; it should be a list of non-negative integers");
+    const long = safetensorsFile(`{"a":{"dtype":"F32","shape":[${'1,'.repeat(100)}-1],"data_offsets":[0,4]}}`, new Uint8Array(4));
+    expect(() => parseSafetensors(long)).toThrow("has shape [1,1,1,1,1,1,1,1,...]; it should be");
+  });
+
   test.each([
     ['int64.safetensors', "tensor 'step' has dtype I64"],
     ['header_too_long.safetensors', 'the header length 10000 exceeds the 7 bytes after it'],

@@ -8,6 +8,7 @@ import { loadTorch, parseTorch } from '../lib/io/torch_load';
 import { readZip } from '../lib/io/zip';
 import { Tensor } from '../lib/tensor';
 import { seededRandom as random } from './helpers/seeded';
+import { P, torchArchive } from './helpers/torch_archive';
 import { buildZip, type ZipEntry } from './helpers/zip_writer';
 
 const DIR = path.join(__dirname, 'fixtures', 'io');
@@ -85,51 +86,6 @@ function entriesOf(name: string): ZipEntry[] {
   return [...zip.entries.keys()].map((entry) => ({ name: entry, data: Buffer.from(zip.read(entry)) }));
 }
 
-/** The bytes of a pickle, written opcode by opcode. */
-const P = {
-  proto: Buffer.from([0x80, 0x02]),
-  str(s: string): Buffer {
-    const bytes = Buffer.from(s);
-    const length = Buffer.alloc(4);
-    length.writeUInt32LE(bytes.length);
-    return Buffer.concat([Buffer.from('X'), length, bytes]);
-  },
-  int(n: number): Buffer {
-    const b = Buffer.alloc(5);
-    b.write('J');
-    b.writeInt32LE(n, 1);
-    return b;
-  },
-  global(module: string, name: string): Buffer {
-    return Buffer.from(`c${module}\n${name}\n`);
-  },
-  tuple(...items: Buffer[]): Buffer {
-    return Buffer.concat([Buffer.from('('), ...items, Buffer.from('t')]);
-  },
-  /** `_rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())` on storage `key`. */
-  tensor(key: string, storage: string, numel: number, offset: number, size: number[], stride: number[]): Buffer {
-    const pid = Buffer.concat([P.tuple(P.str('storage'), P.global('torch', storage), P.str(key), P.str('cpu'), P.int(numel)), Buffer.from('Q')]);
-    return Buffer.concat([
-      P.global('torch._utils', '_rebuild_tensor_v2'),
-      P.tuple(pid, P.int(offset), P.tuple(...size.map(P.int)), P.tuple(...stride.map(P.int)), Buffer.from([0x89]), P.global('collections', 'OrderedDict'), Buffer.from(')R')),
-      Buffer.from('R'),
-    ]);
-  },
-  /** `{key: value, ...}` then STOP. */
-  dict(items: [string, Buffer][]): Buffer {
-    return Buffer.concat([P.proto, Buffer.from('}('), ...items.flatMap(([k, v]) => [P.str(k), v]), Buffer.from('u.')]);
-  },
-};
-
-/** A torch.save-shaped archive holding `pickle` and the given storages. */
-function torchArchive(pickle: Uint8Array, storages: Record<string, Uint8Array> = {}): Buffer {
-  return buildZip([
-    { name: 'archive/data.pkl', data: pickle },
-    ...Object.entries(storages).map(([key, data]) => ({ name: `archive/data/${key}`, data })),
-    { name: 'archive/version', data: Buffer.from('3\n') },
-  ]);
-}
-
 function floats(...v: number[]): Buffer {
   return Buffer.from(Float32Array.from(v).buffer);
 }
@@ -203,10 +159,16 @@ describe('loadTorch refuses what torch.load(weights_only=True) refuses, saying w
     ['torchscript.pt', 'this is a TorchScript archive (torch.jit.save), not a state_dict'],
     ['short_storage.pt', "storage '0' should hold 7 float32 elements (28 bytes) but its entry has 20 bytes"],
     ['view_beyond_storage.pt', 'reaches element 6, but the storage holds 5 elements'],
-    ['zip_bomb.pt', "refusing to inflate entry 'views/data/0': it declares 3221225472 bytes, more than the limit"],
-    ['zip_bomb_ratio.pt', "it declares 67108864 bytes from 36 compressed, beyond what deflate can achieve"],
+    // The storage's size is checked against its entry's declared size before anything is inflated.
+    ['zip_bomb.pt', "storage '0' should hold 12 float32 elements (48 bytes) but its entry has 3221225472 bytes"],
+    ['zip_bomb_ratio.pt', "storage '0' should hold 12 float32 elements (48 bytes) but its entry has 67108864 bytes"],
   ])('%s', (name, message) => {
     expect(() => parseTorch(fixture(name))).toThrow(message);
+  });
+
+  test('the zip reader refuses to inflate the bombs, whoever asks', () => {
+    expect(() => readZip(fixture('zip_bomb.pt')).read('views/data/0')).toThrow("refusing to inflate entry 'views/data/0': it declares 3221225472 bytes, more than the limit");
+    expect(() => readZip(fixture('zip_bomb_ratio.pt')).read('views/data/0')).toThrow('it declares 67108864 bytes from 36 compressed, beyond what deflate can achieve');
   });
 
   test('other formats are named: .npy, safetensors, anything that is not a zip', () => {
@@ -257,11 +219,12 @@ describe('loadTorch refuses what torch.load(weights_only=True) refuses, saying w
     expect(() => load(0, [2, 2], [1])).toThrow('size has 2 dimensions but stride has 1');
   });
 
-  test('a pickle that rebuilds views of one storage over and over is stopped before memory runs out', () => {
+  test('a pickle that rebuilds views of one storage over and over: shared when contiguous, bounded copies otherwise', () => {
     const numel = 65536;
     const pid = Buffer.concat([P.tuple(P.str('storage'), P.global('torch', 'FloatStorage'), P.str('0'), P.str('cpu'), P.int(numel)), Buffer.from('Q')]);
-    const args = P.tuple(pid, P.int(0), P.tuple(P.int(numel)), P.tuple(P.int(1)), Buffer.from([0x89]), P.global('collections', 'OrderedDict'), Buffer.from(')R'));
-    const call = (repeats: number): Buffer =>
+    const view = (size: number[], stride: number[]): Buffer =>
+      P.tuple(pid, P.int(0), P.tuple(...size.map(P.int)), P.tuple(...stride.map(P.int)), Buffer.from([0x89]), P.global('collections', 'OrderedDict'), Buffer.from(')R'));
+    const call = (repeats: number, args: Buffer): Buffer =>
       Buffer.concat([
         P.proto,
         Buffer.from('}'),
@@ -275,9 +238,14 @@ describe('loadTorch refuses what torch.load(weights_only=True) refuses, saying w
         Buffer.from('es.'),
       ]);
     const storage = { '0': Buffer.alloc(4 * numel) };
-    // A few views are fine; dozens are not.
-    expect(parseTorch(torchArchive(call(3), storage)).views).toHaveLength(4);
-    expect(() => parseTorch(torchArchive(call(40), storage))).toThrow('the tensors view their storages many times over');
+    const whole = view([numel], [1]);
+    const shared = parseTorch(torchArchive(call(1000, whole), storage)).views as Tensor[];
+    expect(shared).toHaveLength(1001);
+    expect(shared.every((t) => t.data.buffer === shared[0].data.buffer)).toBe(true);
+    // A transposed view is a copy: a few are fine, dozens are not.
+    const transposed = view([256, 256], [1, 256]);
+    expect(parseTorch(torchArchive(call(3, transposed), storage)).views).toHaveLength(4);
+    expect(() => parseTorch(torchArchive(call(40, transposed), storage))).toThrow('the tensors view their storages many times over');
   });
 
   test('a storage described twice with different types, or missing from the archive, is refused', () => {
@@ -290,14 +258,19 @@ describe('loadTorch refuses what torch.load(weights_only=True) refuses, saying w
     expect(() => parseTorch(torchArchive(missing))).toThrow("storage '7' is missing: the zip has no entry 'archive/data/7'");
   });
 
-  test('two keys on one storage read it once and each gets its own copy', () => {
+  test('two keys on one storage share its memory when contiguous, as in PyTorch, and never alias the file', () => {
     const pickle = P.dict([
       ['a', P.tensor('0', 'FloatStorage', 4, 0, [4], [1])],
       ['b', P.tensor('0', 'FloatStorage', 4, 2, [2], [1])],
+      ['c', P.tensor('0', 'FloatStorage', 4, 0, [2], [2])],
     ]);
-    const sd = parseTorch(torchArchive(pickle, { '0': floats(1, 2, 3, 4) }));
+    const file = torchArchive(pickle, { '0': floats(1, 2, 3, 4) });
+    const before = Buffer.from(file);
+    const sd = parseTorch(file);
     sd.a.data[2] = 30;
-    expect(Array.from(sd.b.data)).toEqual([3, 4]);
+    expect(Array.from(sd.b.data)).toEqual([30, 4]);
+    expect(Array.from(sd.c.data)).toEqual([1, 3]); // strided: a copy
+    expect(file.equals(before)).toBe(true);
   });
 });
 

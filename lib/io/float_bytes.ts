@@ -21,32 +21,42 @@ export const STORED_FLOAT_SIZE: Readonly<Record<StoredFloat, number>> = Object.f
 const HOST_LITTLE_ENDIAN = endianness() === 'LE';
 
 /**
- * The elements of `bytes`, stored as `format` in the given byte order, as a new Float32Array (float16,
- * bfloat16, float32) or Float64Array (float64). `bytes.length` must be a multiple of the element size.
+ * Reverses the bytes of each `size`-byte element of `bytes`, in place: the other byte order. Moving bytes
+ * rather than reading numbers keeps every bit, the payload of a signalling NaN included (a float read
+ * through a JS number may come back quieted).
  */
-export function decodeFloats(bytes: Uint8Array, format: StoredFloat, littleEndian: boolean): TensorData {
+export function swapBytes(bytes: Uint8Array, size: number): void {
+  for (let at = 0; at + size <= bytes.length; at += size) {
+    for (let i = 0, j = at + size - 1, k = at; k < j; i++, j--, k++) {
+      const b = bytes[k];
+      bytes[k] = bytes[j];
+      bytes[j] = b;
+    }
+  }
+}
+
+/**
+ * The elements of `bytes`, stored as `format` in the given byte order, as a Float32Array (float16,
+ * bfloat16, float32) or Float64Array (float64), bit for bit. `bytes.length` must be a multiple of the
+ * element size. With `owned`, `bytes` is a buffer the caller gives up (a freshly inflated entry): float32
+ * and float64 are then decoded in place when aligned, without a copy; otherwise the result is new memory.
+ */
+export function decodeFloats(bytes: Uint8Array, format: StoredFloat, littleEndian: boolean, owned = false): TensorData {
   const size = STORED_FLOAT_SIZE[format];
   if (bytes.length % size !== 0) {
     throw new Error(`${bytes.length} bytes are not a whole number of ${format} elements (${size} bytes each)`);
   }
   const count = bytes.length / size;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (format === 'float32' || format === 'float64') {
-    if (littleEndian === HOST_LITTLE_ENDIAN) {
-      // Copy into a fresh, aligned buffer: the source may sit at any offset in a larger file. (Not
-      // `bytes.slice()`: on a Node Buffer that is a view, not a copy.)
-      const copy = new Uint8Array(bytes);
-      return format === 'float32' ? new Float32Array(copy.buffer, 0, count) : new Float64Array(copy.buffer, 0, count);
-    }
-    if (format === 'float32') {
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, littleEndian);
-      return out;
-    }
-    const out = new Float64Array(count);
-    for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, littleEndian);
-    return out;
+    // A fresh, aligned buffer unless the caller gave up an aligned one: the source may sit at any offset
+    // in a larger file. (Not `bytes.slice()`: on a Node Buffer that is a view, not a copy.)
+    const target = owned && bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);
+    if (littleEndian !== HOST_LITTLE_ENDIAN) swapBytes(target, size);
+    return format === 'float32'
+      ? new Float32Array(target.buffer, target.byteOffset, count)
+      : new Float64Array(target.buffer, target.byteOffset, count);
   }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const widen = format === 'float16' ? halfBitsToFloatBits : bfloat16BitsToFloatBits;
   const out = new Float32Array(count);
   // Written as bits so that NaN payloads survive, as they do in PyTorch's conversion.
@@ -57,13 +67,7 @@ export function decodeFloats(bytes: Uint8Array, format: StoredFloat, littleEndia
 
 /** The elements of `data` as little-endian bytes (a new array), as safetensors and `<f4`/`<f8` npy store them. */
 export function encodeFloatsLittleEndian(data: TensorData): Uint8Array {
-  if (HOST_LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-  const out = new Uint8Array(data.byteLength);
-  const view = new DataView(out.buffer);
-  const size = data.BYTES_PER_ELEMENT;
-  for (let i = 0; i < data.length; i++) {
-    if (size === 4) view.setFloat32(4 * i, data[i], true);
-    else view.setFloat64(8 * i, data[i], true);
-  }
-  return out;
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  if (!HOST_LITTLE_ENDIAN) swapBytes(bytes, data.BYTES_PER_ELEMENT);
+  return bytes;
 }

@@ -52,6 +52,28 @@ function elementSize(dtype: string): number | undefined {
   return undefined;
 }
 
+/** The longest piece of a header value a message quotes. */
+const MAX_QUOTED = 60;
+
+/**
+ * A header value as a short JSON-like text for a message. Bounded in depth and length: a shape nested
+ * thousands of levels deep would overflow the stack of `JSON.stringify`, and a message need not show it all.
+ */
+function quoteJson(value: unknown, depth = 0): string {
+  if (depth > 3) return '...';
+  let text: string;
+  if (Array.isArray(value)) {
+    const items: string[] = [];
+    for (const item of value.slice(0, 8)) items.push(quoteJson(item, depth + 1));
+    text = `[${items.join(',')}${value.length > 8 ? ',...' : ''}]`;
+  } else if (isObject(value)) {
+    text = '{...}';
+  } else {
+    text = JSON.stringify(value) ?? String(value);
+  }
+  return text.length <= MAX_QUOTED ? text : `${text.slice(0, MAX_QUOTED - 3)}...`;
+}
+
 function readEntry(name: string, info: unknown): HeaderEntry {
   if (!isObject(info)) throw new Error(`safetensors header: tensor '${name}' is not an object`);
   for (const field of Object.keys(info)) {
@@ -62,10 +84,10 @@ function readEntry(name: string, info: unknown): HeaderEntry {
   const { dtype, shape, data_offsets: offsets } = info;
   if (typeof dtype !== 'string') throw new Error(`safetensors header: tensor '${name}' has no dtype string`);
   if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) {
-    throw new Error(`safetensors header: tensor '${name}' has shape ${JSON.stringify(shape)}; it should be a list of non-negative integers`);
+    throw new Error(`safetensors header: tensor '${name}' has shape ${quoteJson(shape)}; it should be a list of non-negative integers`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInteger) || offsets[0] > offsets[1]) {
-    throw new Error(`safetensors header: tensor '${name}' has data_offsets ${JSON.stringify(offsets)}; they should be [begin, end] with begin <= end`);
+    throw new Error(`safetensors header: tensor '${name}' has data_offsets ${quoteJson(offsets)}; they should be [begin, end] with begin <= end`);
   }
   return { name, dtype, shape, begin: offsets[0], end: offsets[1] };
 }
@@ -126,6 +148,8 @@ function readHeader(bytes: Uint8Array): Header {
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch (error) {
+    // V8's parser recurses: a header nested deeply enough exhausts the stack rather than being invalid.
+    if (error instanceof RangeError) throw new Error('safetensors: the header nests too deeply to be a safetensors header');
     throw new Error(`safetensors: the header is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
   if (!isObject(parsed)) throw new Error('safetensors: the header is not a JSON object');

@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { STORAGE_FORMATS, RebuiltTensor, Storage, viewOfStorage, type StorageFormat, type TensorBudget } from './torch_storage';
+import { STORAGE_FORMATS, RebuiltTensor, Storage, viewOfStorage, type StorageFormat, type LoadBudget } from './torch_storage';
 import { PickleTuple, type PickleGlobal } from './unpickler';
 
 /** What a refusal suggests: what loadTorch reads, and how to save a model so that it loads. */
@@ -63,7 +63,7 @@ function integerTuple(value: unknown, what: string): number[] {
   return value.items as number[];
 }
 
-function rebuildTensor(name: string, args: readonly unknown[], budget: TensorBudget): RebuiltTensor {
+function rebuildTensor(name: string, args: readonly unknown[], budget: LoadBudget): RebuiltTensor {
   // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata]);
   // the older _rebuild_tensor(storage, storage_offset, size, stride).
   const arities = name === '_rebuild_tensor' ? [4] : [6, 7];
@@ -130,7 +130,7 @@ const DTYPE_NAMES = new Set([
  * The global `module.name` as the `weights_only` allowlist admits it, or an Error refusing it by name.
  * Tensor rebuilds spend from `budget`, so that what a pickle makes us allocate stays bounded by the file.
  */
-export function findTorchGlobal(module: string, name: string, budget: TensorBudget): PickleGlobal {
+export function findTorchGlobal(module: string, name: string, budget: LoadBudget): PickleGlobal {
   const qualifiedName = `${module}.${name}`;
   if (module === 'torch' && Object.hasOwn(STORAGE_FORMATS, name)) return new StorageClass(qualifiedName, STORAGE_FORMATS[name]);
   if (module === 'torch' && DTYPE_NAMES.has(name)) return new DTypeGlobal(qualifiedName);

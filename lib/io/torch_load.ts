@@ -6,14 +6,42 @@
  * @packageDocumentation
  */
 import { findTorchGlobal, StorageClass, WHAT_LOADS } from './torch_globals';
-import { Storage, TensorBudget } from './torch_storage';
+import { DEFAULT_MAX_BYTES, LoadBudget, Storage, type StorageEntry } from './torch_storage';
 import { toLoadedValue } from './torch_values';
 import { parseSource, type FileSource } from './source';
-import { PickleTuple, unpickle, type UnpicklerHooks } from './unpickler';
+import { DEFAULT_UNPICKLER_LIMITS, PickleTuple, unpickle, type UnpicklerHooks, type UnpicklerLimits } from './unpickler';
 import { readZip, type ZipArchive } from './zip';
 
 function isNonNegativeInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** Options of {@link loadTorch} and {@link parseTorch}. */
+export interface TorchLoadOptions {
+  /**
+   * The most memory, in bytes, the load may take for the file's data: entries inflated, storages
+   * decoded (float16 and bfloat16 twice their size), views copied. A file that needs more is refused
+   * before the memory is taken. Default 2 GiB (2147483648).
+   */
+  maxBytes?: number;
+}
+
+/**
+ * The unpickler's limits for a file of `fileBytes`. The work a pickle may ask for grows with the file:
+ * torch.save stores its pickle uncompressed, so a genuine file holds at least a byte per opcode; the
+ * margin (64 per byte, plus 4M) leaves room for archives recompressed with deflate.
+ */
+export function unpicklerLimitsFor(fileBytes: number): UnpicklerLimits {
+  return { ...DEFAULT_UNPICKLER_LIMITS, maxWork: Math.min(DEFAULT_UNPICKLER_LIMITS.maxWork, 64 * fileBytes + 2 ** 22) };
+}
+
+function checkOptions(options: TorchLoadOptions): number {
+  if (typeof options !== 'object' || options === null) throw new TypeError('loadTorch options should be an object, e.g. { maxBytes: 2 ** 32 }');
+  const { maxBytes = DEFAULT_MAX_BYTES } = options;
+  if (typeof maxBytes !== 'number' || !(maxBytes >= 0) || !Number.isSafeInteger(maxBytes)) {
+    throw new TypeError(`maxBytes should be a non-negative integer number of bytes, got ${String(maxBytes)}`);
+  }
+  return maxBytes;
 }
 
 /** The layout of a PyTorch zip archive: every entry sits under one top folder whose name varies. */
@@ -48,11 +76,13 @@ function openTorchArchive(bytes: Uint8Array): TorchArchive {
   return { zip, prefix, littleEndian };
 }
 
-function torchHooks(archive: TorchArchive): UnpicklerHooks {
+function storageEntry(zip: ZipArchive, name: string): StorageEntry {
+  const entry = zip.entries.get(name)!;
+  return { size: entry.uncompressedSize, inflates: entry.method !== 0, read: () => zip.read(name) };
+}
+
+function torchHooks(archive: TorchArchive, budget: LoadBudget): UnpicklerHooks {
   const storages = new Map<string, Storage>();
-  let storageBytes = 0;
-  for (const [name, entry] of archive.zip.entries) if (name.startsWith(`${archive.prefix}data/`)) storageBytes += entry.uncompressedSize;
-  const budget = new TensorBudget(storageBytes);
   return {
     findGlobal: (module, name) => findTorchGlobal(module, name, budget),
     persistentLoad(pid: unknown): Storage {
@@ -72,7 +102,7 @@ function torchHooks(archive: TorchArchive): UnpicklerHooks {
       }
       const entry = `${archive.prefix}data/${key}`;
       if (!archive.zip.entries.has(entry)) throw new Error(`storage '${key}' is missing: the zip has no entry '${entry}'`);
-      const storage = new Storage(type.qualifiedName, type.format, key, numel, () => archive.zip.read(entry), archive.littleEndian);
+      const storage = new Storage(type.qualifiedName, type.format, key, numel, storageEntry(archive.zip, entry), archive.littleEndian);
       storages.set(key, storage);
       return storage;
     },
@@ -110,11 +140,14 @@ function refuseOtherFormats(bytes: Uint8Array): void {
  */
 // The result is typed loosely on purpose: a checkpoint's shape is the caller's knowledge, and
 // `model.loadStateDict(ckpt.model)` must compile as written.
-export function parseTorch(bytes: Uint8Array): Record<string, any> {
+export function parseTorch(bytes: Uint8Array, options: TorchLoadOptions = {}): Record<string, any> {
+  const budget = new LoadBudget(checkOptions(options));
   refuseOtherFormats(bytes);
   const archive = openTorchArchive(bytes);
-  const pickle = archive.zip.read(`${archive.prefix}data.pkl`);
-  return toLoadedValue(unpickle(pickle, torchHooks(archive))) as Record<string, any>;
+  const pickleEntry = storageEntry(archive.zip, `${archive.prefix}data.pkl`);
+  if (pickleEntry.inflates) budget.take(pickleEntry.size, 'the pickle (data.pkl)');
+  const tree = unpickle(pickleEntry.read(), torchHooks(archive, budget), unpicklerLimitsFor(bytes.length));
+  return toLoadedValue(tree) as Record<string, any>;
 }
 
 /**
@@ -137,6 +170,11 @@ export function parseTorch(bytes: Uint8Array): Record<string, any> {
  * any other object or function) is refused with PyTorch's `Unsupported global: GLOBAL module.name`, as
  * are TorchScript archives, complex, quantized and sparse tensors, and PyTorch's legacy pre-1.6 format.
  *
+ * Memory is bounded: a contiguous view shares its storage's memory (as in PyTorch), every entry is
+ * inflated to exactly its declared size, and a file whose data would take more than `options.maxBytes`
+ * (default 2 GiB) is refused before that memory is taken. The pickle's stack, memo, containers and work
+ * are bounded too (see docs/HARDENING.md).
+ *
  * @example
  * ```ts
  * const checkpoint = await loadTorch('checkpoint.pt');   // torch.save({"model": sd, "epoch": 3}, ...)
@@ -144,6 +182,7 @@ export function parseTorch(bytes: Uint8Array): Record<string, any> {
  * checkpoint.epoch;                                        // 3
  * ```
  */
-export async function loadTorch(source: FileSource): Promise<Record<string, any>> {
-  return parseSource(source, parseTorch);
+export async function loadTorch(source: FileSource, options: TorchLoadOptions = {}): Promise<Record<string, any>> {
+  checkOptions(options);
+  return parseSource(source, (bytes) => parseTorch(bytes, options));
 }

@@ -6,7 +6,7 @@
  */
 import { endianness } from 'node:os';
 import { Tensor, type DType } from '../tensor';
-import { STORED_FLOAT_SIZE, decodeFloats, type StoredFloat } from './float_bytes';
+import { STORED_FLOAT_SIZE, decodeFloats, swapBytes, type StoredFloat } from './float_bytes';
 import { checkStridedView, gatherStrided } from './strided';
 
 /** The element formats a storage may hold and this library reads. */
@@ -71,25 +71,89 @@ const INTEGER_ARRAYS = {
   bool: Uint8Array,
 } as const;
 
-/** The elements of `bytes` stored as an integer or bool format, in a new aligned array of the host's byte order. */
-function decodeIntegers(bytes: Uint8Array, stored: keyof typeof INTEGER_ARRAYS, littleEndian: boolean): StorageArray {
+/** The elements of `bytes` stored as an integer or bool format, as an aligned array of the host's byte order. */
+function decodeIntegers(bytes: Uint8Array, stored: keyof typeof INTEGER_ARRAYS, littleEndian: boolean, owned: boolean): StorageArray {
   const size = STORED_ELEMENT_SIZE[stored];
-  // A fresh copy: the source may sit at any offset of a larger file, and the result must not alias it.
-  const copy = new Uint8Array(bytes);
-  if (littleEndian !== HOST_LITTLE_ENDIAN && size > 1) {
-    for (let at = 0; at < copy.length; at += size) copy.subarray(at, at + size).reverse();
-  }
+  // A copy unless the caller gave up an aligned buffer: the source may sit at any offset of a larger file,
+  // and the result must not alias bytes the caller still holds.
+  const copy = owned && bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);
+  if (littleEndian !== HOST_LITTLE_ENDIAN && size > 1) swapBytes(copy, size);
   if (stored === 'bool') {
     // PyTorch writes 0 and 1; any other byte is still true, and is kept as 1 so that a bool tensor holds 0/1.
     for (let i = 0; i < copy.length; i++) copy[i] = copy[i] === 0 ? 0 : 1;
   }
-  return new INTEGER_ARRAYS[stored](copy.buffer, 0, copy.length / size);
+  return new INTEGER_ARRAYS[stored](copy.buffer as ArrayBuffer, copy.byteOffset, copy.length / size);
 }
 
-/** The elements of a storage's bytes, decoded (and widened, for the 16-bit floats) into a new array. */
-export function decodeStorage(bytes: Uint8Array, stored: StoredElement, littleEndian: boolean): StorageArray {
-  if (stored in INTEGER_ARRAYS) return decodeIntegers(bytes, stored as keyof typeof INTEGER_ARRAYS, littleEndian);
-  return decodeFloats(bytes, stored as StoredFloat, littleEndian);
+/**
+ * The elements of a storage's bytes, decoded (and widened, for the 16-bit floats). With `owned` (a freshly
+ * inflated entry) the bytes are decoded in place where the format allows; otherwise into new memory.
+ */
+export function decodeStorage(bytes: Uint8Array, stored: StoredElement, littleEndian: boolean, owned = false): StorageArray {
+  if (stored in INTEGER_ARRAYS) return decodeIntegers(bytes, stored as keyof typeof INTEGER_ARRAYS, littleEndian, owned);
+  return decodeFloats(bytes, stored as StoredFloat, littleEndian, owned);
+}
+
+/** Whether decoding `stored` from an owned buffer needs new memory: only the 16-bit floats widen. */
+function decodesInPlace(stored: StoredElement): boolean {
+  return stored !== 'float16' && stored !== 'bfloat16';
+}
+
+/** The default of `maxBytes`: 2 GiB of tensor data, far beyond any recurrent model. */
+export const DEFAULT_MAX_BYTES = 2 ** 31;
+
+/**
+ * The memory one load may take, counted before it is taken: entries inflated, storages decoded, views
+ * copied. Two bounds: the caller's `maxBytes`, and, for copies of views, a multiple of the storages read
+ * (real state dicts copy only the odd transposed view; a pickle can ask for the same view again and again).
+ */
+export class LoadBudget {
+  #taken = 0;
+  #storageBytes = 0;
+  #copied = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  /** Bytes taken so far. */
+  get taken(): number {
+    return this.#taken;
+  }
+
+  /** Takes `bytes` for `what`, or throws before anything is allocated. */
+  take(bytes: number, what: string): void {
+    if (this.#taken + bytes > this.maxBytes) {
+      throw new Error(
+        `refusing to load: ${what} needs ${bytes} bytes, which would take this load to ${this.#taken + bytes} bytes, ` +
+          `beyond maxBytes (${this.maxBytes}); pass a larger maxBytes to load a file this large`,
+      );
+    }
+    this.#taken += bytes;
+  }
+
+  /** Takes the memory of a storage: `read` bytes inflated, `decoded` bytes of elements. */
+  takeStorage(read: number, decoded: number, key: string): void {
+    this.take(read + decoded, `storage '${key}'`);
+    this.#storageBytes += Math.max(read, decoded);
+  }
+
+  /** Takes the memory of a view's copy, bounded by 8 times the storages read (plus 1 MiB). */
+  takeCopy(bytes: number): void {
+    if (this.#copied + bytes > 8 * this.#storageBytes + 2 ** 20) {
+      throw new Error('refusing to load: the tensors view their storages many times over (far more data than the file holds)');
+    }
+    this.take(bytes, 'a strided view');
+    this.#copied += bytes;
+  }
+}
+
+/** Where a storage's bytes are: an archive entry, read and inflated on first use. */
+export interface StorageEntry {
+  /** Bytes the entry declares once uncompressed. */
+  readonly size: number;
+  /** Whether reading allocates (a deflated entry) rather than viewing the file's bytes (a stored one). */
+  readonly inflates: boolean;
+  /** The entry's bytes: new memory when `inflates`, else a view of the file. */
+  read(): Uint8Array;
 }
 
 /** One storage of the archive (`data/<key>`): several tensors may be views of it. */
@@ -102,21 +166,26 @@ export class Storage {
     readonly format: StorageFormat,
     readonly key: string,
     readonly numel: number,
-    readonly readBytes: () => Uint8Array,
+    readonly entry: StorageEntry,
     readonly littleEndian: boolean,
   ) {}
 
-  /** The elements, read and decoded once however many tensors share the storage. */
-  elements(stored: StoredElement): StorageArray {
+  /**
+   * The elements, read and decoded once however many tensors share the storage. The entry's declared size
+   * is checked, and the memory taken from `budget`, before anything is read.
+   */
+  elements(stored: StoredElement, budget: LoadBudget): StorageArray {
     if (this.#elements === undefined) {
-      const bytes = this.readBytes();
       const expected = this.numel * STORED_ELEMENT_SIZE[stored];
-      if (bytes.length !== expected) {
+      if (this.entry.size !== expected) {
         throw new Error(
-          `storage '${this.key}' should hold ${this.numel} ${stored} elements (${expected} bytes) but its entry has ${bytes.length} bytes`,
+          `storage '${this.key}' should hold ${this.numel} ${stored} elements (${expected} bytes) but its entry has ${this.entry.size} bytes`,
         );
       }
-      this.#elements = decodeStorage(bytes, stored, this.littleEndian);
+      const inPlace = this.entry.inflates && decodesInPlace(stored);
+      const decoded = this.numel * (loadedDType(stored) === 'float32' ? 4 : STORED_ELEMENT_SIZE[stored]);
+      budget.takeStorage(this.entry.inflates ? this.entry.size : 0, inPlace ? 0 : decoded, this.key);
+      this.#elements = decodeStorage(this.entry.read(), stored, this.littleEndian, this.entry.inflates);
     }
     return this.#elements;
   }
@@ -131,34 +200,33 @@ export class RebuiltTensor {
   ) {}
 }
 
-/**
- * Bounds the bytes that rebuilt tensors may take, relative to the storages in the file. Views copy their
- * elements, and a pickle could call the rebuild on one large storage again and again; real state dicts
- * view each storage a few times at most (float16 doubles in size as float32).
- */
-export class TensorBudget {
-  #left: number;
-
-  constructor(storageBytes: number) {
-    this.#left = 8 * storageBytes + 2 ** 20;
+function isContiguous(shape: readonly number[], stride: readonly number[]): boolean {
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && stride[d] !== expected) return false;
+    expected *= shape[d];
   }
-
-  spend(bytes: number): void {
-    this.#left -= bytes;
-    if (this.#left < 0) {
-      throw new Error('refusing to load: the tensors view their storages many times over (far more data than the file holds)');
-    }
-  }
+  return true;
 }
 
-/** The view of `storage` given by `_rebuild_tensor_v2`'s offset, size and stride, as a contiguous Tensor. */
-export function viewOfStorage(storage: Storage, offset: number, shape: number[], stride: number[], budget: TensorBudget): RebuiltTensor {
+/**
+ * The view of `storage` given by `_rebuild_tensor_v2`'s offset, size and stride, as a Tensor. A
+ * contiguous view shares the storage's memory, as PyTorch's tensors share their storage; any other view
+ * is copied into row-major order, its memory taken from `budget` first.
+ */
+export function viewOfStorage(storage: Storage, offset: number, shape: number[], stride: number[], budget: LoadBudget): RebuiltTensor {
   const { stored, torchDType } = storage.format;
   if (stored === undefined) return new RebuiltTensor(undefined, `${torchDType} (${storage.className})`);
   checkStridedView(shape, stride, offset, storage.numel);
   const dtype = loadedDType(stored);
   const numel = shape.reduce((n, s) => n * s, 1);
-  budget.spend(numel * (dtype === 'float32' ? 4 : STORED_ELEMENT_SIZE[stored]));
-  const data = gatherStrided(storage.elements(stored), shape, stride, offset);
+  let data: StorageArray;
+  if (isContiguous(shape, stride)) {
+    data = storage.elements(stored, budget).subarray(offset, offset + numel);
+  } else {
+    const elements = storage.elements(stored, budget); // first, so that the copy's bound counts this storage
+    budget.takeCopy(numel * (dtype === 'float32' ? 4 : STORED_ELEMENT_SIZE[stored]));
+    data = gatherStrided(elements, shape, stride, offset);
+  }
   return new RebuiltTensor(new Tensor<DType>(data, shape, dtype));
 }

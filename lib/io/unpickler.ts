@@ -40,6 +40,37 @@ export interface UnpicklerHooks {
   build(target: unknown, state: unknown): void;
 }
 
+/**
+ * Bounds on what a pickle may make the reader hold or do. A pickle is a program: a few bytes can push
+ * values without end, memoize them without end or append to a list without end, and a deflated archive
+ * makes those bytes cheap. The bounds stop such a pickle with an Error naming the bound, long before V8's
+ * own limits (a fatal "invalid size" or an exhausted heap) would end the process.
+ */
+export interface UnpicklerLimits {
+  /** Values and marks on the stack at once. */
+  readonly maxStack: number;
+  /** Entries in the memo. */
+  readonly maxMemo: number;
+  /** Items in one list, tuple or dict. */
+  readonly maxContainer: number;
+  /** Units of work: one per opcode read, one per item moved into a list, tuple or dict. */
+  readonly maxWork: number;
+}
+
+/**
+ * Limits far beyond what `torch.save` writes, and far below what exhausts memory. Python's pickler pushes
+ * lists and dicts 1,000 items at a time, so a state dict's stack holds a few thousand values at most;
+ * torch.save memoizes about ten objects per tensor, so a million memo entries is 100,000 tensors; V8's Map
+ * holds at most 2^24 - 1 entries. The work bound suits a pickle of up to `maxWork` bytes: callers derive
+ * it from the size of the file (see torch_load.ts).
+ */
+export const DEFAULT_UNPICKLER_LIMITS: UnpicklerLimits = Object.freeze({
+  maxStack: 1_000_000,
+  maxMemo: 1_048_576,
+  maxContainer: 2 ** 24 - 1,
+  maxWork: 2 ** 26,
+});
+
 /** Names of the opcodes this reader implements, by byte, for messages; every other byte is refused. */
 const OPCODE_NAMES: Readonly<Record<number, string>> = {
   0x80: 'PROTO', 0x95: 'FRAME', 0x2e: 'STOP', 0x28: 'MARK',
@@ -87,7 +118,7 @@ function describeValue(value: unknown): string {
  *
  * @throws Error naming the opcode and byte position for a refused, truncated or malformed pickle.
  */
-export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks): unknown {
+export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks, limits: UnpicklerLimits = DEFAULT_UNPICKLER_LIMITS): unknown {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: unknown[] = [];
   const marks: number[] = [];
@@ -95,9 +126,23 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks): unknown {
   let at = 0;
   let opcodeAt = 0;
   let opcodeName = '';
+  let work = 0;
 
   const fail = (problem: string): never => {
     throw new Error(`malformed pickle: ${opcodeName} at byte ${opcodeAt}: ${problem}`);
+  };
+  const exceed = (limit: string, value: number): never => {
+    throw new Error(
+      `refusing to load: the pickle exceeds the limit on ${limit} (${value}) at byte ${opcodeAt} (${opcodeName}); ` +
+        'no torch.save file needs as much: the file is damaged or made to exhaust memory',
+    );
+  };
+  const spend = (units: number): void => {
+    work += units;
+    if (work > limits.maxWork) exceed('total work', limits.maxWork);
+  };
+  const checkSize = (size: number): void => {
+    if (size > limits.maxContainer) exceed('container size', limits.maxContainer);
   };
   const take = (length: number): number => {
     if (length > bytes.length - at) fail(`needs ${length} bytes but the pickle ends ${bytes.length - at} bytes later`);
@@ -116,7 +161,9 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks): unknown {
   const popToMark = (): unknown[] => {
     const mark = marks.pop();
     if (mark === undefined) fail('no MARK to pop to');
-    return stack.splice(mark as number);
+    const items = stack.splice(mark as number);
+    spend(items.length);
+    return items;
   };
   const readLine = (): string => {
     // Module and class names are short; a long search would only serve a malformed file.
@@ -140,10 +187,12 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks): unknown {
   const setItem = (dict: unknown, key: unknown, value: unknown): void => {
     if (!(dict instanceof Map)) fail(`cannot set an item of ${describeValue(dict)}`);
     if (!isDictKey(key)) fail(`${describeValue(key)} cannot be a dict key here`);
+    if (!(dict as PickleDict).has(key as PickleDictKey)) checkSize((dict as PickleDict).size + 1);
     (dict as PickleDict).set(key as PickleDictKey, value);
   };
   const append = (list: unknown, items: unknown[]): void => {
     if (!Array.isArray(list)) fail(`cannot append to ${describeValue(list)}`);
+    checkSize((list as unknown[]).length + items.length);
     for (const item of items) (list as unknown[]).push(item);
   };
   const memoIndex = (index: number): unknown => {
@@ -152,6 +201,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks): unknown {
   };
   const memoPut = (index: number): void => {
     const value = top();
+    if (!memo.has(index) && memo.size >= limits.maxMemo) exceed('memo entries', limits.maxMemo);
     memo.set(index, value);
   };
   const call = (callable: unknown, args: unknown): unknown => {
@@ -178,6 +228,9 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks): unknown {
       );
     }
     opcodeName = name;
+    // Checked before each opcode, which pushes at most one value: the stack never passes the bound by more.
+    if (stack.length + marks.length >= limits.maxStack) exceed('stack depth', limits.maxStack);
+    spend(1);
     switch (opcode) {
       case 0x80: { // PROTO
         const version = bytes[take(1)];

@@ -43,7 +43,10 @@ export interface ZipEntry {
 export interface ZipArchive {
   /** The entries, in central directory order. */
   readonly entries: ReadonlyMap<string, ZipEntry>;
-  /** The uncompressed bytes of entry `name`, CRC-checked; stored entries are returned without a copy. */
+  /**
+   * The uncompressed bytes of entry `name`, CRC-checked. A stored entry is a view of the archive's bytes
+   * (no copy); a deflated one is a new buffer of exactly its declared size, which the caller owns.
+   */
   read(name: string): Uint8Array;
 }
 
@@ -245,8 +248,11 @@ function inflateEntry(compressed: Uint8Array, entry: ZipEntry): Uint8Array {
   checkInflatable(entry);
   let inflated: Uint8Array;
   try {
-    // The declared size bounds the output: data that inflates to more is cut off and reported below.
-    inflated = inflateRawSync(compressed, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+    // The declared size bounds the output: inflating stops there, and data that would inflate to more is
+    // reported below. One chunk of exactly that size: zlib then returns it as is, where smaller chunks
+    // would be joined into a second buffer of the same size (twice the memory at the peak).
+    const size = Math.max(64, entry.uncompressedSize);
+    inflated = inflateRawSync(compressed, { maxOutputLength: size, chunkSize: size });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`corrupt zip: entry '${entry.name}' does not inflate to its declared ${entry.uncompressedSize} bytes (${reason})`);

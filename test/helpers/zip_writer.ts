@@ -18,6 +18,15 @@ export interface ZipEntry {
   /** What the central directory claims the entry's sizes are, when it lies (implies `zip64`). */
   declaredSize?: number;
   declaredCompressedSize?: number;
+  /** An entry deflated elsewhere (too large to hold inflated): written as is, `data` ignored. */
+  deflated?: DeflatedBody;
+}
+
+/** A deflate stream with the size and CRC-32 of what it inflates to. */
+export interface DeflatedBody {
+  body: Uint8Array;
+  size: number;
+  crc: number;
 }
 
 /** The bytes of an archive holding `entries`, in order. */
@@ -27,10 +36,11 @@ export function buildZip(entries: ZipEntry[]): Buffer {
   let offset = 0;
   for (const entry of entries) {
     const name = Buffer.from(entry.name);
-    const method = entry.method ?? 0;
-    const body = method === 8 ? deflateRawSync(entry.data) : Buffer.from(entry.data);
-    const crc = entry.crc ?? crc32(entry.data);
-    const size = entry.declaredSize ?? entry.data.length;
+    const method = entry.deflated !== undefined ? 8 : (entry.method ?? 0);
+    const body = entry.deflated !== undefined ? Buffer.from(entry.deflated.body.buffer, entry.deflated.body.byteOffset, entry.deflated.body.byteLength) : (method === 8 ? deflateRawSync(entry.data) : Buffer.from(entry.data));
+    const actualSize = entry.deflated?.size ?? entry.data.length;
+    const crc = entry.crc ?? entry.deflated?.crc ?? crc32(entry.data);
+    const size = entry.declaredSize ?? actualSize;
     const compressed = entry.declaredCompressedSize ?? body.length;
     const zip64 = entry.zip64 || entry.declaredSize !== undefined || entry.declaredCompressedSize !== undefined;
 
@@ -41,7 +51,7 @@ export function buildZip(entries: ZipEntry[]): Buffer {
     local.writeUInt16LE(method, 8);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(entry.data.length, 22);
+    local.writeUInt32LE(actualSize, 22);
     local.writeUInt16LE(name.length, 26);
     locals.push(local, name, body);
 
