@@ -66,6 +66,7 @@ describe('activations', () => {
     expect([new ReLU(), new Tanh(), new Sigmoid()].map(String)).toEqual(['ReLU()', 'Tanh()', 'Sigmoid()']);
     expect(String(new GELU())).toBe("GELU(approximate='none')");
     expect(String(new GELU({ approximate: 'tanh' }))).toBe("GELU(approximate='tanh')");
+    expect(String(new GELU('tanh'))).toBe("GELU(approximate='tanh')");
     expect(String(new Softmax(1))).toBe('Softmax(dim=1)');
     expect(String(new LogSoftmax(-1))).toBe('LogSoftmax(dim=-1)');
     expect(Object.keys(new Softmax(0).stateDict())).toEqual([]);
@@ -75,6 +76,7 @@ describe('activations', () => {
     expect(() => new Softmax(2).forward(Tensor.zeros([2, 3]))).toThrow(messages.softmax_dim_2_of_2d);
     expect(() => new LogSoftmax(-3).forward(Tensor.zeros([2, 3]))).toThrow(messages['logsoftmax_dim_-3_of_2d']);
     expect(() => new GELU({ approximate: 'foo' as 'none' })).toThrow(messages.gelu_approximate_foo);
+    expect(() => new GELU('foo' as 'none')).toThrow(messages.gelu_approximate_foo);
     const NoDim = Softmax as unknown as new () => Softmax;
     expect(() => new NoDim()).toThrow("Softmax needs the dimension to normalise over, e.g. new Softmax(-1): PyTorch's implicit choice of dim is deprecated");
     expect(() => new LogSoftmax(1.5)).toThrow('LogSoftmax: dim must be an integer, got: number 1.5');

@@ -79,6 +79,7 @@ interface Fixture {
   batchNorm1d: BatchNormCase[];
   activations: ActivationCase[];
   flatten: Array<{ inputShape: number[]; startDim: number; endDim: number; outputShape: number[] }>;
+  dropout: { input: FixtureTensor; p1: FixtureTensor };
   stateDictKeys: Record<string, string[]>;
   messages: Record<string, string>;
 }
@@ -379,6 +380,17 @@ describe('Dropout', () => {
     expect(other).toBe(0);
     // The share of zeros has a standard deviation of √(p(1-p)/n) ≈ 0.001: six of them is 0.006.
     expect(Math.abs(zeros / n - p)).toBeLessThan(0.006);
+  });
+
+  test('a dropped element is multiplied by 0, as PyTorch: NaN and infinities give NaN, -1 gives -0', () => {
+    const y = new Dropout(1).forward(toTensor(fixture.dropout.input));
+    const expected = toTensor(fixture.dropout.p1);
+    expect(values(y).map((v) => (Object.is(v, -0) ? '-0' : String(v)))).toEqual(
+      values(expected).map((v) => (Object.is(v, -0) ? '-0' : String(v))),
+    );
+    manualSeed(3);
+    const half = values(new Dropout(0.5).forward(toTensor(fixture.dropout.input)));
+    expect(Number.isNaN(half[0])).toBe(true);
   });
 
   test('manualSeed reproduces the mask; p = 0 keeps and p = 1 drops everything', () => {

@@ -90,3 +90,20 @@ describe('views share data where the result is a contiguous run of the input', (
     expect(x.clone().data.buffer).not.toBe(x.data.buffer);
   });
 });
+
+describe('TypeScript types follow the dtype', () => {
+  test('float results are Tensor, indices Tensor<int64>, and an int64 tensor is not a Tensor', () => {
+    const probs: Tensor = tensor([1, 2, 3]).add(1).mul(tensor([1, 1, 2])).div(2).softmax(-1); // softmax([1, 1.5, 4])
+    const best: Tensor<'int64'> = probs.argmax();
+    const [values, indices]: [Tensor, Tensor<'int64'>] = probs.unsqueeze(0).max(1);
+    const total: Tensor<'int64'> = tensor([1n, 2n]).sum();
+    const first: number = probs.data[0];
+    // @ts-expect-error an int64 tensor's data holds bigints, so it is not a (float) Tensor
+    const wrong: Tensor = tensor([1n]);
+    expect(best.item()).toBe(2);
+    expect(indices.toArray()).toEqual([2]);
+    expect(values.item()).toBeCloseTo(first * Math.exp(3), 5);
+    expect(total.item()).toBe(3);
+    expect(wrong.dtype).toBe('int64');
+  });
+});

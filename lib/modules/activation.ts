@@ -80,11 +80,12 @@ export class GELU extends Module {
   /** Which formula: the exact one (`'none'`) or the tanh approximation. */
   readonly approximate: 'none' | 'tanh';
 
-  /** `new GELU({ approximate })`, as `nn.GELU(approximate='none')`. */
-  constructor(options: GELUOptions = {}) {
+  /** `new GELU({ approximate })` or `new GELU('tanh')`, as `nn.GELU(approximate='none')` or `nn.GELU('tanh')`. */
+  constructor(options: GELUOptions | 'none' | 'tanh' = {}) {
     super();
-    checkOptionNames('GELU', options, ['approximate']);
-    const { approximate = 'none' } = options;
+    const given = typeof options === 'string' ? { approximate: options } : options;
+    checkOptionNames('GELU', given, ['approximate']);
+    const { approximate = 'none' } = given;
     if (approximate !== 'none' && approximate !== 'tanh') throw new Error('approximate argument must be either none or tanh.');
     this.approximate = approximate;
   }

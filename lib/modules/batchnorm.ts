@@ -228,6 +228,7 @@ export class BatchNorm1d extends Module {
     } else {
       let running: { mean: FloatTensorData; variance: FloatTensorData; factor: number } | null = null;
       if (this.training && tracked) {
+        // Counted only once every check has passed: PyTorch counts a batch it then refuses, we do not.
         const count = this.num_batches_tracked?.data as BigInt64Array | undefined;
         if (count !== undefined) count[0] += 1n;
         const factor = this.momentum ?? (count === undefined ? 0 : 1 / Number(count[0]));

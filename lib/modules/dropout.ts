@@ -10,13 +10,13 @@ import { Tensor, isFloatDType, type FloatTensorData } from '../tensor';
 import { Module } from './module';
 
 /**
- * Writes `x` into `y` with each element zeroed with probability `p` and the others scaled by 1/(1-p)
+ * Writes `x` into `y` with each element multiplied by 0 with probability `p` and the others by 1/(1-p)
  * (inverted dropout), drawing one uniform from the global generator per element, in order.
  */
 function dropoutInto(x: FloatTensorData, y: FloatTensorData, p: number): void {
-  // p = 1 drops everything: the scale is never applied, and 1/0 never formed.
+  // A dropped element is multiplied by 0, as PyTorch does: NaN and ±Infinity give NaN, -1 gives -0.
   const scale = p < 1 ? 1 / (1 - p) : 0;
-  for (let i = 0; i < x.length; i++) y[i] = random() < p ? 0 : x[i] * scale;
+  for (let i = 0; i < x.length; i++) y[i] = x[i] * (random() < p ? 0 : scale);
 }
 
 /**

@@ -96,12 +96,19 @@ function softmaxAlong(t: AnyTensor, dim: number, logarithm: boolean, fn: string)
         if (v > max) max = v;
       }
       let sum = 0;
-      for (let k = 0; k < size; k++) sum += Math.exp(x[base + k * inner] - max);
       if (logarithm) {
+        for (let k = 0; k < size; k++) sum += Math.exp(x[base + k * inner] - max);
         const shift = max + Math.log(sum);
         for (let k = 0; k < size; k++) out[base + k * inner] = x[base + k * inner] - shift;
       } else {
-        for (let k = 0; k < size; k++) out[base + k * inner] = Math.exp(x[base + k * inner] - max) / sum;
+        // The exponentials are kept in the output, then scaled: one exp per element.
+        for (let k = 0; k < size; k++) {
+          const e = Math.exp(x[base + k * inner] - max);
+          out[base + k * inner] = e;
+          sum += e;
+        }
+        const scale = 1 / sum;
+        for (let k = 0; k < size; k++) out[base + k * inner] *= scale;
       }
     }
   }

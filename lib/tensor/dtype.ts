@@ -81,11 +81,6 @@ export function isFloatDType(value: unknown): value is FloatDType {
   return value === 'float32' || value === 'float64';
 }
 
-/** True for a dtype whose elements are integers (bool included), as PyTorch's `not is_floating_point`. */
-export function isIntegralDType(dtype: DType): boolean {
-  return !isFloatDType(dtype);
-}
-
 /**
  * The dtype a typed array holds without being told (Uint8Array → `'uint8'`), else undefined. Not
  * `instanceof`: arrays made in another realm (the native addon's, a vm context's) have other constructors.

@@ -170,6 +170,19 @@ export function argmax(t: AnyTensor, dim?: number, keepdim = false): AnyTensor {
   return maxAlong(t, wrapDim(dim, t.dim()), keepdim, 'argmax')[1];
 }
 
+/** Up to this k, topk keeps a sorted buffer of the best k; beyond it, it sorts each line. */
+const SMALL_K = 32;
+
+/** `v` ranks above `w` among the largest: NaN above everything; an equal value does not (the earlier index stays first). */
+function greater(v: number, w: number): boolean {
+  return v > w || (v !== v && w === w);
+}
+
+/** `v` ranks above `w` among the smallest: NaN below everything. */
+function less(v: number, w: number): boolean {
+  return v < w || (w !== w && v === v);
+}
+
 /**
  * PyTorch's `topk(k, dim, largest, sorted)`: `[values, indices]` of the `k` largest (or smallest)
  * elements along `dim` (default the last), in order; NaN counts as the largest value. With
@@ -205,18 +218,41 @@ export function topk(t: AnyTensor, k: number, dim = -1, largest = true, sorted =
     if (vb !== vb) return -1;
     return va < vb ? -1 : va > vb ? 1 : a - b;
   };
+  const beats = largest ? greater : less;
+  const bestValues = new Array<number>(k);
+  const bestIndices = new Array<number>(k);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {
       const base = o * size * inner + j;
-      for (let i = 0; i < size; i++) {
-        order[i] = i;
-        line[i] = x[base + i * inner];
+      if (k <= SMALL_K) {
+        // The best k so far, best first, by insertion: n·k steps with no sort of the whole line.
+        let count = 0;
+        for (let i = 0; i < size; i++) {
+          const v = x[base + i * inner];
+          if (count === k && !beats(v, bestValues[k - 1])) continue;
+          let p = count < k ? count++ : k - 1;
+          for (; p > 0 && beats(v, bestValues[p - 1]); p--) {
+            bestValues[p] = bestValues[p - 1];
+            bestIndices[p] = bestIndices[p - 1];
+          }
+          bestValues[p] = v;
+          bestIndices[p] = i;
+        }
+      } else {
+        for (let i = 0; i < size; i++) {
+          order[i] = i;
+          line[i] = x[base + i * inner];
+        }
+        order.sort(largest ? descending : ascending);
+        for (let i = 0; i < k; i++) {
+          bestValues[i] = line[order[i]];
+          bestIndices[i] = order[i];
+        }
       }
-      order.sort(largest ? descending : ascending);
       for (let i = 0; i < k; i++) {
         const at = (o * k + i) * inner + j;
-        values[at] = line[order[i]];
-        indices[at] = BigInt(order[i]);
+        values[at] = bestValues[i];
+        indices[at] = BigInt(bestIndices[i]);
       }
     }
   }

@@ -302,11 +302,10 @@ export function split<D extends DType = FloatDType>(t: Tensor<D>, sizeOrSections
     const sections = sizeOrSections as readonly number[];
     sections.forEach((s) => checkInteger(s, 'split_size', 'split'));
     const total = sections.reduce((n, s) => n + s, 0);
-    if (total !== size || sections.some((s) => s < 0)) {
-      if (sections.some((s) => s < 0)) {
-        const bad = sections.findIndex((s) => s < 0);
-        throw new RangeError(`split_with_sizes expects split_sizes have only non-negative entries, but got split_sizes=${formatShape(sections)}`.replace(/\bbad\b/, String(bad)));
-      }
+    if (sections.some((s) => s < 0)) {
+      throw new RangeError(`split_with_sizes expects split_sizes have only non-negative entries, but got split_sizes=${formatShape(sections)}`);
+    }
+    if (total !== size) {
       throw new RangeError(
         `split_with_sizes expects split_sizes to sum exactly to ${size} (input tensor's size at dimension ${d}), but got split_sizes=${formatShape(sections)}`,
       );
@@ -343,5 +342,7 @@ export function chunk<D extends DType = FloatDType>(t: Tensor<D>, chunks: number
   if (chunks <= 0) throw new RangeError(`chunk expects \`chunks\` to be greater than 0, got: ${chunks}`);
   const d = wrapDim(dim, t.dim());
   const size = t.shape[d];
+  // An empty dim splits into `chunks` empty pieces, as PyTorch's chunk does.
+  if (size === 0) return split(t, new Array<number>(chunks).fill(0), d);
   return split(t, Math.ceil(size / chunks), d);
 }

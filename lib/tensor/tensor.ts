@@ -47,6 +47,11 @@ function checkShape(shape: unknown): asserts shape is number[] {
  * `data` is shared, not copied: editing it edits the tensor, and shape operations that can (reshape,
  * view, squeeze, unsqueeze, flatten; select and narrow on dim 0) return tensors over the same array.
  *
+ * The type parameter follows the dtype: `Tensor` (the default) is a float32 or float64 tensor, whose
+ * `data[i]` is a number, as every module takes and returns; `Tensor<'int64'>` holds a BigInt64Array;
+ * `Tensor<DType>` is a tensor of any dtype (narrow it with {@link Tensor.isFloatingPoint}). Pass the
+ * dtype to the constructor for a non-float array, so that TypeScript knows it.
+ *
  * @example
  * ```ts
  * const x = new Tensor(new Float32Array(2 * 3 * 4), [2, 3, 4]);
