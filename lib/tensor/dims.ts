@@ -66,3 +66,26 @@ export function sizesArgument(args: readonly (number | readonly number[])[]): nu
   if (args.length === 1 && Array.isArray(args[0])) return [...(args[0] as readonly number[])];
   return args as number[];
 }
+
+/**
+ * `shape` walked with one stride list per operand, simplified: size-1 dims dropped and neighbours merged
+ * where every operand steps through them as one (outer stride = inner stride × inner size), so that
+ * loops over the result run fewer, longer inner runs.
+ */
+export function coalesce(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const merged: number[] = [];
+  const steps: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d];
+    if (size === 1) continue;
+    const last = merged.length - 1;
+    if (last >= 0 && strides.every((s, k) => steps[k][last] === s[d] * size)) {
+      merged[last] *= size;
+      for (let k = 0; k < strides.length; k++) steps[k][last] = strides[k][d];
+    } else {
+      merged.push(size);
+      for (let k = 0; k < strides.length; k++) steps[k].push(strides[k][d]);
+    }
+  }
+  return { shape: merged, strides: steps };
+}

@@ -7,7 +7,7 @@
  */
 import { describe } from '../is';
 import { allocate, isFloatDType, type AnyTensorData, type DType, type NumberData } from './dtype';
-import { product } from './dims';
+import { coalesce, product } from './dims';
 import { resultTypeOf, type Operand } from './promotion';
 import { convertScalar } from './scalar';
 import { Tensor } from './tensor';
@@ -95,7 +95,8 @@ function runBigInts(kernel: Kernel, x: BigInt64Array, xi: number, xs: number, y:
 }
 
 /** One kernel over operands already in the output dtype, broadcast to `shape`. */
-function apply(kernel: Kernel, x: AnyTensorData, xShape: readonly number[], y: AnyTensorData, yShape: readonly number[], out: AnyTensorData, shape: readonly number[]): void {
+function apply(kernel: Kernel, x: AnyTensorData, xShape: readonly number[], y: AnyTensorData, yShape: readonly number[], out: AnyTensorData, outShape: readonly number[]): void {
+  let shape = outShape;
   const big = out instanceof BigInt64Array;
   const run = (xi: number, xs: number, yi: number, ys: number, oi: number, n: number): void => {
     if (big) runBigInts(kernel, x as BigInt64Array, xi, xs, y as BigInt64Array, yi, ys, out, oi, n);
@@ -107,9 +108,10 @@ function apply(kernel: Kernel, x: AnyTensorData, xShape: readonly number[], y: A
   if (x.length === total && y.length === total) return run(0, 1, 0, 1, 0, total);
   if (x.length === total && y.length === 1) return run(0, 1, 0, 0, 0, total);
   if (x.length === 1 && y.length === total) return run(0, 0, 0, 1, 0, total);
+  const walk = coalesce(shape, [broadcastStrides(xShape, shape), broadcastStrides(yShape, shape)]);
+  shape = walk.shape;
+  const [xStrides, yStrides] = walk.strides;
   const rank = shape.length;
-  const xStrides = broadcastStrides(xShape, shape);
-  const yStrides = broadcastStrides(yShape, shape);
   const last = rank - 1;
   const n = shape[last];
   const counter = new Array<number>(rank).fill(0);

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import { allocate, type AnyTensorData, type DType, type FloatDType, type NumberData } from './dtype';
-import { formatShape, product, stridesOf, wrapDim } from './dims';
+import { coalesce, formatShape, product, stridesOf, wrapDim } from './dims';
 import { resultTypeOf } from './promotion';
 import { Tensor } from './tensor';
 
@@ -26,13 +26,16 @@ function checkInteger(value: unknown, name: string, fn: string): asserts value i
  * contiguous array of `shape`: the one loop behind permute, transpose and broadcasting. The innermost
  * dimension runs as a plain loop; the outer ones advance a counter.
  */
-export function gather(src: AnyTensorData, dtype: DType, shape: readonly number[], strides: readonly number[], offset = 0): AnyTensorData {
-  const out = allocate(dtype, product(shape));
+export function gather(src: AnyTensorData, dtype: DType, outShape: readonly number[], outStrides: readonly number[], offset = 0): AnyTensorData {
+  const out = allocate(dtype, product(outShape));
   const total = out.length;
   if (total === 0) return out;
   // Values are moved, never computed on: number and bigint arrays share this loop.
   const from = src as NumberData;
   const to = out as NumberData;
+  const walk = coalesce(outShape, [outStrides]);
+  const shape = walk.shape;
+  const strides = walk.strides[0];
   const rank = shape.length;
   if (rank === 0) {
     to[0] = from[offset];
