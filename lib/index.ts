@@ -93,7 +93,7 @@ export { packPaddedSequence, packSequence, type PackPaddedSequenceOptions, type 
 export { padPackedSequence, padSequence, type PadPackedSequenceOptions, type PadSequenceOptions } from './packed/pad';
 export { unpadSequence, unpackSequence, type UnpadSequenceOptions } from './packed/unpad';
 export { indexSelect } from './index_select';
-export { loadTorch, parseTorch } from './io/torch_load';
+export { loadTorch, parseTorch, type TorchLoadOptions } from './io/torch_load';
 export { loadSafetensors, parseSafetensors, readSafetensorsMetadata, saveSafetensors, serializeSafetensors } from './io/safetensors';
 export { loadNpy, parseNpy, saveNpy, serializeNpy } from './io/npy';
 export type { FileSource } from './io/source';

@@ -8,7 +8,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { GRU, LSTM, RNN, Tensor, loadNpy, loadSafetensors, saveNpy, saveSafetensors, tensor, type NestedArray } from '../lib';
 import { mismatches } from './helpers/close';
+import { deflatedRepeat } from './helpers/deflated';
 import { FixtureTensor, toTensor } from './helpers/fixtures';
+import { buildZip } from './helpers/zip_writer';
 
 const REPO = path.join(__dirname, '..');
 const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
@@ -192,6 +194,34 @@ describe('torchrnn inspect', () => {
     const { stdout } = torchrnn('inspect', file);
     expect(stdout).toContain('(no prefix)  not a consistent RNN, LSTM or GRU:');
     expect(stdout).toContain('LSTM.fromStateDict: weight_hh_l0 has shape [16, 5] but weight_ih_l0 implies hidden_size 4 with 4 gates: expected [16, 4]');
+  });
+
+  test('a list held twice, and a list holding itself, are listed once and then by reference', () => {
+    const file = path.join(work, 'shared.pt');
+    // {'a': [1, 2], 'b': <the same list>, 'c': <a list holding itself>}
+    const pickle = Buffer.from('\x80\x02}(X\x01\x00\x00\x00a](K\x01K\x02eq\x00X\x01\x00\x00\x00bh\x00X\x01\x00\x00\x00c]q\x01h\x01au.', 'latin1');
+    fs.writeFileSync(file, buildZip([{ name: 'archive/data.pkl', data: pickle }]));
+    const { stdout, status } = torchrnn('inspect', file);
+    expect(stdout.split('\n').slice(0, 5)).toEqual([
+      `${file}: 0 tensors and 3 other values`,
+      '  a    array  [1, 2]',
+      '  b    array  [1, 2]',
+      '  c.0  array  the same as c',
+      '',
+    ]);
+    expect(status).toBe(0);
+  });
+
+  test("a pickle that would exhaust memory: the loader's limit on stderr, exit 1, no crash", () => {
+    const file = path.join(work, 'bomb.pt');
+    fs.writeFileSync(
+      file,
+      buildZip([{ name: 'archive/data.pkl', data: new Uint8Array(0), deflated: deflatedRepeat(Buffer.from('\x80\x02', 'latin1'), Buffer.from('N'), 1_500_000) }]),
+    );
+    const { stdout, stderr, status } = torchrnn('inspect', file);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^torchrnn: .*bomb\.pt: refusing to load: the pickle exceeds the limit on stack depth \(1000000\)/);
+    expect(status).toBe(1);
   });
 
   test('a file that is not a state dict: the loader\'s message on stderr, exit 1', () => {

@@ -4,15 +4,15 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadNpy, parseNpy, saveNpy, serializeNpy } from '../lib/io/npy';
 import { parsePythonLiteral } from '../lib/io/python_literal';
-import { Tensor } from '../lib/tensor';
+import { Tensor, type DType } from '../lib/tensor';
 import { seededRandom as random } from './helpers/seeded';
 
 const DIR = path.join(__dirname, 'fixtures', 'io');
 
 interface ExpectedTensor {
   shape: number[];
-  dtype: 'float32' | 'float64';
-  data: (number | string)[];
+  dtype: DType;
+  data: (number | string | boolean)[];
 }
 
 const EXPECTED: Record<string, ExpectedTensor> = JSON.parse(fs.readFileSync(path.join(DIR, 'expected.json'), 'utf8')).files;
@@ -23,12 +23,19 @@ function fixture(name: string): Buffer {
   return fs.readFileSync(path.join(DIR, name));
 }
 
+/** The elements as the typed array gives them back: int64 as bigints, bool as 0/1, non-finite by name. */
+function elements(expected: ExpectedTensor): unknown[] {
+  if (expected.dtype === 'int64') return expected.data.map((v) => BigInt(v as number | string));
+  if (expected.dtype === 'bool') return expected.data.map((v) => (v ? 1 : 0));
+  return expected.data.map((v) => (typeof v === 'string' ? NON_FINITE[v] : v));
+}
+
 /** Same dtype, shape and elements, bit for bit apart from NaN payloads (-0 differs from 0). */
-function expectTensor(actual: Tensor, expected: ExpectedTensor): void {
+function expectTensor(actual: Tensor<DType>, expected: ExpectedTensor): void {
   expect(actual).toBeInstanceOf(Tensor);
   expect(actual.dtype).toBe(expected.dtype);
   expect(actual.shape).toEqual(expected.shape);
-  expect(Array.from(actual.data)).toEqual(expected.data.map((v) => (typeof v === 'string' ? NON_FINITE[v] : v)));
+  expect(Array.from(actual.data as ArrayLike<unknown>)).toEqual(elements(expected));
 }
 
 
@@ -68,6 +75,13 @@ describe('loadNpy reads what numpy writes', () => {
     expect(new BigUint64Array(f8.data.buffer, f8.data.byteOffset, 1)[0]).toBe(0x7ff0000000000001n);
   });
 
+  test.each(['int32.npy', 'i8.npy', 'be_i8.npy', 'be_i4.npy', 'i2.npy', 'i1.npy', 'u1.npy', 'b1.npy', 'fortran_i8.npy'])(
+    '%s: integer and bool arrays load with their dtype, in either byte order and layout',
+    (name) => {
+      expectTensor(parseNpy(fixture(name)), EXPECTED[name]);
+    },
+  );
+
   test('loadNpy reads a path and a Buffer alike', async () => {
     const fromPath = await loadNpy(path.join(DIR, 'f8.npy'));
     const fromBytes = await loadNpy(fixture('f8.npy'));
@@ -77,7 +91,7 @@ describe('loadNpy reads what numpy writes', () => {
 });
 
 describe('saveNpy writes what np.save writes', () => {
-  test.each(['save_f4.npy', 'save_f8.npy', 'save_scalar.npy'])('%s: byte for byte', (name) => {
+  test.each(['save_f4.npy', 'save_f8.npy', 'save_scalar.npy', 'save_i8.npy', 'save_b1.npy', 'save_u1.npy'])('%s: byte for byte', (name) => {
     const loaded = parseNpy(fixture(name));
     expectTensor(loaded, EXPECTED[name]);
     expect(Buffer.from(serializeNpy(loaded))).toEqual(fixture(name));
@@ -109,7 +123,7 @@ describe('saveNpy writes what np.save writes', () => {
 
 describe('loadNpy refuses what it cannot read, saying why', () => {
   test.each([
-    ['int32.npy', /dtype int32 \('<i4'\) is not supported/],
+    ['u2.npy', /dtype uint16 \('<u2'\) is not supported; loadNpy reads float16, float32, float64, int64, int32, int16, int8, uint8 and bool arrays/],
     ['structured.npy', /structured dtype/],
     ['object.npy', /dtype '\|O' is not supported/],
     ['truncated_data.npy', /needs 24 bytes of data but the file holds 21/],
@@ -130,7 +144,7 @@ describe('loadNpy refuses what it cannot read, saying why', () => {
   });
 
   test('a path in the error names the file', async () => {
-    await expect(loadNpy(path.join(DIR, 'int32.npy'))).rejects.toThrow(/int32\.npy: npy: dtype int32/);
+    await expect(loadNpy(path.join(DIR, 'u2.npy'))).rejects.toThrow(/u2\.npy: npy: dtype uint16/);
   });
 
   test('truncations and bit flips of a valid file give a Tensor or an Error, never anything else', () => {

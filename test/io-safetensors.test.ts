@@ -68,15 +68,38 @@ describe('loadSafetensors reads files written to the specification', () => {
     expectStateDict(await loadSafetensors(path.join(DIR, 'lstm_proj_bi.safetensors')), EXPECTED['lstm_proj_bi.safetensors']);
   });
 
-  test("the format's documented example: an I32 tensor 'test' of shape [2, 2] is refused by name and dtype", () => {
+  test("the format's documented example: an I32 tensor 'test' of shape [2, 2]; a U16 one is refused by name and dtype", () => {
     const documented = Buffer.from(
       '<\x00\x00\x00\x00\x00\x00\x00{"test":{"dtype":"I32","shape":[2,2],"data_offsets":[0,16]}}' + '\x00'.repeat(16),
       'latin1',
     );
-    expect(() => parseSafetensors(documented)).toThrow("safetensors: tensor 'test' has dtype I32; only F32, F64, F16 and BF16 tensors can be loaded");
+    const { test: int } = parseSafetensors(documented);
+    expect([int.dtype, int.shape, int.data]).toEqual(['int32', [2, 2], new Int32Array(4)]);
+    const unsigned = Buffer.from(documented.toString('latin1').replace('I32', 'U16').replace('16]', '8] '), 'latin1');
+    expect(() => parseSafetensors(unsigned.subarray(0, unsigned.length - 8))).toThrow(
+      "safetensors: tensor 'test' has dtype U16; only F64, F32, F16, BF16, I64, I32, I16, I8, U8 and BOOL tensors can be loaded",
+    );
     const asFloat = Buffer.from(documented.toString('latin1').replace('I32', 'F32'), 'latin1');
     const { test: t } = parseSafetensors(asFloat);
     expect([t.dtype, t.shape, Array.from(t.data)]).toEqual(['float32', [2, 2], [0, 0, 0, 0]]);
+  });
+
+  test('integer tensors load with their dtype: int64 as bigints', () => {
+    const expected = JSON.parse(fs.readFileSync(path.join(DIR, 'expected.json'), 'utf8')).files['int64.safetensors'];
+    const { w, step } = parseSafetensors(fixture('int64.safetensors'));
+    expect([w.dtype, w.shape, Array.from(w.data)]).toEqual([expected.w.dtype, expected.w.shape, expected.w.data]);
+    expect([step.dtype, step.shape, Array.from(step.data)]).toEqual([expected.step.dtype, expected.step.shape, expected.step.data.map(BigInt)]);
+  });
+
+  test('integer and bool tensors survive a save and a load', () => {
+    const tensors = {
+      a: new Tensor(BigInt64Array.of(-(2n ** 63n), 5n), [2], 'int64'),
+      b: new Tensor(Int16Array.of(-3, 4, 5), [3, 1], 'int16'),
+      c: new Tensor(Uint8Array.of(1, 0), [2], 'bool'),
+      d: new Tensor(Uint8Array.of(255), [], 'uint8'),
+    };
+    const back = parseSafetensors(serializeSafetensors(tensors));
+    for (const [name, t] of Object.entries(tensors)) expect([name, back[name].dtype, back[name].shape, back[name].data]).toEqual([name, t.dtype, t.shape, t.data]);
   });
 
   test('a header padded with trailing spaces, and a tensor with no elements', () => {
@@ -140,7 +163,6 @@ describe('loadSafetensors refuses malformed and unsupported files, saying why', 
   });
 
   test.each([
-    ['int64.safetensors', "tensor 'step' has dtype I64"],
     ['header_too_long.safetensors', 'the header length 10000 exceeds the 7 bytes after it'],
     ['huge_header_length.safetensors', /the header length \d+ exceeds the 8 bytes after it/],
     ['bad_json.safetensors', 'the header is not valid JSON'],

@@ -142,6 +142,14 @@ describe('loadTorch returns checkpoints as saved', () => {
     expect(parseTorch(fixture('batchnorm.pt')).num_batches_tracked.item()).toBe(1);
   });
 
+  test('a list held twice is one array, and a list holding itself holds itself, as in Python', () => {
+    const pickle = Buffer.from('\x80\x02}(X\x01\x00\x00\x00a](K\x01K\x02eq\x00X\x01\x00\x00\x00bh\x00X\x01\x00\x00\x00c]q\x01h\x01au.', 'latin1');
+    const { a, b, c } = parseTorch(buildZip([{ name: 'archive/data.pkl', data: pickle }]));
+    expect(a).toEqual([1, 2]);
+    expect(b).toBe(a);
+    expect(c[0]).toBe(c);
+  });
+
   test('a tensor held twice is one Tensor, as torch.load gives one object', () => {
     const { shared } = parseTorch(fixture('plain_values.pt'));
     expect(shared[0]).toBe(shared[1]);
@@ -184,7 +192,8 @@ describe('archives as PyTorch 2.x writes them', () => {
     expectTree(parseTorch(bytes), FILES['checkpoint_adam.pt'].tree);
   });
 
-  test('an unknown byte order is refused by name', () => {
+  test('an unknown byte order is refused by name, and a long one unread', () => {
     expect(() => parseTorch(asPyTorch2('checkpoint_adam.pt', 'middle'))).toThrow("unknown byte order 'middle' in checkpoint_adam/byteorder");
+    expect(() => parseTorch(asPyTorch2('checkpoint_adam.pt', 'little'.repeat(100)))).toThrow('unknown byte order in checkpoint_adam/byteorder (600 bytes)');
   });
 });

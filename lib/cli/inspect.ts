@@ -41,7 +41,11 @@ function leafColumns(leaf: TreeLeaf): [string, string] {
   if (leaf.sameAs !== undefined) return [Array.isArray(value) ? 'array' : 'object', `the same as ${leaf.sameAs === '' ? 'the root' : leaf.sameAs}`];
   if (value === null) return ['null', ''];
   if (value instanceof Uint8Array) return ['bytes', `${value.length} bytes`];
-  if (isFlatArray(value)) return ['array', cut(`[${value.map(scalarText).join(', ')}]`)];
+  if (isFlatArray(value)) {
+    // Only as many items as fit on the line: a checkpoint's list may hold millions.
+    const shown = value.slice(0, MAX_VALUE_WIDTH / 2).map(scalarText).join(', ');
+    return ['array', cut(`[${shown}${value.length > MAX_VALUE_WIDTH / 2 ? ', ...' : ''}]`)];
+  }
   if (Array.isArray(value)) return ['array', '[]'];
   if (typeof value === 'object') return ['object', '{}'];
   return [typeof value, cut(scalarText(value))];

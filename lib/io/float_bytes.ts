@@ -65,8 +65,8 @@ export function decodeFloats(bytes: Uint8Array, format: StoredFloat, littleEndia
   return out;
 }
 
-/** The elements of `data` as little-endian bytes (a new array), as safetensors and `<f4`/`<f8` npy store them. */
-export function encodeFloatsLittleEndian(data: TensorData): Uint8Array {
+/** The elements of `data` as little-endian bytes (a new array), as safetensors and `.npy` files store them. */
+export function encodeLittleEndian(data: ArrayBufferView & { readonly BYTES_PER_ELEMENT: number }): Uint8Array {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
   if (!HOST_LITTLE_ENDIAN) swapBytes(bytes, data.BYTES_PER_ELEMENT);
   return bytes;

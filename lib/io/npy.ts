@@ -4,8 +4,9 @@
  *
  * @packageDocumentation
  */
-import { Tensor, isFloatDType } from '../tensor';
-import { STORED_FLOAT_SIZE, decodeFloats, encodeFloatsLittleEndian, type StoredFloat } from './float_bytes';
+import { Tensor, type DType } from '../tensor';
+import { STORED_ELEMENT_SIZE, decodeElements, loadedDType, type StoredElement } from './element_bytes';
+import { encodeLittleEndian } from './float_bytes';
 import { parsePythonLiteral, type PythonLiteral } from './python_literal';
 import { parseSource, writeBytes, type FileSource } from './source';
 import { gatherStrided } from './strided';
@@ -21,7 +22,17 @@ const MAX_HEADER_BYTES = 10_000;
 /** Spare header room numpy leaves so the first dimension can grow in place; kept for byte-identical files. */
 const GROWTH_AXIS_MAX_DIGITS = 21;
 
-const FLOAT_FORMATS: Readonly<Record<string, StoredFloat>> = { f2: 'float16', f4: 'float32', f8: 'float64' };
+/** The numpy dtypes read (kind and size, as in `'<f4'`), with the format of their elements. */
+const FORMATS: Readonly<Record<string, StoredElement>> = {
+  f2: 'float16', f4: 'float32', f8: 'float64', i8: 'int64', i4: 'int32', i2: 'int16', i1: 'int8', u1: 'uint8', b1: 'bool',
+};
+
+/** The descr `np.save` writes for each dtype: little-endian, or `|` where byte order does not apply. */
+const DESCRS: Readonly<Record<DType, string>> = {
+  float32: '<f4', float64: '<f8', int64: '<i8', int32: '<i4', int16: '<i2', int8: '|i1', uint8: '|u1', bool: '|b1',
+};
+
+const READ_NAMES = 'float16, float32, float64, int64, int32, int16, int8, uint8 and bool';
 
 const KIND_NAMES: Readonly<Record<string, string>> = {
   b: 'bool', i: 'int', u: 'uint', f: 'float', c: 'complex', m: 'timedelta', M: 'datetime', O: 'object', S: 'bytes', U: 'str', V: 'void',
@@ -29,7 +40,7 @@ const KIND_NAMES: Readonly<Record<string, string>> = {
 
 /** What the header says about the array. */
 interface NpyHeader {
-  format: StoredFloat;
+  format: StoredElement;
   littleEndian: boolean;
   fortranOrder: boolean;
   shape: number[];
@@ -44,16 +55,18 @@ function describeDescr(descr: string): string {
 
 function readDescr(descr: PythonLiteral): Pick<NpyHeader, 'format' | 'littleEndian'> {
   if (typeof descr !== 'string') {
-    throw new Error('npy: the array has a structured dtype; loadNpy reads float16, float32 and float64 arrays');
+    throw new Error(`npy: the array has a structured dtype; loadNpy reads ${READ_NAMES} arrays`);
   }
-  const match = /^([<>])(f[248])$/.exec(descr);
-  if (match === null) {
+  // '|' (no byte order) is what numpy writes for one-byte types; '<' and '>' for the others.
+  const match = /^([<>|])([fiub][1248])$/.exec(descr);
+  const format = match === null || !Object.hasOwn(FORMATS, match[2]) ? undefined : FORMATS[match[2]];
+  if (match === null || format === undefined || (match[1] === '|') !== (STORED_ELEMENT_SIZE[format] === 1)) {
     throw new Error(
-      `npy: dtype ${describeDescr(descr)} is not supported; loadNpy reads float16, float32 and float64 arrays ` +
+      `npy: dtype ${describeDescr(descr)} is not supported; loadNpy reads ${READ_NAMES} arrays ` +
         '(convert with arr.astype(np.float32))',
     );
   }
-  return { format: FLOAT_FORMATS[match[2]], littleEndian: match[1] === '<' };
+  return { format, littleEndian: match[1] !== '>' };
 }
 
 function readHeader(text: string): NpyHeader {
@@ -96,9 +109,10 @@ function fortranStrides(shape: readonly number[]): number[] {
 /**
  * The array in the bytes of a `.npy` file, as a Tensor. See {@link loadNpy}.
  *
- * @throws Error naming the problem for a malformed file or a dtype other than float16, float32, float64.
+ * @throws Error naming the problem for a malformed file or a dtype it does not read (wider unsigned
+ * integers, complex, strings, objects, structured arrays).
  */
-export function parseNpy(bytes: Uint8Array): Tensor {
+export function parseNpy(bytes: Uint8Array): Tensor<any> {
   if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) throw new Error('npy: not a .npy file (no \\x93NUMPY magic)');
   const major = bytes[6];
   const minor = bytes[7];
@@ -116,15 +130,15 @@ export function parseNpy(bytes: Uint8Array): Tensor {
   const text = major === 3 ? decodeUtf8Header(headerBytes) : String.fromCharCode(...headerBytes);
   const header = readHeader(text);
   const numel = header.shape.reduce((n, s) => n * s, 1);
-  const expected = numel * STORED_FLOAT_SIZE[header.format];
+  const expected = numel * STORED_ELEMENT_SIZE[header.format];
   if (!Number.isSafeInteger(expected) || bytes.length - dataStart !== expected) {
     throw new Error(
       `npy: shape (${header.shape.join(', ')}) of ${header.format} needs ${expected} bytes of data but the file holds ${bytes.length - dataStart}`,
     );
   }
-  const stored = decodeFloats(bytes.subarray(dataStart), header.format, header.littleEndian);
+  const stored = decodeElements(bytes.subarray(dataStart), header.format, header.littleEndian);
   const data = header.fortranOrder ? gatherStrided(stored, header.shape, fortranStrides(header.shape), 0) : stored;
-  return new Tensor(data, header.shape);
+  return new Tensor<DType>(data, header.shape, loadedDType(header.format));
 }
 
 /** A format 3.0 header as text; bytes that are not UTF-8 are a malformed file, not the decoder's TypeError. */
@@ -138,8 +152,10 @@ function decodeUtf8Header(headerBytes: Uint8Array): string {
 
 /**
  * Reads a numpy `.npy` file (from a path or its bytes; format versions 1.0, 2.0 and 3.0) into a Tensor.
- * `<f4` and `<f8` load as they are, `<f2` becomes float32 exactly, big-endian (`>f2`, `>f4`, `>f8`) is
- * byte-swapped, and Fortran-order arrays are reordered to row-major. Other dtypes are an Error.
+ * `f4`, `f8`, `i8`, `i4`, `i2`, `i1`, `u1` and `b1` load as the Tensor dtype of that kind (float32 ...
+ * bool), `f2` becomes float32 exactly, big-endian arrays are byte-swapped, and Fortran-order arrays are
+ * reordered to row-major. Other dtypes are an Error. The result is typed loosely (`Tensor<any>`): the
+ * file decides the dtype.
  * The header is parsed as data, never evaluated.
  *
  * @example
@@ -147,7 +163,7 @@ function decodeUtf8Header(headerBytes: Uint8Array): string {
  * const x = await loadNpy('input.npy');    // np.save('input.npy', x.numpy())
  * ```
  */
-export async function loadNpy(source: FileSource): Promise<Tensor> {
+export async function loadNpy(source: FileSource): Promise<Tensor<any>> {
   return parseSource(source, parseNpy);
 }
 
@@ -155,11 +171,10 @@ function pythonTuple(shape: readonly number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
 }
 
-/** The bytes of a `.npy` file holding `tensor` (`<f4` or `<f8`), identical to what `np.save` writes. */
-export function serializeNpy(tensor: Tensor): Uint8Array {
+/** The bytes of a `.npy` file holding `tensor` (`<f4`, `<f8`, `<i8`, ..., `|b1`), identical to what `np.save` writes. */
+export function serializeNpy(tensor: Tensor<DType>): Uint8Array {
   if (!(tensor instanceof Tensor)) throw new TypeError('serializeNpy: expected a Tensor');
-  if (!isFloatDType(tensor.dtype)) throw new TypeError(`serializeNpy: only float32 and float64 tensors can be written, got ${tensor.dtype}`);
-  const descr = tensor.dtype === 'float64' ? '<f8' : '<f4';
+  const descr = DESCRS[tensor.dtype as DType];
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${pythonTuple(tensor.shape)}, }`;
   if (tensor.shape.length > 0) header += ' '.repeat(Math.max(0, GROWTH_AXIS_MAX_DIGITS - String(tensor.shape[0]).length));
   // As numpy: pad with spaces, then a newline, so the data starts on a 64-byte boundary (a full 64 when already aligned).
@@ -167,7 +182,7 @@ export function serializeNpy(tensor: Tensor): Uint8Array {
   header += `${' '.repeat(padding)}\n`;
   // Format 1.0 (a 16-bit header length) holds the header of any tensor of fewer than a few thousand dimensions.
   if (header.length > 0xffff) throw new Error(`serializeNpy: a tensor of ${tensor.dim()} dimensions is beyond the .npy 1.0 header`);
-  const data = encodeFloatsLittleEndian(tensor.data);
+  const data = encodeLittleEndian(tensor.data);
   const out = new Uint8Array(10 + header.length + data.length);
   out.set(MAGIC, 0);
   out[6] = 1;
@@ -179,6 +194,6 @@ export function serializeNpy(tensor: Tensor): Uint8Array {
 }
 
 /** Writes `tensor` to a `.npy` file at `path`, as `np.save` would; see {@link serializeNpy}. */
-export async function saveNpy(path: string, tensor: Tensor): Promise<void> {
+export async function saveNpy(path: string, tensor: Tensor<DType>): Promise<void> {
   await writeBytes(path, serializeNpy(tensor));
 }

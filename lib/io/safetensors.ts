@@ -5,8 +5,9 @@
  *
  * @packageDocumentation
  */
-import { Tensor, isFloatDType } from '../tensor';
-import { STORED_FLOAT_SIZE, decodeFloats, encodeFloatsLittleEndian, type StoredFloat } from './float_bytes';
+import { Tensor, type DType } from '../tensor';
+import { STORED_ELEMENT_SIZE, decodeElements, loadedDType, type StoredElement } from './element_bytes';
+import { encodeLittleEndian } from './float_bytes';
 import { parseSource, writeBytes, type FileSource } from './source';
 
 /** The largest header accepted, as in the format's reference implementation: real headers are far smaller. */
@@ -15,11 +16,18 @@ const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
 
 /** The safetensors dtypes read, with the format their elements are stored in. */
-const READ_DTYPES: Readonly<Record<string, StoredFloat>> = { F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
+const READ_DTYPES: Readonly<Record<string, StoredElement>> = {
+  F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16', I64: 'int64', I32: 'int32', I16: 'int16', I8: 'int8', U8: 'uint8', BOOL: 'bool',
+};
+
+/** The safetensors dtype each Tensor dtype is written as. */
+const WRITE_DTYPES: Readonly<Record<DType, string>> = {
+  float64: 'F64', float32: 'F32', int64: 'I64', int32: 'I32', int16: 'I16', int8: 'I8', uint8: 'U8', bool: 'BOOL',
+};
 
 /** Element sizes of the other dtypes the format defines, so that their byte ranges can still be checked. */
 const OTHER_DTYPE_SIZES: Readonly<Record<string, number>> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, I32: 4, U32: 4, I64: 8, U64: 8, C64: 8,
+  F8_E5M2: 1, F8_E4M3: 1, U16: 2, U32: 4, U64: 8, C64: 8,
 };
 
 /** One tensor as the header describes it. */
@@ -47,7 +55,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function elementSize(dtype: string): number | undefined {
-  if (Object.hasOwn(READ_DTYPES, dtype)) return STORED_FLOAT_SIZE[READ_DTYPES[dtype]];
+  if (Object.hasOwn(READ_DTYPES, dtype)) return STORED_ELEMENT_SIZE[READ_DTYPES[dtype]];
   if (Object.hasOwn(OTHER_DTYPE_SIZES, dtype)) return OTHER_DTYPE_SIZES[dtype];
   return undefined;
 }
@@ -167,17 +175,21 @@ function readHeader(bytes: Uint8Array): Header {
 /**
  * The tensors in the bytes of a safetensors file, in header order. See {@link loadSafetensors}.
  *
- * @throws Error naming the problem for a malformed file or a tensor of a dtype other than F32, F64, F16, BF16.
+ * @throws Error naming the problem for a malformed file or a tensor of a dtype it does not read (U16, U32,
+ * U64, F8, C64).
  */
-export function parseSafetensors(bytes: Uint8Array): Record<string, Tensor> {
+export function parseSafetensors(bytes: Uint8Array): Record<string, Tensor<any>> {
   const { entries, dataStart } = readHeader(bytes);
-  const result: Record<string, Tensor> = Object.create(null);
+  const result: Record<string, Tensor<any>> = Object.create(null);
   for (const entry of entries) {
     if (!Object.hasOwn(READ_DTYPES, entry.dtype)) {
-      throw new Error(`safetensors: tensor '${entry.name}' has dtype ${entry.dtype}; only F32, F64, F16 and BF16 tensors can be loaded`);
+      throw new Error(
+        `safetensors: tensor '${entry.name}' has dtype ${entry.dtype}; only F64, F32, F16, BF16, I64, I32, I16, I8, U8 and BOOL tensors can be loaded`,
+      );
     }
     const raw = bytes.subarray(dataStart + entry.begin, dataStart + entry.end);
-    result[entry.name] = new Tensor(decodeFloats(raw, READ_DTYPES[entry.dtype], true), entry.shape);
+    const format = READ_DTYPES[entry.dtype];
+    result[entry.name] = new Tensor<DType>(decodeElements(raw, format, true), entry.shape, loadedDType(format));
   }
   return result;
 }
@@ -188,8 +200,8 @@ export function readSafetensorsMetadata(bytes: Uint8Array): Record<string, strin
 }
 
 /**
- * Reads a safetensors file (from a path or its bytes) into Tensors, in header order. F32 and F64 load as
- * they are; F16 and BF16 become float32 exactly. The header is checked strictly: its length against the
+ * Reads a safetensors file (from a path or its bytes) into Tensors, in header order. F64, F32, I64, I32,
+ * I16, I8, U8 and BOOL load as float64 ... bool; F16 and BF16 become float32 exactly. The header is checked strictly: its length against the
  * file, its JSON, each shape, and the byte ranges, which must tile the data exactly.
  *
  * @example
@@ -198,20 +210,21 @@ export function readSafetensorsMetadata(bytes: Uint8Array): Record<string, strin
  * lstm.loadStateDict(await loadSafetensors('lstm.safetensors'));
  * ```
  */
-export async function loadSafetensors(source: FileSource): Promise<Record<string, Tensor>> {
+export async function loadSafetensors(source: FileSource): Promise<Record<string, Tensor<any>>> {
   return parseSource(source, parseSafetensors);
 }
 
-function entriesOf(tensors: Record<string, Tensor> | Map<string, Tensor>): [string, Tensor][] {
+function entriesOf(tensors: Record<string, Tensor<DType>> | Map<string, Tensor<DType>>): [string, Tensor<DType>][] {
   return tensors instanceof Map ? [...tensors] : Object.entries(tensors);
 }
 
 /**
- * The bytes of a safetensors file holding `tensors` (float32 as F32, float64 as F64), in the given order,
+ * The bytes of a safetensors file holding `tensors` (float32 as F32, float64 as F64, int64 as I64, ...,
+ * bool as BOOL), in the given order,
  * with optional string-to-string `metadata`.
  */
 export function serializeSafetensors(
-  tensors: Record<string, Tensor> | Map<string, Tensor>,
+  tensors: Record<string, Tensor<DType>> | Map<string, Tensor<DType>>,
   metadata?: Record<string, string>,
 ): Uint8Array {
   // No prototype: a tensor named '__proto__' is an entry like any other.
@@ -221,10 +234,9 @@ export function serializeSafetensors(
   let offset = 0;
   for (const [name, tensor] of entriesOf(tensors)) {
     if (!(tensor instanceof Tensor)) throw new TypeError(`serializeSafetensors: '${name}' is not a Tensor`);
-    if (!isFloatDType(tensor.dtype)) throw new TypeError(`serializeSafetensors: '${name}' is ${tensor.dtype}; only float32 and float64 tensors can be written`);
     if (name === METADATA_KEY) throw new Error(`serializeSafetensors: '${METADATA_KEY}' is reserved for metadata`);
-    const data = encodeFloatsLittleEndian(tensor.data);
-    header[name] = { dtype: tensor.dtype === 'float64' ? 'F64' : 'F32', shape: tensor.shape, data_offsets: [offset, offset + data.length] };
+    const data = encodeLittleEndian(tensor.data);
+    header[name] = { dtype: WRITE_DTYPES[tensor.dtype as DType], shape: tensor.shape, data_offsets: [offset, offset + data.length] };
     chunks.push(data);
     offset += data.length;
   }
@@ -247,7 +259,7 @@ export function serializeSafetensors(
 /** Writes `tensors` (and optional `metadata`) to a safetensors file at `path`; see {@link serializeSafetensors}. */
 export async function saveSafetensors(
   path: string,
-  tensors: Record<string, Tensor> | Map<string, Tensor>,
+  tensors: Record<string, Tensor<DType>> | Map<string, Tensor<DType>>,
   metadata?: Record<string, string>,
 ): Promise<void> {
   await writeBytes(path, serializeSafetensors(tensors, metadata));

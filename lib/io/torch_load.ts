@@ -68,7 +68,10 @@ function openTorchArchive(bytes: Uint8Array): TorchArchive {
   }
   let littleEndian = true;
   // PyTorch records the byte order since 2.1; older files are little-endian.
-  if (zip.entries.has(`${prefix}byteorder`)) {
+  const byteorder = zip.entries.get(`${prefix}byteorder`);
+  if (byteorder !== undefined) {
+    // 'little' or 'big': anything longer is no byte order, and is not inflated to find out.
+    if (byteorder.uncompressedSize > 16) throw new Error(`unknown byte order in ${prefix}byteorder (${byteorder.uncompressedSize} bytes)`);
     const order = new TextDecoder().decode(zip.read(`${prefix}byteorder`));
     if (order !== 'little' && order !== 'big') throw new Error(`unknown byte order '${order}' in ${prefix}byteorder`);
     littleEndian = order === 'little';
@@ -135,11 +138,12 @@ function refuseOtherFormats(bytes: Uint8Array): void {
 /**
  * What the `torch.save` file in `bytes` holds, as {@link loadTorch} returns it.
  *
- * @throws Error naming the problem for a file outside what `torch.load(weights_only=True)` reads, or an
- * unsound archive.
+ * The result is typed loosely on purpose: what a checkpoint holds is the caller's knowledge, and
+ * `model.loadStateDict(checkpoint.model)` must compile as written.
+ *
+ * @throws Error naming the problem for a file outside what `torch.load(weights_only=True)` reads, an
+ * unsound archive, or one that would pass a limit (`options.maxBytes`, the pickle's limits).
  */
-// The result is typed loosely on purpose: a checkpoint's shape is the caller's knowledge, and
-// `model.loadStateDict(ckpt.model)` must compile as written.
 export function parseTorch(bytes: Uint8Array, options: TorchLoadOptions = {}): Record<string, any> {
   const budget = new LoadBudget(checkOptions(options));
   refuseOtherFormats(bytes);
@@ -162,16 +166,17 @@ export function parseTorch(bytes: Uint8Array, options: TorchLoadOptions = {}): R
  * - int → number (bigint beyond ±2^53), float → number, str → string, bytes → Uint8Array, bool → boolean,
  *   None → null; `torch.device` and dtypes → the string `str()` gives (`'cuda:0'`, `'torch.float16'`);
  * - tensors and Parameters → Tensors of their dtype (float64, float32, int64, int32, int16, int8, uint8,
- *   bool); float16 and bfloat16 become float32, exactly as `tensor.float()`. Views (offsets, strides,
- *   storages shared between keys) become contiguous Tensors.
+ *   bool); float16 and bfloat16 become float32, exactly as `tensor.float()`. A contiguous view (a key
+ *   sharing another's storage, at an offset) shares its storage's memory, as in PyTorch; other views
+ *   (transposed, strided) become contiguous copies.
  *
  * Nothing in the file is executed: the pickle is read by a restricted reader that knows only the globals
  * PyTorch's `weights_only` unpickler allows. Anything else (a whole module saved with `torch.save(model)`,
  * any other object or function) is refused with PyTorch's `Unsupported global: GLOBAL module.name`, as
  * are TorchScript archives, complex, quantized and sparse tensors, and PyTorch's legacy pre-1.6 format.
  *
- * Memory is bounded: a contiguous view shares its storage's memory (as in PyTorch), every entry is
- * inflated to exactly its declared size, and a file whose data would take more than `options.maxBytes`
+ * Memory is bounded: a storage is read once however many keys view it, every entry is inflated to
+ * exactly its declared size, and a file whose data would take more than `options.maxBytes`
  * (default 2 GiB) is refused before that memory is taken. The pickle's stack, memo, containers and work
  * are bounded too (see docs/HARDENING.md).
  *

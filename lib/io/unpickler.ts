@@ -224,7 +224,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpicklerHooks, limits: Unpic
       const refused = REFUSED_OPCODE_NAMES[opcode];
       throw new Error(
         `refusing to load: pickle opcode ${refused ?? `0x${opcode.toString(16).padStart(2, '0')}`} at byte ${opcodeAt} ` +
-          'is not one a state_dict uses; save model.state_dict() with torch.save instead',
+          'is not one that tensors, containers and plain values need; save model.state_dict() (in a dict, if you like) with torch.save',
       );
     }
     opcodeName = name;
