@@ -2,7 +2,7 @@
 """Trains six small models typical of recurrent work in production, and saves each as a checkpoint and a record
 of what PyTorch computes with it: what examples/models/*.mjs load, and what test/models.test.ts holds them to.
 
-    /usr/bin/python3 examples/models/generate.py      # torch 1.13 and numpy; under a minute on one core
+    /usr/bin/python3 examples/models/generate.py      # torch 1.13; about a minute on one core
 
 Writes, beside this script, for each model NAME:
   NAME.pt    a training checkpoint, as saved by a training loop:
@@ -19,7 +19,6 @@ Seeds are fixed and deterministic algorithms required: a rerun on the same PyTor
 """
 import json
 import os
-import string
 
 import torch
 from torch import nn
