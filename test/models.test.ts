@@ -27,6 +27,7 @@ interface PortedRun {
   stateDictKeys: string[];
   checkpointKeys: string[];
   checkpointModelKeys: string[];
+  differingEntries: string[];
   epoch: unknown;
 }
 
@@ -60,6 +61,13 @@ function runPort(name: string): PortedRun {
       stateDictKeys: Object.keys(model.stateDict()),
       checkpointKeys: Object.keys(checkpoint),
       checkpointModelKeys: Object.keys(checkpoint.model),
+      // Entries whose loaded value is not the checkpoint's, bit for bit and dtype for dtype.
+      differingEntries: Object.entries(model.stateDict())
+        .filter(([key, t]) => {
+          const saved = checkpoint.model[key];
+          return t.dtype !== saved.dtype || t.data.length !== saved.data.length || t.data.some((v, i) => v !== saved.data[i]);
+        })
+        .map(([key]) => key),
       epoch: checkpoint.epoch,
     }));
   `;
@@ -92,10 +100,11 @@ describe.each(MODELS)('examples/models/%s.mjs', (name) => {
     ported = runPort(name);
   }, 60_000);
 
-  test('loads the checkpoint as saved, and its state dict keys are PyTorch’s, in order', () => {
+  test('loads the checkpoint as saved: PyTorch’s keys, in order, every value (int64 counters too) copied exactly', () => {
     expect(ported.checkpointKeys).toEqual(['model', 'optimizer', 'epoch']);
     expect(ported.epoch).toBe(3);
     expect(ported.stateDictKeys).toEqual(ported.checkpointModelKeys);
+    expect(ported.differingEntries).toEqual([]);
   });
 
   test('gives PyTorch’s outputs', () => {
