@@ -1,6 +1,6 @@
 /**
  * The storages of a `torch.save` archive (`data/<key>` entries) and the tensors rebuilt as views of them:
- * which storage classes hold which dtype, how their bytes decode, and how a view becomes a Tensor.
+ * which storage classes hold which dtype, the memory budget of a load, and how a view becomes a Tensor.
  *
  * @packageDocumentation
  */
@@ -51,11 +51,6 @@ export class LoadBudget {
   #copied = 0;
 
   constructor(readonly maxBytes: number) {}
-
-  /** Bytes taken so far. */
-  get taken(): number {
-    return this.#taken;
-  }
 
   /** Takes `bytes` for `what`, or throws before anything is allocated. */
   take(bytes: number, what: string): void {
