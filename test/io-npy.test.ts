@@ -133,7 +133,8 @@ describe('loadNpy refuses what it cannot read, saying why', () => {
   });
 
   test('a file that is not .npy, a version numpy never wrote, a header longer than the file', () => {
-    expect(() => parseNpy(Buffer.from('PK\x03\x04 not numpy'))).toThrow(/not a .npy file/);
+    expect(() => parseNpy(Buffer.from('PK\x03\x04 not numpy'))).toThrow('this is a torch.save file, not a numpy .npy file; read it with loadTorch');
+    expect(() => parseNpy(Buffer.from('neither format'))).toThrow(/not a .npy file/);
     const good = fixture('f4.npy');
     const v9 = Buffer.from(good);
     v9[6] = 9;

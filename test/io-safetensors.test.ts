@@ -10,6 +10,8 @@ import {
   serializeSafetensors,
 } from '../lib/io/safetensors';
 import { Tensor } from '../lib/tensor';
+import { loadNpy } from '../lib/io/npy';
+import { loadTorch } from '../lib/io/torch_load';
 import { seededRandom as random } from './helpers/seeded';
 
 const DIR = path.join(__dirname, 'fixtures', 'io');
@@ -222,5 +224,20 @@ describe('loadSafetensors refuses malformed and unsupported files, saying why', 
       }
     }
     expect(errors).toBeGreaterThan(100);
+  });
+});
+
+describe('a file of another format', () => {
+  // Each reader names the format it was given and the function that reads it, as loadTorch already did.
+  const IO_DIR = path.join(__dirname, 'fixtures', 'io');
+  test.each([
+    ['loadSafetensors', 'checkpoint.pt', 'this is a torch.save file, not a safetensors file; read it with loadTorch'],
+    ['loadSafetensors', 'f4.npy', 'this is a numpy .npy file, not a safetensors file; read it with loadNpy'],
+    ['loadNpy', 'checkpoint.pt', 'this is a torch.save file, not a numpy .npy file; read it with loadTorch'],
+    ['loadNpy', 'dtypes.safetensors', 'this looks like a safetensors file, not a numpy .npy file; read it with loadSafetensors'],
+    ['loadTorch', 'f4.npy', 'this is a numpy .npy file, not a torch.save file; read it with loadNpy'],
+  ] as const)('%s of %s says what the file is', async (reader, file, message) => {
+    const load = { loadSafetensors, loadNpy, loadTorch }[reader] as (source: string) => Promise<unknown>;
+    await expect(load(path.join(IO_DIR, file))).rejects.toThrow(message);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { Tensor, type DType } from '../tensor';
 import { STORED_ELEMENT_SIZE, decodeElements, loadedDType, type StoredElement } from './element_bytes';
+import { refuseOtherFormat } from './file_format';
 import { encodeLittleEndian } from './float_bytes';
 import { parsePythonLiteral, type PythonLiteral } from './python_literal';
 import { parseSource, writeBytes, type FileSource } from './source';
@@ -113,6 +114,7 @@ function fortranStrides(shape: readonly number[]): number[] {
  * integers, complex, strings, objects, structured arrays).
  */
 export function parseNpy(bytes: Uint8Array): Tensor<any> {
+  refuseOtherFormat(bytes, 'npy');
   if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) throw new Error('npy: not a .npy file (no \\x93NUMPY magic)');
   const major = bytes[6];
   const minor = bytes[7];

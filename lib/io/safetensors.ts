@@ -7,6 +7,7 @@
  */
 import { Tensor, type DType } from '../tensor';
 import { STORED_ELEMENT_SIZE, decodeElements, loadedDType, type StoredElement } from './element_bytes';
+import { refuseOtherFormat } from './file_format';
 import { encodeLittleEndian } from './float_bytes';
 import { parseSource, writeBytes, type FileSource } from './source';
 
@@ -143,6 +144,7 @@ function checkByteRanges(entries: readonly HeaderEntry[], dataLength: number): v
 }
 
 function readHeader(bytes: Uint8Array): Header {
+  refuseOtherFormat(bytes, 'safetensors');
   if (bytes.length < 8) throw new Error(`safetensors: the file has ${bytes.length} bytes, fewer than the 8 of its header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;

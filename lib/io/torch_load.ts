@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { refuseOtherFormat } from './file_format';
 import { findTorchGlobal, StorageClass, WHAT_LOADS } from './torch_globals';
 import { DEFAULT_MAX_BYTES, LoadBudget, Storage, type StorageEntry } from './torch_storage';
 import { toLoadedValue } from './torch_values';
@@ -125,11 +126,7 @@ function refuseOtherFormats(bytes: Uint8Array): void {
         'PyTorch older than 1.6); re-save it with a current PyTorch: torch.save(torch.load(path), new_path)',
     );
   }
-  const magic = String.fromCharCode(...bytes.subarray(0, 6));
-  if (magic === '\x93NUMPY') throw new Error('this is a numpy .npy file, not a torch.save file; read it with loadNpy');
-  if (bytes.length >= 9 && bytes[8] === 0x7b && bytes[6] === 0 && bytes[7] === 0) {
-    throw new Error('this looks like a safetensors file, not a torch.save file; read it with loadSafetensors');
-  }
+  refuseOtherFormat(bytes, 'torch');
   if (bytes[0] !== 0x50 || bytes[1] !== 0x4b) {
     throw new Error("not a torch.save file: it should be a zip archive (starting with 'PK')");
   }
