@@ -98,7 +98,7 @@ class LayerRun {
       g.k = k;
       g.a = x + begin * k;
       g.lda = k;
-      g.bPacked = packed_.wih.data();
+      packed_.wih.bind(g, 0);
       g.bias = packed_.foldedBias.data();
       g.c = workspace_.gates() + begin * n;
       g.ldc = n;
@@ -202,7 +202,7 @@ class LayerRun {
     kernels::RecurrentStepArgs<T> a;
     a.hiddenSize = H_;
     a.stateSize = Hout_;
-    a.whhPacked = w.whh.data();
+    w.whh.bind(a);
     a.ldgx = rowStride * D_ * G_;
     a.ldhPrev = Hout_;
     a.bhn = w.bhn.data();
@@ -282,7 +282,7 @@ class LayerRun {
     g.k = H_;
     g.a = s.cellOut + r0 * H_;
     g.lda = H_;
-    g.bPacked = w.whr.data() + colBegin * H_;
+    w.whr.bind(g, colBegin);
     T* h = s.hNext + r0 * Hout_;
     g.c = h + colBegin;
     g.ldc = Hout_;
