@@ -75,6 +75,15 @@ export const {
   DynamicBatcher,
   BatcherQueueFullError,
   BatcherClosedError,
+  quantizeDynamic,
+  DynamicQuantizedRNNBase,
+  DynamicQuantizedRNN,
+  DynamicQuantizedLSTM,
+  DynamicQuantizedGRU,
+  DynamicQuantizedLinear,
+  QuantizedWeight,
+  quantizedBackends,
+  QUANTIZED_DTYPES,
 } = torchrnn;
 
 export default torchrnn;

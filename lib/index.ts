@@ -111,3 +111,18 @@ export type {
   OptionsAfterSizes,
   OptionsAfterLayers,
 } from './modules/rnn_options';
+// Reduced-precision weights: quantizeDynamic and the modules it makes.
+export {
+  quantizeDynamic,
+  DynamicQuantizedRNNBase,
+  DynamicQuantizedRNN,
+  DynamicQuantizedLSTM,
+  DynamicQuantizedGRU,
+  DynamicQuantizedLinear,
+  QuantizedWeight,
+  quantizedBackends,
+  QUANTIZED_DTYPES,
+  type QuantizeDynamicOptions,
+  type QuantizedDType,
+  type FromFloatOptions,
+} from './quantization';

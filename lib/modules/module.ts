@@ -309,6 +309,15 @@ export class Module {
     this.parametersChanged();
   }
 
+  /**
+   * What this module itself puts in a state dict, by name, as PyTorch's `_save_to_state_dict`: its
+   * parameters, then its persistent buffers. A module that stores its weights in another form overrides it
+   * (the quantized modules give their weights dequantized).
+   */
+  protected ownStateDict(): Map<string, Tensor<DType>> {
+    return this.#localState();
+  }
+
   /** The members that go into a state dict: parameters, then persistent buffers, skipping empty slots. */
   #localState(): Map<string, Tensor<DType>> {
     const local = new Map<string, Tensor<DType>>();
@@ -448,7 +457,7 @@ export class Module {
   stateDict(options: StateDictOptions = {}): Record<string, Tensor<DType>> {
     const sd: Record<string, Tensor<DType>> = {};
     for (const [keyPrefix, module] of this.#walk(normalisePrefix(options.prefix), null)) {
-      for (const [name, tensor] of module.#localState()) sd[keyPrefix + name] = tensor;
+      for (const [name, tensor] of module.ownStateDict()) sd[keyPrefix + name] = tensor;
     }
     return sd;
   }

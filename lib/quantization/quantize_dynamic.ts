@@ -1,0 +1,89 @@
+/**
+ * `quantizeDynamic`: PyTorch's `torch.ao.quantization.quantize_dynamic` for the layers the engine computes.
+ *
+ * @packageDocumentation
+ */
+import { describe, isBoolean } from '../is';
+import { GRU } from '../modules/gru';
+import { Linear } from '../modules/linear';
+import { LSTM } from '../modules/lstm';
+import { Module } from '../modules/module';
+import { RNN } from '../modules/rnn';
+import { checkOptionNames } from '../options';
+import { checkQuantizedDType, type QuantizedDType } from './dtype';
+import { DynamicQuantizedLinear } from './quantized_linear';
+import { DynamicQuantizedGRU, DynamicQuantizedLSTM, DynamicQuantizedRNN } from './quantized_rnn';
+
+/** Options of {@link quantizeDynamic}. */
+export interface QuantizeDynamicOptions {
+  /** The stored precision of the weight matrices. Default `'qint8'`, as PyTorch's. */
+  dtype?: QuantizedDType;
+  /** Replace the layers inside `model` itself instead of returning a converted copy. Default false. */
+  inplace?: boolean;
+}
+
+/** The quantized module of a convertible float one, or undefined for any other module. */
+function convert(module: Module, dtype: QuantizedDType): Module | undefined {
+  // Exact classes first: a quantized layer is an RNNBase too, and is never converted again.
+  if (module instanceof LSTM) return DynamicQuantizedLSTM.fromFloat(module, { dtype });
+  if (module instanceof GRU) return DynamicQuantizedGRU.fromFloat(module, { dtype });
+  if (module instanceof RNN) return DynamicQuantizedRNN.fromFloat(module, { dtype });
+  if (module instanceof Linear) return DynamicQuantizedLinear.fromFloat(module, { dtype });
+  return undefined;
+}
+
+/** Replaces every convertible descendant of `parent` in its slot; each module is converted once. */
+function convertChildren(parent: Module, dtype: QuantizedDType, done: Map<Module, Module>): void {
+  for (const [name, child] of parent.namedChildren()) {
+    const converted = done.get(child) ?? convert(child, dtype);
+    if (converted !== undefined) {
+      done.set(child, converted);
+      parent.addModule(name, converted); // keeps the slot's place, as PyTorch's setattr
+    } else {
+      convertChildren(child, dtype, done);
+    }
+  }
+}
+
+/**
+ * Converts the weights of every `RNN`, `LSTM`, `GRU` and `Linear` in `model` to a reduced precision, as
+ * PyTorch's `quantize_dynamic(model, dtype=...)`: each becomes a `DynamicQuantized*` module whose weight
+ * matrices are stored as `dtype` (biases stay float32), computed with float32 inputs, outputs and
+ * accumulation. `'qint8'` stores int8 weights with one symmetric scale per output row (PyTorch's
+ * per-channel observer; activations stay float32), `'float16'` and `'bfloat16'` round weights to nearest
+ * even. docs/PRECISION.md gives the measured errors.
+ *
+ * `model` may itself be such a layer: the converted layer is returned (PyTorch converts only children).
+ * A model holding layers (a `Sequential`, your own `Module`) is converted with `{ inplace: true }`: each
+ * layer is replaced in its slot and `model` is returned. Modules have no deep copy, so converting a copy
+ * of a tree is refused rather than sharing its other modules with the original.
+ *
+ * @throws TypeError for an unknown option or dtype, or a float64 layer; Error for a tree without `inplace`
+ * @example
+ * ```ts
+ * const qlstm = quantizeDynamic(new LSTM(64, 256), { dtype: 'qint8' });
+ * quantizeDynamic(tagger, { dtype: 'bfloat16', inplace: true });  // tagger.lstm, tagger.head replaced
+ * ```
+ */
+export function quantizeDynamic(model: LSTM, options?: QuantizeDynamicOptions): DynamicQuantizedLSTM;
+export function quantizeDynamic(model: GRU, options?: QuantizeDynamicOptions): DynamicQuantizedGRU;
+export function quantizeDynamic(model: RNN, options?: QuantizeDynamicOptions): DynamicQuantizedRNN;
+export function quantizeDynamic(model: Linear, options?: QuantizeDynamicOptions): DynamicQuantizedLinear;
+export function quantizeDynamic<M extends Module>(model: M, options?: QuantizeDynamicOptions): M;
+export function quantizeDynamic(model: Module, options: QuantizeDynamicOptions = {}): Module {
+  if (!(model instanceof Module)) throw new TypeError(`quantizeDynamic: model must be a Module, got: ${describe(model)}`);
+  checkOptionNames('quantizeDynamic', options, ['dtype', 'inplace']);
+  const { dtype = 'qint8', inplace = false } = options;
+  checkQuantizedDType('quantizeDynamic', dtype);
+  if (!isBoolean(inplace)) throw new TypeError(`quantizeDynamic: inplace must be a boolean, got: ${describe(inplace)}`);
+  const converted = convert(model, dtype);
+  if (converted !== undefined) return converted;
+  if (!inplace) {
+    throw new Error(
+      `quantizeDynamic cannot copy a ${model.constructor.name} (modules have no deep copy): ` +
+        'pass { inplace: true } to replace its layers in place',
+    );
+  }
+  convertChildren(model, dtype, new Map());
+  return model;
+}
