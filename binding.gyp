@@ -84,7 +84,8 @@
           "type": "static_library",
           "cflags": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mavx2", "-mfma"],
           "sources": [
-            "native/kernels/avx512_kernels.cpp"
+            "native/kernels/avx512_kernels.cpp",
+            "native/kernels/avx512_reduced_kernels.cpp"
           ]
         }
       ]

@@ -8,13 +8,14 @@ import type { QuantizedDType } from './dtype';
 
 /**
  * The kernel table each reduced precision runs on, chosen when the addon loaded from the same family as
- * `backend()` (and lowered with it by `TORCHRNN_ISA`). Today every family reads reduced weights by decoding
- * each panel to float32 for its own float kernels: `'avx512-decode'`, `'avx2-decode'`, `'neon-decode'`,
- * `'scalar-decode'`.
+ * `backend()` (and lowered with it by `TORCHRNN_ISA`): `'avx512-direct'` (recurrent steps that read the
+ * reduced weights in registers; the input projection decodes each panel once per call), or
+ * `'avx2-decode'`, `'neon-decode'`, `'scalar-decode'` (each panel decoded to float32 for the family's float
+ * kernels).
  *
  * @example
  * ```ts
- * quantizedBackends(); // { bfloat16: 'avx512-decode', float16: 'avx512-decode', qint8: 'avx512-decode' }
+ * quantizedBackends(); // { bfloat16: 'avx512-direct', float16: 'avx512-direct', qint8: 'avx512-direct' }
  * ```
  */
 export function quantizedBackends(): Record<QuantizedDType, string> {

@@ -1,8 +1,9 @@
 // The reduced-precision tables every kernel family gets: each GEMM panel, or each W_hh panel a step
 // needs, is decoded to float32 into a per-thread buffer and handed to the chosen family's own float
 // kernel, so bfloat16, float16 and int8 weights run (and accumulate in float32) wherever float32 does,
-// with the same panel geometry and the same fused epilogues. Kernels that read the reduced panels in
-// registers (AVX-512 BF16, VNNI) would replace these entries per family; the packing stays as it is.
+// with the same panel geometry and the same fused epilogues. A family with recurrent steps that read the
+// reduced panels in registers (AVX-512: avx512_reduced_kernels.cpp) puts them in place of the decoding
+// ones; the packing stays as it is.
 #include <algorithm>
 #include <cstddef>
 #include <memory>
@@ -82,10 +83,16 @@ void decodingRecurrentStep(const RecurrentStepArgs<float>& s, std::size_t unitBe
   base.recurrentStep[static_cast<std::size_t>(Kind)](a, unitBegin, unitEnd);
 }
 
+// The GEMM always decodes (once per panel and call, then swept by every row of A); the recurrent step reads
+// the reduced panels directly where the family has such a kernel (AVX-512), else decodes them too.
 template <WeightFormat Format>
-KernelTable<float> makeDecodingTable() {
+KernelTable<float> makeReducedTable() {
   const KernelTable<float>& base = selectKernels<float>();
-  static const std::string name = std::string(base.name) + "-decode";
+  const RecurrentStepFn<float>* direct = nullptr;
+#ifdef TORCHRNN_X86_KERNELS
+  if (chosenIsa() == Isa::Avx512) direct = avx512ReducedRecurrentSteps(Format);
+#endif
+  static const std::string name = std::string(base.name) + (direct ? "-direct" : "-decode");
   KernelTable<float> table = base;  // same panel geometry and activations
   table.name = name.c_str();
   table.packedGemm = &decodingGemm<Format>;
@@ -93,6 +100,8 @@ KernelTable<float> makeDecodingTable() {
   table.recurrentStep[static_cast<std::size_t>(CellKind::RnnRelu)] = &decodingRecurrentStep<Format, CellKind::RnnRelu>;
   table.recurrentStep[static_cast<std::size_t>(CellKind::Lstm)] = &decodingRecurrentStep<Format, CellKind::Lstm>;
   table.recurrentStep[static_cast<std::size_t>(CellKind::Gru)] = &decodingRecurrentStep<Format, CellKind::Gru>;
+  if (direct)
+    for (std::size_t kind = 0; kind < kCellKindCount; ++kind) table.recurrentStep[kind] = direct[kind];
   return table;
 }
 
@@ -101,15 +110,15 @@ KernelTable<float> makeDecodingTable() {
 const KernelTable<float>& reducedKernels(WeightFormat format) {
   switch (format) {
     case WeightFormat::BFloat16: {
-      static const KernelTable<float> table = makeDecodingTable<WeightFormat::BFloat16>();
+      static const KernelTable<float> table = makeReducedTable<WeightFormat::BFloat16>();
       return table;
     }
     case WeightFormat::Float16: {
-      static const KernelTable<float> table = makeDecodingTable<WeightFormat::Float16>();
+      static const KernelTable<float> table = makeReducedTable<WeightFormat::Float16>();
       return table;
     }
     case WeightFormat::Int8: {
-      static const KernelTable<float> table = makeDecodingTable<WeightFormat::Int8>();
+      static const KernelTable<float> table = makeReducedTable<WeightFormat::Int8>();
       return table;
     }
     case WeightFormat::Float32: break;
