@@ -88,3 +88,16 @@ describe('int8 weights match torch.quantize_per_channel with the per-channel obs
     expect(() => QuantizedWeight.quantize(Tensor.zeros([4]), 'qint8')).toThrow(/only float32 matrices/);
   });
 });
+
+describe('the engine widens stored weights exactly', () => {
+  // A Linear with one input feature and an input of 1 gives each stored weight back as computed with:
+  // 1 * w is exact for every w, infinities and NaN included (the sum starts at +0, so -0 comes back +0).
+  it.each(['bfloat16', 'float16'] as const)('%s, subnormals and non-finite values included', (dtype) => {
+    const { values: stored } = native.quantizeWeight(dtype, values, values.length, 1);
+    const linear = new native.PackedLinear(1, values.length, stored, null, { format: dtype, scales: null });
+    const computed = linear.forward(Float32Array.of(1), 1);
+    const expected = QuantizedWeight.quantize(new Tensor(values.slice(), [values.length, 1]), dtype).dequantize();
+    const unsignedZero = (v: number): number => (v === 0 ? 0 : v);
+    expect(Array.from(computed, unsignedZero)).toEqual(Array.from(expected.data, unsignedZero));
+  });
+});
