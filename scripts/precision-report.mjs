@@ -71,6 +71,25 @@ for (const q of quant.modules) {
   }
 }
 
+const cells = new Map(JSON.parse(fs.readFileSync(path.join(fixtures, 'cells.json'), 'utf8')).cases.map((c) => [c.name, c]));
+for (const q of quant.cells) {
+  const c = cells.get(q.name);
+  const Ctor = c.mode === 'LSTMCell' ? lib.LSTMCell : c.mode === 'GRUCell' ? lib.GRUCell : lib.RNNCell;
+  const float = new Ctor(c.options);
+  float.loadStateDict(Object.fromEntries(c.params.map((p) => [p.name, toTensor(p)])));
+  float.eval();
+  const hx = c.hx === null ? undefined : Array.isArray(c.hx) ? c.hx.map(toTensor) : toTensor(c.hx);
+  const states = (s) => (Array.isArray(s) ? s : [s]);
+  const ours = states(float.forward(toTensor(c.input), hx));
+  const torchFloat = [c.h, c.c].filter(Boolean).map(toTensor);
+  for (const dtype of DTYPES) {
+    const got = states(lib.quantizeDynamic(float, { dtype }).forward(toTensor(c.input), hx));
+    record(`${dtype}|${c.mode}|float32 module`, c.name, worst(got, ours));
+    record(`${dtype}|${c.mode}|PyTorch float32`, c.name, worst(got, torchFloat));
+    record(`${dtype}|${c.mode}|PyTorch, same weights`, c.name, worst(got, [q.weightOnly[dtype].h, q.weightOnly[dtype].c].filter(Boolean).map(toTensor)));
+  }
+}
+
 for (const l of quant.linear) {
   const float = new lib.Linear(l.inFeatures, l.outFeatures, { bias: l.bias });
   float.loadStateDict(Object.fromEntries(l.params.map((p) => [p.name, toTensor(p)])));

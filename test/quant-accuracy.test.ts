@@ -8,8 +8,8 @@
 import { Linear, QuantizedWeight, quantizeDynamic, type QuantizedDType, type Tensor } from '../lib';
 import { native, type NativeModelSpec } from '../lib/native';
 import { mismatches } from './helpers/close';
-import { buildModule, toHidden } from './helpers/fixture_cases';
-import { toStateDict, toTensor } from './helpers/fixtures';
+import { buildCell, buildModule, toHidden, type CellCase } from './helpers/fixture_cases';
+import { loadCases, toStateDict, toTensor } from './helpers/fixtures';
 import { buildQuantized, fixtureTensors, loadQuantFixture, quantModuleCases, runCase, worst } from './helpers/quant_cases';
 
 const fixture = loadQuantFixture();
@@ -43,6 +43,26 @@ describe.each(DTYPES)('%s modules', (dtype) => {
       const reference = fixtureTensors(dynamic);
       expect(worst(got.map(([, t], i) => [t, reference[i][1]])).rel).toBeLessThanOrEqual(BOUND_VS_TORCH_DYNAMIC[base.mode as 'LSTM' | 'GRU']);
     }
+  });
+});
+
+const cellCases = new Map(loadCases<CellCase>('cells.json').map((c) => [c.name, c]));
+
+describe.each(DTYPES)('%s cells', (dtype) => {
+  it.each(fixture.cells.map((c) => [c.name, c] as const))('%s', (_name, quant) => {
+    const base = cellCases.get(quant.name)!;
+    const float = buildCell(base);
+    const quantized = quantizeDynamic(float, { dtype });
+    const got = quantized.forward(toTensor(base.input), toHidden(base.hx));
+    const [h, c] = Array.isArray(got) ? got : [got, undefined];
+    const expected = quant.weightOnly[dtype];
+    const pairs: [Tensor, Tensor, string][] = [[h, toTensor(expected.h), 'h']];
+    if (expected.c) pairs.push([c!, toTensor(expected.c), 'c']);
+    expect(mismatches(pairs)).toEqual([]);
+    const family = base.mode.replace('Cell', '') as 'RNN' | 'LSTM' | 'GRU';
+    const floatState = float.forward(toTensor(base.input), toHidden(base.hx));
+    const floatPairs = Array.isArray(floatState) ? floatState : [floatState];
+    expect(worst(pairs.map(([t], i) => [t, floatPairs[i]])).rel).toBeLessThanOrEqual(BOUND_VS_FLOAT[dtype][family]);
   });
 });
 

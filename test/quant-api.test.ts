@@ -7,16 +7,23 @@ import {
   DynamicBatcher,
   DynamicQuantizedGRU,
   DynamicQuantizedLSTM,
+  DynamicQuantizedLSTMCell,
+  DynamicQuantizedGRUCell,
+  DynamicQuantizedRNNCell,
   DynamicQuantizedLinear,
   DynamicQuantizedRNN,
   GRU,
+  GRUCell,
   LSTM,
+  LSTMCell,
   Linear,
   Module,
   ModuleDict,
   ModuleList,
   RNN,
   RNNBase,
+  RNNCell,
+  RNNCellBase,
   Sequential,
   Tensor,
   backend,
@@ -161,11 +168,39 @@ describe('converting one layer', () => {
   });
 });
 
+describe('cells', () => {
+  it.each([
+    ['LSTMCell', () => new LSTMCell(3, 4), DynamicQuantizedLSTMCell, 'DynamicQuantizedLSTMCell(3, 4, dtype=float16)'],
+    ['GRUCell', () => new GRUCell(3, 4, { bias: false }), DynamicQuantizedGRUCell, 'DynamicQuantizedGRUCell(3, 4, bias=false, dtype=float16)'],
+    ['RNNCell', () => new RNNCell(3, 4, { nonlinearity: 'relu' }), DynamicQuantizedRNNCell, 'DynamicQuantizedRNNCell(3, 4, nonlinearity=relu, dtype=float16)'],
+  ] as const)('%s: converted, no parameters, state dict dequantized, forward and forwardAsync', async (_name, make, Quantized, repr) => {
+    const float = make();
+    const q = quantizeDynamic(float as RNNCellBase<Tensor | [Tensor, Tensor]>, { dtype: 'float16' });
+    expect(q).toBeInstanceOf(Quantized);
+    expect(String(q)).toBe(repr);
+    expect(q.parameters()).toEqual([]);
+    expect(Object.keys(q.stateDict())).toEqual(Object.keys(float.stateDict()));
+    expect(sameData(q.stateDict().weight_hh, QuantizedWeight.quantize(float.weight_hh, 'float16').dequantize())).toBe(true);
+    const x = filled([2, 3], 5);
+    const h = q.forward(x);
+    const ha = await q.forwardAsync(x);
+    const [a, b] = Array.isArray(h) ? [h[0], (ha as [Tensor, Tensor])[0]] : [h, ha as Tensor];
+    expect(a.shape).toEqual([2, 4]);
+    expect(sameData(a, b)).toBe(true);
+  });
+
+  it('an unknown nonlinearity fails in forward, as RNNCell', () => {
+    const float = new RNNCell(2, 2, { nonlinearity: 'gelu' as never });
+    const q = quantizeDynamic(float);
+    expect(() => q.forward(filled([1, 2], 0))).toThrow('Unknown nonlinearity: gelu');
+  });
+});
+
 describe('converting a tree in place', () => {
   class Tagger extends Module {
     embed = new Linear(5, 6);
     encoder = new Sequential(new LSTM(6, 8), new ModuleList([new GRU(8, 8)]));
-    heads = new ModuleDict({ tag: new Linear(8, 3), keep: new LSTM(8, 2) });
+    heads = new ModuleDict({ tag: new Linear(8, 3), keep: new LSTM(8, 2), step: new GRUCell(8, 2) });
     act = new Sequential();
   }
 
@@ -179,6 +214,7 @@ describe('converting a tree in place', () => {
     expect((model.encoder.at(1) as ModuleList).at(0)).toBeInstanceOf(DynamicQuantizedGRU);
     expect(model.heads.get('tag')).toBeInstanceOf(DynamicQuantizedLinear);
     expect(model.heads.get('keep')).toBeInstanceOf(DynamicQuantizedLSTM);
+    expect(model.heads.get('step')).toBeInstanceOf(DynamicQuantizedGRUCell);
     expect(model.parameters()).toEqual([]);
     // The state dict keeps every key, in order, with float32 values.
     const sd = model.stateDict();

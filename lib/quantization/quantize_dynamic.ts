@@ -5,12 +5,16 @@
  */
 import { describe, isBoolean } from '../is';
 import { GRU } from '../modules/gru';
+import { GRUCell } from '../modules/gru_cell';
 import { Linear } from '../modules/linear';
 import { LSTM } from '../modules/lstm';
+import { LSTMCell } from '../modules/lstm_cell';
 import { Module } from '../modules/module';
 import { RNN } from '../modules/rnn';
+import { RNNCell } from '../modules/rnn_cell';
 import { checkOptionNames } from '../options';
 import { checkQuantizedDType, type QuantizedDType } from './dtype';
+import { DynamicQuantizedGRUCell, DynamicQuantizedLSTMCell, DynamicQuantizedRNNCell } from './quantized_cells';
 import { DynamicQuantizedLinear } from './quantized_linear';
 import { DynamicQuantizedGRU, DynamicQuantizedLSTM, DynamicQuantizedRNN } from './quantized_rnn';
 
@@ -29,6 +33,9 @@ function convert(module: Module, dtype: QuantizedDType): Module | undefined {
   if (module instanceof GRU) return DynamicQuantizedGRU.fromFloat(module, { dtype });
   if (module instanceof RNN) return DynamicQuantizedRNN.fromFloat(module, { dtype });
   if (module instanceof Linear) return DynamicQuantizedLinear.fromFloat(module, { dtype });
+  if (module instanceof LSTMCell) return DynamicQuantizedLSTMCell.fromFloat(module, { dtype });
+  if (module instanceof GRUCell) return DynamicQuantizedGRUCell.fromFloat(module, { dtype });
+  if (module instanceof RNNCell) return DynamicQuantizedRNNCell.fromFloat(module, { dtype });
   return undefined;
 }
 
@@ -46,7 +53,7 @@ function convertChildren(parent: Module, dtype: QuantizedDType, done: Map<Module
 }
 
 /**
- * Converts the weights of every `RNN`, `LSTM`, `GRU` and `Linear` in `model` to a reduced precision, as
+ * Converts the weights of every `RNN`, `LSTM`, `GRU`, their cells and `Linear` in `model` to a reduced precision, as
  * PyTorch's `quantize_dynamic(model, dtype=...)`: each becomes a `DynamicQuantized*` module whose weight
  * matrices are stored as `dtype` (biases stay float32), computed with float32 inputs, outputs and
  * accumulation. `'qint8'` stores int8 weights with one symmetric scale per output row (PyTorch's
@@ -69,6 +76,9 @@ export function quantizeDynamic(model: LSTM, options?: QuantizeDynamicOptions): 
 export function quantizeDynamic(model: GRU, options?: QuantizeDynamicOptions): DynamicQuantizedGRU;
 export function quantizeDynamic(model: RNN, options?: QuantizeDynamicOptions): DynamicQuantizedRNN;
 export function quantizeDynamic(model: Linear, options?: QuantizeDynamicOptions): DynamicQuantizedLinear;
+export function quantizeDynamic(model: LSTMCell, options?: QuantizeDynamicOptions): DynamicQuantizedLSTMCell;
+export function quantizeDynamic(model: GRUCell, options?: QuantizeDynamicOptions): DynamicQuantizedGRUCell;
+export function quantizeDynamic(model: RNNCell, options?: QuantizeDynamicOptions): DynamicQuantizedRNNCell;
 export function quantizeDynamic<M extends Module>(model: M, options?: QuantizeDynamicOptions): M;
 export function quantizeDynamic(model: Module, options: QuantizeDynamicOptions = {}): Module {
   if (!(model instanceof Module)) throw new TypeError(`quantizeDynamic: model must be a Module, got: ${describe(model)}`);

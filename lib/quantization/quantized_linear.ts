@@ -7,9 +7,9 @@ import { describe } from '../is';
 import { Linear } from '../modules/linear';
 import { Module } from '../modules/module';
 import { native, type NativePackedLinear } from '../native';
-import { checkOptionNames } from '../options';
 import { Tensor, type DType } from '../tensor';
-import { checkQuantizedDType, type FromFloatOptions, type QuantizedDType } from './dtype';
+import type { FromFloatOptions, QuantizedDType } from './dtype';
+import { checkFromFloat } from './from_float';
 import { QuantizedWeight } from './quantized_weight';
 
 /**
@@ -46,14 +46,7 @@ export class DynamicQuantizedLinear extends Module {
 
   /** `float`'s sizes with its weight converted to `dtype` (default `'qint8'`); `float` is left unchanged. */
   static fromFloat(float: Linear, options: FromFloatOptions = {}): DynamicQuantizedLinear {
-    if (!(float instanceof Linear)) throw new TypeError('DynamicQuantizedLinear.fromFloat only works for Linear');
-    if (float.dtype !== 'float32') {
-      throw new TypeError('DynamicQuantizedLinear.fromFloat: only float32 modules are quantized, got a float64 Linear: call float() first');
-    }
-    checkOptionNames('DynamicQuantizedLinear.fromFloat', options, ['dtype']);
-    const { dtype = 'qint8' } = options;
-    checkQuantizedDType('DynamicQuantizedLinear.fromFloat', dtype);
-    return new DynamicQuantizedLinear(float, dtype);
+    return new DynamicQuantizedLinear(float, checkFromFloat('DynamicQuantizedLinear', float, Linear, options));
   }
 
   /** float32: the element type of inputs and outputs. */

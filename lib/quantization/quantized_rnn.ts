@@ -7,23 +7,10 @@
 import { GRU } from '../modules/gru';
 import { LSTM } from '../modules/lstm';
 import { RNN } from '../modules/rnn';
-import { checkOptionNames } from '../options';
 import type { Tensor } from '../tensor';
-import { checkQuantizedDType, type FromFloatOptions, type QuantizedDType } from './dtype';
+import type { FromFloatOptions, QuantizedDType } from './dtype';
+import { checkFromFloat } from './from_float';
 import { DynamicQuantizedRNNBase } from './quantized_rnn_base';
-
-function checkFromFloat(owner: string, mod: unknown, expected: abstract new (...args: never[]) => unknown, options: FromFloatOptions): QuantizedDType {
-  if (!(mod instanceof expected) || mod instanceof DynamicQuantizedRNNBase) {
-    throw new TypeError(`${owner}.fromFloat only works for ${expected.name}`);
-  }
-  if ((mod as RNN).dtype !== 'float32') {
-    throw new TypeError(`${owner}.fromFloat: only float32 modules are quantized, got a float64 ${expected.name}: call float() first`);
-  }
-  checkOptionNames(`${owner}.fromFloat`, options, ['dtype']);
-  const { dtype = 'qint8' } = options;
-  checkQuantizedDType(`${owner}.fromFloat`, dtype);
-  return dtype;
-}
 
 /**
  * An {@link RNN} with its weights stored at reduced precision.

@@ -158,7 +158,8 @@ std::shared_ptr<const PackedWeights<float>> packReducedWeights(const ModelSpec& 
       throw SizeError(name + " must have " + std::to_string(shape.elements) + " elements (" +
                       std::to_string(shape.rows) + " x " + std::to_string(shape.cols) + "), got " +
                       std::to_string(p.size));
-    if (p.format == kernels::WeightFormat::Int8 && (p.scales == nullptr || p.scaleCount != shape.rows))
+    // An empty matrix has an empty scale array, which JS hands over without a data pointer.
+    if (p.format == kernels::WeightFormat::Int8 && (p.scaleCount != shape.rows || (shape.rows > 0 && p.scales == nullptr)))
       throw SizeError(name + " must have " + std::to_string(shape.rows) + " scales, got " + std::to_string(p.scaleCount));
   }
   return packSources(spec, format, kernels::reducedKernels(format), shapes, parameters);

@@ -21,6 +21,12 @@ export interface QuantModuleCase {
   torchDynamic: Partial<Record<'qint8', FixtureResults>>;
 }
 
+/** A cell case of quant.json: PyTorch's h (and c) with each precision's weights. */
+export interface QuantCellCase {
+  name: string;
+  weightOnly: Record<QuantizedDType, { h: FixtureTensor; c?: FixtureTensor }>;
+}
+
 /** A Linear case of quant.json. */
 export interface QuantLinearCase {
   name: string;
@@ -47,6 +53,7 @@ export interface QuantFixture {
   conversions: { values: (number | string)[]; bfloat16: number[]; float16: number[] };
   int8: Int8Case[];
   modules: QuantModuleCase[];
+  cells: QuantCellCase[];
   linear: QuantLinearCase[];
 }
 
