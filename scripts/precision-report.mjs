@@ -138,3 +138,61 @@ for (const [key, w] of table) {
   const [dtype, mode, against] = key.split('|');
   console.log(`| ${dtype} | ${mode} | ${against} | ${w.cases} | ${fmt(w.abs)} (${w.absCase}) | ${fmt(w.rel)} |`);
 }
+
+// The demo character model (examples/demo): greedy generations from the recorded prompts, and the mean
+// cross-entropy of next-character prediction over sonnets.txt (its training text: the demo has no held-out
+// split), with the LSTM and the head converted.
+const demoDir = path.join(root, 'examples', 'demo');
+const demo = await lib.loadSafetensors(path.join(demoDir, 'model.safetensors'));
+const { chars } = JSON.parse(fs.readFileSync(path.join(demoDir, 'vocab.json'), 'utf8'));
+const expected = JSON.parse(fs.readFileSync(path.join(demoDir, 'expected.json'), 'utf8'));
+const embedding = lib.Embedding.fromStateDict(demo, { prefix: 'embedding.' });
+const floatLstm = lib.LSTM.fromStateDict(demo, { prefix: 'lstm.', batchFirst: true }).eval();
+const floatHead = lib.Linear.fromStateDict(demo, { prefix: 'head.' });
+const encode = (text) => Int32Array.from([...text].map((ch) => chars.indexOf(ch)));
+const argmax = (v) => v.reduce((best, x, i) => (x > v[best] ? i : best), 0);
+
+function greedy(lstm, head, prompt, length) {
+  const ids = encode(prompt);
+  let [output, state] = lstm.forward(embedding.forward(ids, [1, ids.length]));
+  let text = '';
+  for (let step = 0; step < length; step++) {
+    const last = new lib.Tensor(output.data.slice(output.data.length - lstm.hiddenSize), [1, lstm.hiddenSize]);
+    const next = argmax(Array.from(head.forward(last).data));
+    text += chars[next];
+    [output, state] = lstm.forward(embedding.forward(Int32Array.of(next), [1, 1]), state);
+  }
+  return text;
+}
+
+function loss(lstm, head) {
+  const ids = encode(fs.readFileSync(path.join(demoDir, 'sonnets.txt'), 'utf8'));
+  const [output] = lstm.forward(embedding.forward(ids.subarray(0, ids.length - 1), [1, ids.length - 1]));
+  const logits = head.forward(output).data;
+  const V = chars.length;
+  let total = 0;
+  for (let t = 0; t + 1 < ids.length; t++) {
+    const row = logits.subarray(t * V, (t + 1) * V);
+    const top = Math.max(...row);
+    const logSum = Math.log(row.reduce((s, x) => s + Math.exp(x - top), 0)) + top;
+    total += logSum - row[ids[t + 1]];
+  }
+  return total / (ids.length - 1);
+}
+
+console.log('');
+console.log('| dtype | greedy characters equal to float32, before the first difference (of 200 per prompt) | loss over sonnets.txt (float32: ' + loss(floatLstm, floatHead).toFixed(5) + ') |');
+console.log('| --- | --- | --- |');
+const floatTexts = expected.generations.map((g) => greedy(floatLstm, floatHead, g.prompt, g.length));
+for (const [i, g] of expected.generations.entries()) if (floatTexts[i] !== g.text) throw new Error(`float32 generation ${i} differs from PyTorch's`);
+for (const dtype of DTYPES) {
+  const lstm = lib.quantizeDynamic(floatLstm, { dtype });
+  const head = lib.quantizeDynamic(floatHead, { dtype });
+  const agree = expected.generations.map((g, i) => {
+    const text = greedy(lstm, head, g.prompt, g.length);
+    let n = 0;
+    while (n < text.length && text[n] === floatTexts[i][n]) n++;
+    return n;
+  });
+  console.log(`| ${dtype} | ${agree.join(', ')} | ${loss(lstm, head).toFixed(5)} |`);
+}
