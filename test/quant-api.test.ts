@@ -231,6 +231,14 @@ describe('converting a tree in place', () => {
     expect(model.at(0)).toBeInstanceOf(Linear);
   });
 
+  it('converts a layer held in two places once, and puts the same module in both', () => {
+    const shared = new GRU(2, 2);
+    const model = new Sequential(shared, new ModuleList([shared]));
+    quantizeDynamic(model, { inplace: true });
+    expect(model.at(0)).toBeInstanceOf(DynamicQuantizedGRU);
+    expect((model.at(1) as ModuleList).at(0)).toBe(model.at(0));
+  });
+
   it('leaves already quantized layers as they are', () => {
     const q = quantizeDynamic(new LSTM(2, 2));
     const model = new Sequential(q);

@@ -39,16 +39,20 @@ function convert(module: Module, dtype: QuantizedDType): Module | undefined {
   return undefined;
 }
 
-/** Replaces every convertible descendant of `parent` in its slot; each module is converted once. */
-function convertChildren(parent: Module, dtype: QuantizedDType, done: Map<Module, Module>): void {
-  for (const [name, child] of parent.namedChildren()) {
-    const converted = done.get(child) ?? convert(child, dtype);
-    if (converted !== undefined) {
-      done.set(child, converted);
-      parent.addModule(name, converted); // keeps the slot's place, as PyTorch's setattr
-    } else {
-      convertChildren(child, dtype, done);
-    }
+/**
+ * Replaces every convertible descendant of `model` in its slot, under every path that reaches it (a layer
+ * held in two places is converted once and the same quantized module fills both), as PyTorch's `_convert`.
+ */
+function convertDescendants(model: Module, dtype: QuantizedDType): void {
+  const done = new Map<Module, Module>();
+  // Every path first, then the replacements: the walk never sees a tree it is changing.
+  for (const [path, module] of model.namedModules({ removeDuplicate: false })) {
+    if (path === '') continue;
+    const converted = done.get(module) ?? convert(module, dtype);
+    if (converted === undefined) continue;
+    done.set(module, converted);
+    const dot = path.lastIndexOf('.');
+    model.getSubmodule(path.slice(0, Math.max(dot, 0))).addModule(path.slice(dot + 1), converted); // keeps the slot's place
   }
 }
 
@@ -94,6 +98,6 @@ export function quantizeDynamic(model: Module, options: QuantizeDynamicOptions =
         'pass { inplace: true } to replace its layers in place',
     );
   }
-  convertChildren(model, dtype, new Map());
+  convertDescendants(model, dtype);
   return model;
 }
