@@ -76,7 +76,8 @@
           "type": "static_library",
           "cflags": ["-mavx2", "-mfma"],
           "sources": [
-            "native/kernels/avx2_kernels.cpp"
+            "native/kernels/avx2_kernels.cpp",
+            "native/kernels/avx2_reduced_kernels.cpp"
           ]
         },
         {

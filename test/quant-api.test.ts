@@ -35,6 +35,7 @@ import {
   type DType,
   type QuantizedDType,
 } from '../lib';
+import { expectedQuantizedBackends } from './helpers/quant_cases';
 
 function filled(shape: number[], seed: number): Tensor {
   const t = Tensor.zeros(shape);
@@ -274,7 +275,6 @@ describe('errors', () => {
 
 describe('quantizedBackends', () => {
   it('reports the reduced table of the chosen family for every precision', () => {
-    const name = backend() === 'avx512' ? 'avx512-direct' : `${backend()}-decode`;
-    expect(quantizedBackends()).toEqual({ bfloat16: name, float16: name, qint8: name });
+    expect(quantizedBackends()).toEqual(expectedQuantizedBackends(backend()));
   });
 });

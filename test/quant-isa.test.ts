@@ -6,6 +6,7 @@
  */
 import * as path from 'path';
 import { ROOT, availableFamilies, runUnderIsa } from './helpers/kernel_families';
+import { expectedQuantizedBackends } from './helpers/quant_cases';
 
 const child = path.join(__dirname, 'helpers', 'quant-child.js');
 
@@ -26,9 +27,7 @@ describe('reduced precision on every kernel family', () => {
     if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
     const report = JSON.parse(r.stdout) as ChildReport;
     expect(report.backend).toBe(isa);
-    // AVX-512 has recurrent steps that read the reduced panels; the other families decode them.
-    const table = isa === 'avx512' ? 'avx512-direct' : `${isa}-decode`;
-    expect(report.quantized).toEqual({ bfloat16: table, float16: table, qint8: table });
+    expect(report.quantized).toEqual(expectedQuantizedBackends(isa));
     expect(report.threads).toBe(threads);
     expect(report.runs).toBeGreaterThanOrEqual(300);
     expect(report.mismatches).toEqual([]);

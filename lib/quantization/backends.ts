@@ -8,10 +8,10 @@ import type { QuantizedDType } from './dtype';
 
 /**
  * The kernel table each reduced precision runs on, chosen when the addon loaded from the same family as
- * `backend()` (and lowered with it by `TORCHRNN_ISA`): `'avx512-direct'` (recurrent steps that read the
- * reduced weights in registers; the input projection decodes each panel once per call), or
- * `'avx2-decode'`, `'neon-decode'`, `'scalar-decode'` (each panel decoded to float32 for the family's float
- * kernels).
+ * `backend()` (and lowered with it by `TORCHRNN_ISA`): `'<family>-direct'` where the family's recurrent
+ * steps read the reduced weights in registers (AVX-512 for every precision, AVX2 for bfloat16 and qint8;
+ * the input projection decodes each panel once per call), else `'<family>-decode'` (each panel decoded to
+ * float32 for the family's float kernels).
  *
  * @example
  * ```ts

@@ -107,8 +107,9 @@ const KernelTable<float>& avx2KernelsF32();
 const KernelTable<double>& avx2KernelsF64();
 const KernelTable<float>& avx512KernelsF32();
 const KernelTable<double>& avx512KernelsF64();
-// AVX-512 recurrent steps (indexed by CellKind) that read W_hh panels stored in `format` in registers;
-// null for Float32. Panel geometry: the AVX-512 float table's.
+// Recurrent steps (indexed by CellKind) that read W_hh panels stored in `format` in registers, with the
+// panel geometry of the family's float table; null where the family has none (Float32; float16 on AVX2).
+const RecurrentStepFn<float>* avx2ReducedRecurrentSteps(WeightFormat format);
 const RecurrentStepFn<float>* avx512ReducedRecurrentSteps(WeightFormat format);
 #endif
 #ifdef TORCHRNN_NEON_KERNELS

@@ -2,8 +2,8 @@
 // needs, is decoded to float32 into a per-thread buffer and handed to the chosen family's own float
 // kernel, so bfloat16, float16 and int8 weights run (and accumulate in float32) wherever float32 does,
 // with the same panel geometry and the same fused epilogues. A family with recurrent steps that read the
-// reduced panels in registers (AVX-512: avx512_reduced_kernels.cpp) puts them in place of the decoding
-// ones; the packing stays as it is.
+// reduced panels in registers (simd_reduced_recurrent.h, instantiated by avx512_reduced_kernels.cpp and
+// avx2_reduced_kernels.cpp) puts them in place of the decoding ones; the packing stays as it is.
 #include <algorithm>
 #include <cstddef>
 #include <memory>
@@ -84,13 +84,15 @@ void decodingRecurrentStep(const RecurrentStepArgs<float>& s, std::size_t unitBe
 }
 
 // The GEMM always decodes (once per panel and call, then swept by every row of A); the recurrent step reads
-// the reduced panels directly where the family has such a kernel (AVX-512), else decodes them too.
+// the reduced panels directly where the family has such a kernel (AVX-512; AVX2 but for float16), else
+// decodes them too.
 template <WeightFormat Format>
 KernelTable<float> makeReducedTable() {
   const KernelTable<float>& base = selectKernels<float>();
   const RecurrentStepFn<float>* direct = nullptr;
 #ifdef TORCHRNN_X86_KERNELS
   if (chosenIsa() == Isa::Avx512) direct = avx512ReducedRecurrentSteps(Format);
+  if (chosenIsa() == Isa::Avx2) direct = avx2ReducedRecurrentSteps(Format);
 #endif
   static const std::string name = std::string(base.name) + (direct ? "-direct" : "-decode");
   KernelTable<float> table = base;  // same panel geometry and activations
