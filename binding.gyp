@@ -33,7 +33,7 @@
       "target_name": "torchrnn",
       "dependencies": ["torchrnn_kernels_portable"],
       "conditions": [
-        ["target_arch=='x64'", {"dependencies": ["torchrnn_kernels_avx2", "torchrnn_kernels_avx512"]}],
+        ["target_arch=='x64'", {"dependencies": ["torchrnn_kernels_avx2", "torchrnn_kernels_avx2_f16c", "torchrnn_kernels_avx512"]}],
         ["target_arch=='arm64'", {"dependencies": ["torchrnn_kernels_neon"]}]
       ],
       "sources": [
@@ -78,6 +78,14 @@
           "sources": [
             "native/kernels/avx2_kernels.cpp",
             "native/kernels/avx2_reduced_kernels.cpp"
+          ]
+        },
+        {
+          "target_name": "torchrnn_kernels_avx2_f16c",
+          "type": "static_library",
+          "cflags": ["-mavx2", "-mfma", "-mf16c"],
+          "sources": [
+            "native/kernels/avx2_f16c_reduced_kernels.cpp"
           ]
         },
         {

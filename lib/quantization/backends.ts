@@ -9,7 +9,7 @@ import type { QuantizedDType } from './dtype';
 /**
  * The kernel table each reduced precision runs on, chosen when the addon loaded from the same family as
  * `backend()` (and lowered with it by `TORCHRNN_ISA`): `'<family>-direct'` where the family's recurrent
- * steps read the reduced weights in registers (AVX-512 for every precision, AVX2 for bfloat16 and qint8;
+ * steps read the reduced weights in registers (AVX-512; AVX2, float16 there when the CPU has F16C;
  * the input projection decodes each panel once per call), else `'<family>-decode'` (each panel decoded to
  * float32 for the family's float kernels).
  *

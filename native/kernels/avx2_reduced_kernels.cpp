@@ -1,6 +1,6 @@
 // The AVX2 family's recurrent steps on reduced-precision W_hh (simd_reduced_recurrent.h): bfloat16
 // widened by a shift, int8 by sign-extension and conversion. float16 would need F16C, which the family's
-// CPU check does not ask for, so it keeps the decoding step. Compiled with the AVX2 flags, in the AVX2
+// CPU check does not ask for: avx2_f16c_reduced_kernels.cpp has it. Compiled with the AVX2 flags, in the AVX2
 // library only.
 #include <cstdint>
 

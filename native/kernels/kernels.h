@@ -108,8 +108,11 @@ const KernelTable<double>& avx2KernelsF64();
 const KernelTable<float>& avx512KernelsF32();
 const KernelTable<double>& avx512KernelsF64();
 // Recurrent steps (indexed by CellKind) that read W_hh panels stored in `format` in registers, with the
-// panel geometry of the family's float table; null where the family has none (Float32; float16 on AVX2).
+// panel geometry of the family's float table; null where the family has none (Float32; float16 on AVX2
+// without F16C).
 const RecurrentStepFn<float>* avx2ReducedRecurrentSteps(WeightFormat format);
+// AVX2 with F16C (a unit of its own, compiled with -mf16c): float16 only; call only when the CPU has F16C.
+const RecurrentStepFn<float>* avx2F16cReducedRecurrentSteps(WeightFormat format);
 const RecurrentStepFn<float>* avx512ReducedRecurrentSteps(WeightFormat format);
 #endif
 #ifdef TORCHRNN_NEON_KERNELS

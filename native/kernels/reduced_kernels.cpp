@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "cpu_features.h"
 #include "kernels.h"
 #include "reduced_precision.h"
 
@@ -84,15 +85,18 @@ void decodingRecurrentStep(const RecurrentStepArgs<float>& s, std::size_t unitBe
 }
 
 // The GEMM always decodes (once per panel and call, then swept by every row of A); the recurrent step reads
-// the reduced panels directly where the family has such a kernel (AVX-512; AVX2 but for float16), else
-// decodes them too.
+// the reduced panels directly where the family has such a kernel (AVX-512; AVX2, float16 when the CPU has
+// F16C), else decodes them too.
 template <WeightFormat Format>
 KernelTable<float> makeReducedTable() {
   const KernelTable<float>& base = selectKernels<float>();
   const RecurrentStepFn<float>* direct = nullptr;
 #ifdef TORCHRNN_X86_KERNELS
   if (chosenIsa() == Isa::Avx512) direct = avx512ReducedRecurrentSteps(Format);
-  if (chosenIsa() == Isa::Avx2) direct = avx2ReducedRecurrentSteps(Format);
+  if (chosenIsa() == Isa::Avx2) {
+    direct = avx2ReducedRecurrentSteps(Format);
+    if (direct == nullptr && detectCpuFeatures().f16c) direct = avx2F16cReducedRecurrentSteps(Format);
+  }
 #endif
   static const std::string name = std::string(base.name) + (direct ? "-direct" : "-decode");
   KernelTable<float> table = base;  // same panel geometry and activations
