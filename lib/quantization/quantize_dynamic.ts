@@ -28,7 +28,8 @@ export interface QuantizeDynamicOptions {
 
 /** The quantized module of a convertible float one, or undefined for any other module. */
 function convert(module: Module, dtype: QuantizedDType): Module | undefined {
-  // Exact classes first: a quantized layer is an RNNBase too, and is never converted again.
+  // A quantized module is no instance of its float class (it extends the family base), so it is never
+  // converted again.
   if (module instanceof LSTM) return DynamicQuantizedLSTM.fromFloat(module, { dtype });
   if (module instanceof GRU) return DynamicQuantizedGRU.fromFloat(module, { dtype });
   if (module instanceof RNN) return DynamicQuantizedRNN.fromFloat(module, { dtype });
