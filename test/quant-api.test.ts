@@ -278,3 +278,38 @@ describe('quantizedBackends', () => {
     expect(quantizedBackends()).toEqual(expectedQuantizedBackends(backend()));
   });
 });
+
+describe('loading a state dict into converted modules', () => {
+  it('converts loaded weights as on conversion, and copies biases', () => {
+    const source = new LSTM(3, 4, { projSize: 2 });
+    const q = quantizeDynamic(new LSTM(3, 4, { projSize: 2 }), { dtype: 'qint8' });
+    q.loadStateDict(source.stateDict());
+    const expected = quantizeDynamic(source, { dtype: 'qint8' });
+    for (const [name, value] of Object.entries(expected.stateDict())) expect(sameData(q.stateDict()[name], value)).toBe(true);
+    const x = filled([2, 1, 3], 6);
+    expect(sameData(q.forward(x)[0], expected.forward(x)[0])).toBe(true);
+  });
+
+  it('reaches quantized layers and cells inside a tree, with PyTorch\'s checks', () => {
+    const make = () => new Sequential(new Linear(3, 4), new GRUCell(4, 2), new GRU(2, 2));
+    const source = make();
+    const model = quantizeDynamic(make(), { dtype: 'bfloat16', inplace: true });
+    model.loadStateDict(source.stateDict());
+    const expected = quantizeDynamic(source, { dtype: 'bfloat16', inplace: true });
+    for (const [name, value] of Object.entries(expected.stateDict())) expect(sameData(model.stateDict()[name], value)).toBe(true);
+    const x = filled([2, 3], 7);
+    const step = (m: Sequential): Tensor => (m.at(1) as DynamicQuantizedGRUCell).forward((m.at(0) as DynamicQuantizedLinear).forward(x));
+    expect(sameData(step(model), step(expected))).toBe(true);
+    const wrong = { ...source.stateDict(), '0.weight': Tensor.zeros([4, 5]) };
+    expect(() => model.loadStateDict(wrong)).toThrow(
+      'size mismatch for 0.weight: copying a param with shape torch.Size([4, 5]) from checkpoint, the shape in current model is torch.Size([4, 3]).',
+    );
+  });
+
+  it('round-trips its own state dict', () => {
+    const q = quantizeDynamic(new GRU(3, 4, 2), { dtype: 'float16' });
+    const before = q.stateDict();
+    q.loadStateDict(before);
+    for (const [name, value] of Object.entries(q.stateDict())) expect(sameData(value, before[name])).toBe(true);
+  });
+});

@@ -53,6 +53,16 @@ export abstract class DynamicQuantizedRNNCellBase<H extends Tensor | [Tensor, Te
     return this.#weights.packed(this.engineSpec());
   }
 
+  /**
+   * A state dict's weight is converted to the stored precision as on conversion; a bias is copied. (A
+   * qint8 module's own dequantized state dict converts to new scales, moving weights by up to a step: load
+   * float weights.)
+   */
+  protected override loadOwnStateEntry(name: string, target: Tensor<DType>, value: Tensor<DType>): void {
+    super.loadOwnStateEntry(name, target, value); // into `target`, as float32
+    this.#weights.load(name, target as Tensor);
+  }
+
   /** `weight_ih` and `weight_hh` dequantized to float32 (new tensors), and the biases. */
   protected override ownStateDict(): Map<string, Tensor<DType>> {
     return this.#weights.stateDict();

@@ -48,6 +48,18 @@ export class QuantizedEngineWeights {
     return this.#packed;
   }
 
+  /**
+   * Takes `value` (float32, the shape of the parameter) as the new value of the parameter `name`: a weight
+   * matrix is converted again, a bias copied; packs again on next use.
+   */
+  load(name: string, value: Tensor): void {
+    const entry = this.#stored.find(([n]) => n === name);
+    if (entry === undefined) throw new Error(`no parameter named ${name}`);
+    if (entry[1] instanceof QuantizedWeight) entry[1] = QuantizedWeight.quantize(value, this.dtype);
+    else if (entry[1] !== value) (entry[1].data as Float32Array).set(value.data as Float32Array);
+    this.#packed = undefined;
+  }
+
   /** Packs again on next use. */
   repack(): void {
     this.#packed = undefined;

@@ -30,7 +30,7 @@ export class DynamicQuantizedLinear extends Module {
   readonly outFeatures: number;
   /** The precision the weight is stored in. */
   readonly weightDtype: QuantizedDType;
-  readonly #weight: QuantizedWeight;
+  #weight: QuantizedWeight;
   readonly #bias: Tensor | undefined;
   #packed: NativePackedLinear | undefined;
 
@@ -92,6 +92,17 @@ export class DynamicQuantizedLinear extends Module {
     const sd = new Map<string, Tensor<DType>>([['weight', this.#weight.dequantize()]]);
     if (this.#bias !== undefined) sd.set('bias', this.#bias);
     return sd;
+  }
+
+  /**
+   * A state dict's `weight` is converted to the stored precision as on conversion; `bias` is copied. (A
+   * qint8 layer's own dequantized state dict converts to new scales, moving weights by up to a step: load
+   * float weights.)
+   */
+  protected override loadOwnStateEntry(name: string, target: Tensor<DType>, value: Tensor<DType>): void {
+    super.loadOwnStateEntry(name, target, value); // into `target` (the stored bias itself), as float32
+    if (name === 'weight') this.#weight = QuantizedWeight.quantize(target as Tensor, this.weightDtype);
+    this.#packed = undefined;
   }
 
   /** `inFeatures=128, outFeatures=60, bias=true, dtype=qint8`. */
