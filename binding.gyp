@@ -33,17 +33,20 @@
       "target_name": "torchrnn",
       "dependencies": ["torchrnn_kernels_portable"],
       "conditions": [
-        ["target_arch=='x64'", {"dependencies": ["torchrnn_kernels_avx2", "torchrnn_kernels_avx512"]}],
+        ["target_arch=='x64'", {"dependencies": ["torchrnn_kernels_avx2", "torchrnn_kernels_avx2_f16c", "torchrnn_kernels_avx512"]}],
         ["target_arch=='arm64'", {"dependencies": ["torchrnn_kernels_neon"]}]
       ],
       "sources": [
         "native/kernels/cpu_features.cpp",
         "native/kernels/dispatch.cpp",
         "native/kernels/packing.cpp",
+        "native/kernels/reduced_kernels.cpp",
+        "native/kernels/reduced_precision.cpp",
         "native/engine/dropout.cpp",
         "native/engine/forward.cpp",
         "native/engine/linear.cpp",
         "native/engine/model_spec.cpp",
+        "native/engine/packed_matrix.cpp",
         "native/engine/packed_weights.cpp",
         "native/engine/scratch_pool.cpp",
         "native/engine/sequence_layout.cpp",
@@ -58,6 +61,7 @@
         "native/binding/model_spec_args.cpp",
         "native/binding/packed_linear.cpp",
         "native/binding/packed_model.cpp",
+        "native/binding/quantize_weights.cpp",
         "native/binding/result_buffers.cpp"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
@@ -72,7 +76,16 @@
           "type": "static_library",
           "cflags": ["-mavx2", "-mfma"],
           "sources": [
-            "native/kernels/avx2_kernels.cpp"
+            "native/kernels/avx2_kernels.cpp",
+            "native/kernels/avx2_reduced_kernels.cpp"
+          ]
+        },
+        {
+          "target_name": "torchrnn_kernels_avx2_f16c",
+          "type": "static_library",
+          "cflags": ["-mavx2", "-mfma", "-mf16c"],
+          "sources": [
+            "native/kernels/avx2_f16c_reduced_kernels.cpp"
           ]
         },
         {
@@ -80,7 +93,8 @@
           "type": "static_library",
           "cflags": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mavx2", "-mfma"],
           "sources": [
-            "native/kernels/avx512_kernels.cpp"
+            "native/kernels/avx512_kernels.cpp",
+            "native/kernels/avx512_reduced_kernels.cpp"
           ]
         }
       ]

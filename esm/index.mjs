@@ -75,6 +75,19 @@ export const {
   DynamicBatcher,
   BatcherQueueFullError,
   BatcherClosedError,
+  quantizeDynamic,
+  DynamicQuantizedRNNBase,
+  DynamicQuantizedRNN,
+  DynamicQuantizedLSTM,
+  DynamicQuantizedGRU,
+  DynamicQuantizedRNNCellBase,
+  DynamicQuantizedRNNCell,
+  DynamicQuantizedLSTMCell,
+  DynamicQuantizedGRUCell,
+  DynamicQuantizedLinear,
+  QuantizedWeight,
+  quantizedBackends,
+  QUANTIZED_DTYPES,
 } = torchrnn;
 
 // The exports object, which is also the CommonJS build's own `exports.default`: both entries agree.

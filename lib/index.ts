@@ -122,6 +122,25 @@ export type {
   OptionsAfterSizes,
   OptionsAfterLayers,
 } from './modules/rnn_options';
+// Reduced-precision weights: quantizeDynamic and the modules it makes.
+export {
+  quantizeDynamic,
+  DynamicQuantizedRNNBase,
+  DynamicQuantizedRNN,
+  DynamicQuantizedLSTM,
+  DynamicQuantizedGRU,
+  DynamicQuantizedRNNCellBase,
+  DynamicQuantizedRNNCell,
+  DynamicQuantizedLSTMCell,
+  DynamicQuantizedGRUCell,
+  DynamicQuantizedLinear,
+  QuantizedWeight,
+  quantizedBackends,
+  QUANTIZED_DTYPES,
+  type QuantizeDynamicOptions,
+  type QuantizedDType,
+  type FromFloatOptions,
+} from './quantization';
 
 // The default export is the namespace itself, as the ESM entry's default is (Node gives `module.exports`
 // there): `import torchrnn from 'torchrnn'` then means the same in ESM, in CommonJS compiled with

@@ -100,18 +100,59 @@ export interface NativePackedLinear {
   forward(input: NativeArray, rows: number): NativeArray;
 }
 
+/** The reduced precisions the engine stores weight matrices in, by PyTorch's dtype names. */
+export type NativeWeightFormat = 'bfloat16' | 'float16' | 'qint8';
+
+/** A weight matrix as the engine stores it at reduced precision. */
+export interface NativeQuantizedWeight {
+  /** bfloat16 / float16 bits (Uint16Array), or int8 values (Int8Array), row-major like the float matrix. */
+  values: Uint16Array | Int8Array;
+  /** qint8: one scale per row, `value = q * scale`; null for the 16-bit formats. */
+  scales: Float32Array | null;
+}
+
+/**
+ * How a packed model's or Linear's weight matrices are stored when not float32: the format, and each
+ * matrix's row scales for qint8 (the entry of a bias, or of any 16-bit matrix, is ignored).
+ */
+export interface NativePrecision<S> {
+  /** The stored format of every weight matrix. */
+  format: NativeWeightFormat;
+  /** One entry per weight array (PackedModel) or the weight's (PackedLinear). */
+  scales: S;
+}
+
 /** What the compiled addon exports. */
 export interface NativeAddon {
   /**
    * Packs `weights` — in PyTorch's `named_parameters()` order for `spec` (weight_ih_l0, weight_hh_l0,
    * bias_ih_l0, bias_hh_l0, weight_hr_l0, then `_reverse`, then the next layer) — into the engine's layout.
    */
-  PackedModel: new (spec: NativeModelSpec, weights: NativeArray[]) => NativePackedModel;
+  PackedModel: new (
+    spec: NativeModelSpec,
+    weights: Array<NativeArray | Uint16Array | Int8Array>,
+    precision?: NativePrecision<Array<Float32Array | null>>,
+  ) => NativePackedModel;
   /**
    * Packs a Linear's `weight` `(outFeatures, inFeatures)` and its `bias` `(outFeatures)`, or `null` for
    * none; both of one type, which the inputs must share.
    */
-  PackedLinear: new (inFeatures: number, outFeatures: number, weight: NativeArray, bias: NativeArray | null) => NativePackedLinear;
+  PackedLinear: new (
+    inFeatures: number,
+    outFeatures: number,
+    weight: NativeArray | Uint16Array | Int8Array,
+    bias: NativeArray | null,
+    precision?: NativePrecision<Float32Array | null>,
+  ) => NativePackedLinear;
+  /**
+   * A float32 `(rows, cols)` matrix converted as PyTorch converts weights: bfloat16 and float16 rounded to
+   * nearest even, qint8 per row symmetric (PyTorch's per-channel weight observer and
+   * `torch.quantize_per_channel`). With `precision`, `PackedModel` and `PackedLinear` take these arrays in
+   * place of float32 matrices (float32 modules only; biases stay float32).
+   */
+  quantizeWeight(format: NativeWeightFormat, weight: Float32Array, rows: number, cols: number): NativeQuantizedWeight;
+  /** The kernel table each reduced format runs on (e.g. `'avx512-decode'`). */
+  quantizedBackends(): Record<NativeWeightFormat, string>;
   /** Which kernel family the engine chose at load (`'scalar'`, `'avx2'`, `'avx512'`, ...). */
   backend(): string;
   /** Threads a forward may use from now on, the caller's included; an integer >= 1 (checked by the facade). */

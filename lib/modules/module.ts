@@ -309,6 +309,25 @@ export class Module {
     this.parametersChanged();
   }
 
+  /**
+   * What this module itself puts in a state dict, by name, as PyTorch's `_save_to_state_dict`: its
+   * parameters, then its persistent buffers. A module that stores its weights in another form overrides it
+   * (the quantized modules give their weights dequantized).
+   */
+  protected ownStateDict(): Map<string, Tensor<DType>> {
+    return this.#localState();
+  }
+
+  /**
+   * Loads one checked entry of a state dict into this module, as PyTorch's `_load_from_state_dict`: `target`
+   * is the tensor {@link Module.ownStateDict} gave under `name`, `value` the state dict's, of the same shape.
+   * By default the values are copied into `target`, converted to its dtype; a module that stores its
+   * weights in another form overrides it. {@link Module.parametersChanged} follows, once per module.
+   */
+  protected loadOwnStateEntry(_name: string, target: Tensor<DType>, value: Tensor<DType>): void {
+    copyInto(target, value);
+  }
+
   /** The members that go into a state dict: parameters, then persistent buffers, skipping empty slots. */
   #localState(): Map<string, Tensor<DType>> {
     const local = new Map<string, Tensor<DType>>();
@@ -448,7 +467,7 @@ export class Module {
   stateDict(options: StateDictOptions = {}): Record<string, Tensor<DType>> {
     const sd: Record<string, Tensor<DType>> = {};
     for (const [keyPrefix, module] of this.#walk(normalisePrefix(options.prefix), null)) {
-      for (const [name, tensor] of module.#localState()) sd[keyPrefix + name] = tensor;
+      for (const [name, tensor] of module.ownStateDict()) sd[keyPrefix + name] = tensor;
     }
     return sd;
   }
@@ -478,9 +497,9 @@ export class Module {
     const missingKeys: string[] = [];
     const unexpectedKeys: string[] = [];
     const errors: string[] = [];
-    const copies: Array<[Module, Tensor<DType>, Tensor<DType>]> = [];
+    const copies: Array<[Module, string, Tensor<DType>, Tensor<DType>]> = [];
     for (const [keyPrefix, module] of this.#walk(prefix, null)) {
-      const local = module.#localState();
+      const local = module.ownStateDict();
       for (const [name, target] of local) {
         const key = keyPrefix + name;
         if (!entries.has(key)) {
@@ -506,7 +525,7 @@ export class Module {
           );
           continue;
         }
-        copies.push([module, target, value]);
+        copies.push([module, name, target, value]);
       }
       // A key is unexpected where it names neither a member nor a child of the module its prefix reaches.
       const childNames = new Set(module.childEntries().map(([name]) => name));
@@ -526,8 +545,8 @@ export class Module {
       throw new Error(`Error(s) in loading state_dict for ${this.className}:\n\t${errors.join('\n\t')}`);
     }
     const changed = new Set<Module>();
-    for (const [module, target, value] of copies) {
-      copyInto(target, value);
+    for (const [module, name, target, value] of copies) {
+      module.loadOwnStateEntry(name, target, value);
       changed.add(module);
     }
     for (const module of changed) module.parametersChanged();

@@ -4,12 +4,14 @@
 #include "engine_settings.h"
 #include "packed_linear.h"
 #include "packed_model.h"
+#include "quantize_weights.h"
 
 namespace torchrnn {
 namespace binding {
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exportEngineSettings(env, exports);
+  exportQuantization(env, exports);
   exports.Set("PackedModel", PackedModel::defineClass(env));
   exports.Set("PackedLinear", PackedLinear::defineClass(env));
   return exports;

@@ -7,6 +7,7 @@
 #include "../engine/model_spec.h"
 #include "js_errors.h"
 #include "js_values.h"
+#include "quantize_weights.h"
 #include "result_buffers.h"
 
 namespace torchrnn {
@@ -36,6 +37,23 @@ std::unique_ptr<const engine::PackedLinear<T>> packFromJs(const Napi::CallbackIn
   });
 }
 
+// The reduced-precision form: info[4] is { format, scales }, the weight a stored array of that format.
+std::unique_ptr<const engine::PackedLinear<float>> packReducedFromJs(const Napi::CallbackInfo& info, std::size_t in,
+                                                                    std::size_t out) {
+  const Napi::Env env = info.Env();
+  if (!info[4].IsObject()) throw Napi::TypeError::New(env, "PackedLinear: precision must be an object { format, scales }");
+  const Napi::Object options = info[4].As<Napi::Object>();
+  const kernels::WeightFormat format = readReducedFormat(options.Get("format"), "PackedLinear: precision.format");
+  const Napi::Value scales = options.Get("scales");
+  // Views last: nothing after them runs JS.
+  std::optional<engine::Span<float>> bias;
+  if (!info[3].IsNull() && !info[3].IsUndefined()) bias = readTypedArray<float>(info[3], "PackedLinear: bias");
+  const engine::WeightSource<float> weight = readWeightSource(info[2], scales, format, "PackedLinear: weight");
+  return withJsErrors(env, [&] {
+    return std::make_unique<const engine::PackedLinear<float>>(in, out, weight, bias ? &*bias : nullptr);
+  });
+}
+
 }  // namespace
 
 Napi::Function PackedLinear::defineClass(Napi::Env env) {
@@ -48,8 +66,11 @@ PackedLinear::PackedLinear(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pa
     throw Napi::TypeError::New(env, "PackedLinear(inFeatures, outFeatures, weight, bias) takes 4 arguments");
   const std::size_t in = readCount(info, 0, "inFeatures");
   const std::size_t out = readCount(info, 1, "outFeatures");
-  // The weight's element type decides the layer's; bias and inputs must share it.
-  if (info[2].IsTypedArray() && info[2].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array)
+  // The weight's element type decides the layer's; bias and inputs must share it. A fifth argument says
+  // the weight is stored at reduced precision (a float32 layer).
+  if (info.Length() > 4 && !info[4].IsUndefined())
+    linear_ = packReducedFromJs(info, in, out);
+  else if (info[2].IsTypedArray() && info[2].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array)
     linear_ = packFromJs<double>(info, in, out);
   else
     linear_ = packFromJs<float>(info, in, out);

@@ -12,6 +12,7 @@
 #include "js_errors.h"
 #include "js_values.h"
 #include "model_spec_args.h"
+#include "quantize_weights.h"
 #include "result_buffers.h"
 
 namespace torchrnn {
@@ -45,6 +46,57 @@ std::shared_ptr<const engine::PackedWeights<T>> packFromJs(const engine::ModelSp
   return withJsErrors(env, [&] { return engine::packWeights<T>(spec, parameters); });
 }
 
+// The reduced-precision form: `precision` is { format, scales }, the weight matrices are stored arrays of
+// that format (quantizeWeight's values), biases Float32Arrays, and scales[i] the row scales of an int8
+// matrix i (anything, e.g. null, elsewhere).
+std::shared_ptr<const engine::PackedWeights<float>> packReducedFromJs(const engine::ModelSpec& spec,
+                                                                      const Napi::Value& value,
+                                                                      const Napi::Value& precision) {
+  const Napi::Env env = value.Env();
+  if (!precision.IsObject()) throw Napi::TypeError::New(env, "precision must be an object { format, scales }");
+  const Napi::Object options = precision.As<Napi::Object>();
+  const kernels::WeightFormat format = readReducedFormat(options.Get("format"), "precision.format");
+  const Napi::Value scalesValue = options.Get("scales");
+  if (!value.IsArray()) throw Napi::TypeError::New(env, "weights must be an Array of typed arrays");
+  if (!scalesValue.IsArray()) throw Napi::TypeError::New(env, "precision.scales must be an Array");
+  if (spec.dtype != engine::DType::Float32)
+    throw Napi::TypeError::New(env, "reduced-precision weights need spec.dtype 'float32'");
+  const Napi::Array array = value.As<Napi::Array>();
+  const Napi::Array scaleArray = scalesValue.As<Napi::Array>();
+  const std::size_t expected = withJsErrors(env, [&] {
+    engine::validateModelSpec(spec);
+    return engine::parameterCount(spec);
+  });
+  if (array.Length() != expected || scaleArray.Length() != expected)
+    throw Napi::RangeError::New(env, "weights and precision.scales must hold " + std::to_string(expected) +
+                                         " entries for this spec, got " + std::to_string(array.Length()) + " and " +
+                                         std::to_string(scaleArray.Length()));
+  const std::vector<engine::ParameterShape> shapes = withJsErrors(env, [&] { return engine::parameterShapes(spec); });
+  // Every element first, then the views, as packFromJs.
+  std::vector<Napi::Value> elements, scales;
+  withJsErrors(env, [&] {
+    elements.reserve(expected);
+    scales.reserve(expected);
+  });
+  for (std::uint32_t i = 0; i < expected; ++i) {
+    elements.push_back(array.Get(i));
+    scales.push_back(scaleArray.Get(i));
+  }
+  std::vector<engine::WeightSource<float>> parameters(expected);
+  for (std::uint32_t i = 0; i < expected; ++i) {
+    const std::string name = "weights[" + std::to_string(i) + "] (" + shapes[i].name + ")";
+    const engine::ParameterRole role = shapes[i].role;
+    if (role == engine::ParameterRole::BiasIh || role == engine::ParameterRole::BiasHh) {
+      const engine::Span<float> bias = readTypedArray<float>(elements[i], name);
+      parameters[i].values = bias.data;
+      parameters[i].size = bias.size;
+    } else {
+      parameters[i] = readWeightSource(elements[i], scales[i], format, name);
+    }
+  }
+  return withJsErrors(env, [&] { return engine::packReducedWeights(spec, format, parameters); });
+}
+
 }  // namespace
 
 Napi::Function PackedModel::defineClass(Napi::Env env) {
@@ -59,7 +111,9 @@ PackedModel::PackedModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pack
   withJsErrors(env, [&] {
     if (info.Length() < 2) throw Napi::TypeError::New(env, "PackedModel(spec, weights) takes 2 arguments");
     const engine::ModelSpec spec = readModelSpec(info[0]);
-    if (spec.dtype == engine::DType::Float32)
+    if (info.Length() > 2 && !info[2].IsUndefined())
+      weights_ = packReducedFromJs(spec, info[1], info[2]);
+    else if (spec.dtype == engine::DType::Float32)
       weights_ = packFromJs<float>(spec, info[1]);
     else
       weights_ = packFromJs<double>(spec, info[1]);

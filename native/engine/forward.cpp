@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "../kernels/prefetch.h"
+#include "../kernels/reduced_precision.h"
 #include "checked_math.h"
 #include "dropout.h"
 #include "errors.h"
@@ -82,7 +83,10 @@ class LayerRun {
         G_(gateRows(spec_)),
         H_(spec_.hiddenSize),
         Hout_(stateSize(spec_)),
-        N_(layout_.batch()) {}
+        N_(layout_.batch()),
+        // What a stored weight costs to stream: the cost model below is the same for every precision.
+        weightBytes_(weights.format == kernels::WeightFormat::Float32 ? double(sizeof(T))
+                                                                      : double(kernels::bytesPerWeight(weights.format))) {}
 
   // Gx[rows, D * G] = X · W_ihᵀ + folded biases, for every step and both directions in one GEMM, its rows
   // split across the lease's threads.
@@ -98,7 +102,7 @@ class LayerRun {
       g.k = k;
       g.a = x + begin * k;
       g.lda = k;
-      g.bPacked = packed_.wih.data();
+      packed_.wih.bind(g, 0);
       g.bias = packed_.foldedBias.data();
       g.c = workspace_.gates() + begin * n;
       g.ldc = n;
@@ -120,7 +124,7 @@ class LayerRun {
     const double stepFlops = 2.0 * double(N_) * double(G_) * double(Hout_);
     // Recurrent weights read every step: W_hh [G, Hout], and W_hr [Hout, H] with a projection.
     const double whhBytes = (double(G_) * double(Hout_) + (spec_.projSize > 0 ? double(Hout_) * double(H_) : 0.0)) *
-                            double(sizeof(T));
+                            weightBytes_;
     const bool streamBound = whhBytes > kCoreCacheBytes && whhBytes * kFlopsPerStreamedByte > stepFlops;
     const double stepCost = streamBound ? whhBytes * kFlopsPerStreamedByte : stepFlops;
     const double directionFlops = stepFlops * double(layout_.seqLen());
@@ -191,7 +195,7 @@ class LayerRun {
     const std::size_t unitEnd = std::min(H_, panels * (member + 1) / members * U);
     const std::size_t r0 = rows.begin;  // every row index below is relative to the batch, offsets to r0
     // This thread's share of W_hh, and whether it is too big to stay in L2 from one step to the next.
-    const double shareBytes = double(unitEnd - unitBegin) * double(G_ / H_) * double(Hout_) * double(sizeof(T));
+    const double shareBytes = double(unitEnd - unitBegin) * double(G_ / H_) * double(Hout_) * weightBytes_;
     const bool zigzag = shareBytes > kCoreCacheBytes / 2;
     const std::size_t zigzagUnits = 4 * U;  // enough panels per call to keep the kernel's streams going
 
@@ -202,7 +206,7 @@ class LayerRun {
     kernels::RecurrentStepArgs<T> a;
     a.hiddenSize = H_;
     a.stateSize = Hout_;
-    a.whhPacked = w.whh.data();
+    w.whh.bind(a);
     a.ldgx = rowStride * D_ * G_;
     a.ldhPrev = Hout_;
     a.bhn = w.bhn.data();
@@ -282,7 +286,7 @@ class LayerRun {
     g.k = H_;
     g.a = s.cellOut + r0 * H_;
     g.lda = H_;
-    g.bPacked = w.whr.data() + colBegin * H_;
+    w.whr.bind(g, colBegin);
     T* h = s.hNext + r0 * Hout_;
     g.c = h + colBegin;
     g.ldc = Hout_;
@@ -335,6 +339,7 @@ class LayerRun {
   const ForwardOutputs<T>& outputs_;
   Workspace<T>& workspace_;
   const std::size_t layer_, D_, G_, H_, Hout_, N_;
+  const double weightBytes_;
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 
 #include "../kernels/packing.h"
 #include "checked_math.h"
@@ -22,8 +23,20 @@ void checkLength(std::size_t actual, std::size_t expected, const char* what) {
 
 template <class T>
 PackedLinear<T>::PackedLinear(std::size_t inFeatures, std::size_t outFeatures, Span<T> weight, const Span<T>* bias)
+    : PackedLinear(inFeatures, outFeatures, WeightSource<T>{kernels::WeightFormat::Float32, weight.data, weight.size}, bias) {}
+
+template <class T>
+PackedLinear<T>::PackedLinear(std::size_t inFeatures, std::size_t outFeatures, const WeightSource<T>& weight,
+                              const Span<T>* bias)
     : kernels_(&kernels::selectKernels<T>()), in_(inFeatures), out_(outFeatures) {
+  if (weight.format != kernels::WeightFormat::Float32) {
+    if constexpr (std::is_same_v<T, float>)
+      kernels_ = &kernels::reducedKernels(weight.format);
+    else
+      throw ArgumentError("reduced-precision Linear weights need a float32 layer");
+  }
   checkLength(weight.size, checkedMul(outFeatures, inFeatures, "Linear weight size"), "Linear weight");
+  if (weight.format == kernels::WeightFormat::Int8) checkLength(weight.scaleCount, outFeatures, "Linear weight scales");
   if (bias) {
     checkLength(bias->size, outFeatures, "Linear bias");
     bias_ = AlignedArray<T>(outFeatures);
@@ -33,8 +46,7 @@ PackedLinear<T>::PackedLinear(std::size_t inFeatures, std::size_t outFeatures, S
   const std::size_t panelCols = kernels_->gemmPanelCols;
   const std::size_t roundedOut = checkedMul((outFeatures + panelCols - 1) / panelCols, panelCols, "Linear weight panels");
   checkedMul(roundedOut, inFeatures, "Linear weight panels");
-  panels_ = AlignedArray<T>(kernels::gemmPanelsSize(outFeatures, inFeatures, panelCols));
-  if (outFeatures > 0 && inFeatures > 0) kernels::packGemmPanels(weight.data, outFeatures, inFeatures, panelCols, panels_.data());
+  panels_ = PackedMatrix<T>::gemm(weight, outFeatures, inFeatures, panelCols);
 }
 
 template <class T>
@@ -66,7 +78,7 @@ void PackedLinear<T>::forward(Span<T> input, std::size_t rows, T* output, std::s
   g.k = in_;
   g.a = input.data;
   g.lda = in_;
-  g.bPacked = panels_.data();
+  panels_.bind(g, 0);
   g.bias = bias_.size() > 0 ? bias_.data() : nullptr;
   g.c = output;
   g.ldc = out_;

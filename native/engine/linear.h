@@ -5,6 +5,7 @@
 
 #include "../kernels/kernels.h"
 #include "aligned_array.h"
+#include "packed_matrix.h"
 #include "span.h"
 
 namespace torchrnn {
@@ -16,6 +17,11 @@ class PackedLinear {
   // weight is [outFeatures, inFeatures] row-major; bias holds outFeatures values, or is null for none.
   // Every length is checked against the sizes: throws SizeError on a mismatch or an overflowing product.
   PackedLinear(std::size_t inFeatures, std::size_t outFeatures, Span<T> weight, const Span<T>* bias);
+  // The same with the weight already in a reduced format (kernels::quantizeRows' output, float modules
+  // only): its element count, and for Int8 its scale count (outFeatures), are checked as above.
+  PackedLinear(std::size_t inFeatures, std::size_t outFeatures, const WeightSource<T>& weight, const Span<T>* bias);
+
+  kernels::WeightFormat format() const { return panels_.format(); }
 
   std::size_t inFeatures() const { return in_; }
   std::size_t outFeatures() const { return out_; }
@@ -31,7 +37,7 @@ class PackedLinear {
   const kernels::KernelTable<T>* kernels_;
   std::size_t in_;
   std::size_t out_;
-  AlignedArray<T> panels_;  // packGemmPanels(W, out, in, gemmPanelCols)
+  PackedMatrix<T> panels_;  // packGemmPanels(W, out, in, gemmPanelCols), in the weight's format
   AlignedArray<T> bias_;    // empty without bias
 };
 

@@ -64,6 +64,7 @@ CpuFeatures detectCpuFeatures() {
   f.avx2Fma = ymmState && fma && bit(leaf7.ebx, 5);
   const bool avx512fvlbwdq = bit(leaf7.ebx, 16) && bit(leaf7.ebx, 31) && bit(leaf7.ebx, 30) && bit(leaf7.ebx, 17);
   f.avx512 = f.avx2Fma && zmmState && avx512fvlbwdq;
+  f.f16c = f.avx2Fma && bit(leaf1.ecx, 29);
   return f;
 }
 #elif defined(__aarch64__) || defined(_M_ARM64)

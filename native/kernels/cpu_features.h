@@ -7,6 +7,7 @@ namespace kernels {
 struct CpuFeatures {
   bool avx2Fma = false;  // AVX2 + FMA3, with the OS saving YMM state
   bool avx512 = false;   // AVX-512 F, VL, BW, DQ, with the OS saving ZMM and mask state
+  bool f16c = false;     // F16C half-precision conversions, with avx2Fma (reduced-precision weights only)
   bool neon = false;     // Advanced SIMD with double lanes: every arm64 CPU
 };
 

@@ -12,6 +12,13 @@ namespace kernels {
 enum class CellKind { RnnTanh = 0, RnnRelu = 1, Lstm = 2, Gru = 3 };
 constexpr std::size_t kCellKindCount = 4;
 
+// How packed weights are stored. Float32 is the module's own type (float or double panels, bPacked /
+// whhPacked); the reduced formats hold float modules' weights at lower precision in panels of the same
+// geometry (bReduced / whhReduced), read by the tables reducedKernels() returns. Activations, states and
+// accumulation stay float32 in every format.
+enum class WeightFormat { Float32 = 0, BFloat16 = 1, Float16 = 2, Int8 = 3 };
+constexpr std::size_t kWeightFormatCount = 4;
+
 // Gates per hidden unit: rows of W_ih / W_hh per unit.
 constexpr std::size_t gatesPerUnit(CellKind kind) {
   return kind == CellKind::Lstm ? 4 : kind == CellKind::Gru ? 3 : 1;
@@ -27,6 +34,10 @@ struct GemmArgs {
   const T* bias = nullptr;     // n values added to every row, or nullptr
   T* c = nullptr;              // row m starts at c + m * ldc
   std::size_t ldc = 0;
+  // Reduced-precision tables only, in place of bPacked: the same panels in the table's WeightFormat, and
+  // for Int8 one scale per packed column (bScales[j] for column j of this call).
+  const void* bReduced = nullptr;
+  const float* bScales = nullptr;
 };
 
 // One time step of one direction for `rows` sequences: gates = gx + hPrev·W_hhᵀ, then the cell's update.
@@ -49,6 +60,10 @@ struct RecurrentStepArgs {
   std::size_t ldhNext = 0;
   T* out = nullptr;             // optional second destination of the cell output (the layer output)
   std::size_t ldout = 0;
+  // Reduced-precision tables only, in place of whhPacked: the same panels in the table's WeightFormat, and
+  // for Int8 one scale per packed column, in panel order ([panel][gate][unit]).
+  const void* whhReduced = nullptr;
+  const float* whhScales = nullptr;
 };
 
 template <class T>
@@ -92,6 +107,13 @@ const KernelTable<float>& avx2KernelsF32();
 const KernelTable<double>& avx2KernelsF64();
 const KernelTable<float>& avx512KernelsF32();
 const KernelTable<double>& avx512KernelsF64();
+// Recurrent steps (indexed by CellKind) that read W_hh panels stored in `format` in registers, with the
+// panel geometry of the family's float table; null where the family has none (Float32; float16 on AVX2
+// without F16C).
+const RecurrentStepFn<float>* avx2ReducedRecurrentSteps(WeightFormat format);
+// AVX2 with F16C (a unit of its own, compiled with -mf16c): float16 only; call only when the CPU has F16C.
+const RecurrentStepFn<float>* avx2F16cReducedRecurrentSteps(WeightFormat format);
+const RecurrentStepFn<float>* avx512ReducedRecurrentSteps(WeightFormat format);
 #endif
 #ifdef TORCHRNN_NEON_KERNELS
 const KernelTable<float>& neonKernelsF32();
@@ -114,6 +136,11 @@ const KernelTable<T>& selectKernels();
 
 // Name of the chosen family, as backend() reports it.
 const char* backendName();
+
+// The table that reads float modules' weights stored in `format`: the chosen family's own float table for
+// Float32; for the reduced formats, one of the same panel geometry whose GEMM and recurrent step read
+// bReduced / whhReduced (reduced_kernels.cpp). Its name is what quantizedBackends() reports.
+const KernelTable<float>& reducedKernels(WeightFormat format);
 
 }  // namespace kernels
 }  // namespace torchrnn

@@ -1,5 +1,7 @@
 #include "packing.h"
 
+#include <cstdint>
+
 namespace torchrnn {
 namespace kernels {
 
@@ -50,6 +52,14 @@ template void packGemmPanels<double>(const double*, std::size_t, std::size_t, st
 template void packRecurrentPanels<float>(const float*, std::size_t, std::size_t, std::size_t, std::size_t, float*);
 template void packRecurrentPanels<double>(const double*, std::size_t, std::size_t, std::size_t, std::size_t,
                                           double*);
+// Reduced-precision weights keep the float panel layout: 16-bit float bits and int8 values.
+template void packGemmPanels<std::uint16_t>(const std::uint16_t*, std::size_t, std::size_t, std::size_t,
+                                            std::uint16_t*);
+template void packGemmPanels<std::int8_t>(const std::int8_t*, std::size_t, std::size_t, std::size_t, std::int8_t*);
+template void packRecurrentPanels<std::uint16_t>(const std::uint16_t*, std::size_t, std::size_t, std::size_t,
+                                                 std::size_t, std::uint16_t*);
+template void packRecurrentPanels<std::int8_t>(const std::int8_t*, std::size_t, std::size_t, std::size_t, std::size_t,
+                                               std::int8_t*);
 
 }  // namespace kernels
 }  // namespace torchrnn

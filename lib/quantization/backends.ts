@@ -1,0 +1,23 @@
+/**
+ * Which kernels run the reduced-precision weights, beside {@link backend} for float32.
+ *
+ * @packageDocumentation
+ */
+import { native } from '../native';
+import type { QuantizedDType } from './dtype';
+
+/**
+ * The kernel table each reduced precision runs on, chosen when the addon loaded from the same family as
+ * `backend()` (and lowered with it by `TORCHRNN_ISA`): `'<family>-direct'` where the family's recurrent
+ * steps read the reduced weights in registers (AVX-512; AVX2, float16 there when the CPU has F16C;
+ * the input projection decodes each panel once per call), else `'<family>-decode'` (each panel decoded to
+ * float32 for the family's float kernels).
+ *
+ * @example
+ * ```ts
+ * quantizedBackends(); // { bfloat16: 'avx512-direct', float16: 'avx512-direct', qint8: 'avx512-direct' }
+ * ```
+ */
+export function quantizedBackends(): Record<QuantizedDType, string> {
+  return native.quantizedBackends();
+}
