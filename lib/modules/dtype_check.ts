@@ -4,22 +4,11 @@
  *
  * @packageDocumentation
  */
-import type { Tensor } from '../tensor';
-
-const SCALAR_TYPE_NAMES: Record<string, string> = {
-  float32: 'Float',
-  float64: 'Double',
-  int64: 'Long',
-  int32: 'Int',
-  int16: 'Short',
-  int8: 'Char',
-  uint8: 'Byte',
-  bool: 'Bool',
-};
+import { TORCH_TYPE_NAMES, type Tensor } from '../tensor';
 
 /** PyTorch's name of a dtype's scalar type (`float64` → `Double`). */
 export function scalarTypeName(dtype: string): string {
-  return SCALAR_TYPE_NAMES[dtype] ?? dtype;
+  return (TORCH_TYPE_NAMES as Readonly<Record<string, string>>)[dtype] ?? dtype;
 }
 
 /** Throws PyTorch's TypeError unless `input` has the layer's `dtype`. */

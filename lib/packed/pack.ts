@@ -6,7 +6,7 @@
 import { describe } from '../is';
 import { indexSelect } from '../index_select';
 import { checkBoolean, checkOptionNames } from '../options';
-import { Tensor, type DType, type FloatDType } from '../tensor';
+import { Tensor, TORCH_TYPE_NAMES, type DType, type FloatDType } from '../tensor';
 import { PackedSequence, toIndexArray, type IndexArray } from './packed_sequence';
 import { padSequence } from './pad';
 
@@ -32,10 +32,6 @@ function sortDescending(lengths: IndexArray): IndexArray {
   return Int32Array.from(order);
 }
 
-/** PyTorch's torch.long type names, for the message about a lengths tensor of the wrong rank. */
-const TORCH_TYPE_NAMES: Readonly<Record<DType, string>> = {
-  float32: 'Float', float64: 'Double', int64: 'Long', int32: 'Int', int16: 'Short', int8: 'Char', uint8: 'Byte', bool: 'Bool',
-};
 
 /** A lengths tensor's values: PyTorch takes a 1-D tensor of any real dtype (`torch.as_tensor(lengths, dtype=torch.int64)`). */
 function lengthsOfTensor(lengths: Tensor<DType>): number[] {

@@ -4,9 +4,9 @@
  *
  * @packageDocumentation
  */
-import { allocate, isFloatDType, type DType, type FloatDType, type NumberData } from './dtype';
+import { allocate, isFloatDType, TORCH_TYPE_NAMES, type DType, type FloatDType, type NumberData } from './dtype';
 import { product, wrapDim } from './dims';
-import { FloatFunction, mapFloat, TORCH_TYPE_NAMES } from './elementwise';
+import { FloatFunction, mapFloat } from './elementwise';
 import { Tensor } from './tensor';
 
 type AnyTensor = Tensor<DType>;

@@ -49,6 +49,18 @@ export type FloatTensorData = Float32Array | Float64Array;
 /** Every dtype, in the order messages list them. */
 export const DTYPES: readonly DType[] = Object.freeze(['float32', 'float64', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool']);
 
+/** PyTorch's scalar-type names of the dtypes (`Long` for int64), as its messages print them. */
+export const TORCH_TYPE_NAMES: Readonly<Record<DType, string>> = {
+  float32: 'Float',
+  float64: 'Double',
+  int64: 'Long',
+  int32: 'Int',
+  int16: 'Short',
+  int8: 'Char',
+  uint8: 'Byte',
+  bool: 'Bool',
+};
+
 const CONSTRUCTORS = {
   float32: Float32Array,
   float64: Float64Array,

@@ -264,14 +264,3 @@ export function log(t: AnyTensor): AnyTensor {
   return mapFloat(t, FloatFunction.Log);
 }
 
-/** Names PyTorch gives dtypes in "not implemented for" messages. */
-export const TORCH_TYPE_NAMES: Readonly<Record<DType, string>> = {
-  float32: 'Float',
-  float64: 'Double',
-  int64: 'Long',
-  int32: 'Int',
-  int16: 'Short',
-  int8: 'Char',
-  uint8: 'Byte',
-  bool: 'Bool',
-};

@@ -6,9 +6,9 @@
  * @packageDocumentation
  */
 import { native, type NativePackedLinear } from '../native';
-import { allocate, isFloatDType, type DType, type FloatDType, type FloatTensorData, type NumberData } from './dtype';
+import { allocate, isFloatDType, TORCH_TYPE_NAMES, type DType, type FloatDType, type FloatTensorData, type NumberData } from './dtype';
 import { product } from './dims';
-import { broadcastShapes, broadcastStrides, TORCH_TYPE_NAMES } from './elementwise';
+import { broadcastShapes, broadcastStrides } from './elementwise';
 import { Tensor } from './tensor';
 
 type AnyTensor = Tensor<DType>;

@@ -5,9 +5,8 @@
  *
  * @packageDocumentation
  */
-import { allocate, isFloatDType, type DType, type NumberData } from './dtype';
+import { allocate, isFloatDType, TORCH_TYPE_NAMES, type DType, type NumberData } from './dtype';
 import { product, reductionDims, stridesOf, wrapDim } from './dims';
-import { TORCH_TYPE_NAMES } from './elementwise';
 import { gather } from './shape';
 import { Tensor } from './tensor';
 
