@@ -263,6 +263,16 @@ describe('a module file or weights that cannot serve: exit 1 at start, with the 
     await expect(refusal).rejects.toThrow("input must be an exported object { dtype, stepShape }");
   });
 
+  test("a file the loader refuses is named once, before the loader's reason", async () => {
+    const file = path.join(dir, 'm.pt');
+    fs.copyFileSync(path.join(REPO, 'test', 'fixtures', 'io', 'f4.npy'), file);
+    for (const args of [['--model', file], ['--module', DEMO_MODULE, '--weights', file]]) {
+      const refusal = startServer(args);
+      await expect(refusal).rejects.toThrow(`\nerror: ${file}: this is a numpy .npy file, not a torch.save file; read it with loadNpy\n`);
+      await expect(refusal).rejects.not.toThrow(`${file}: ${file}`);
+    }
+  });
+
   test('--module without --weights', async () => {
     await expect(startServer(['--module', DEMO_MODULE])).rejects.toThrow('--module needs --weights FILE: the model is served with trained weights only');
   });

@@ -41,7 +41,9 @@ let model;
 try {
   model = options.module !== undefined ? await loadModelFile(options) : await loadModel(options);
 } catch (error) {
-  fail(`${options.module ?? options.model}: ${error.message}`);
+  // The library's loaders and the file system name the file they could not read; say it once.
+  const named = [options.module, options.model, options.weights].some((file) => file !== undefined && error.message.includes(file));
+  fail(named ? error.message : `${options.module ?? options.model}: ${error.message}`);
 }
 
 const state = { draining: false, inFlight: 0, startedAt: Date.now() };
