@@ -26,7 +26,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${TORCHRNN_ASAN_DIR:-$(mktemp -d /tmp/torchrnn-asan.XXXXXX)}"
 default_suites=(parity-modules parity-cells parity-packed native-contract fuzz-modules fuzz-loaders numerics async native-race)
 # CI's set: every parity suite and every fuzz suite, plus the race test, whose point is memory safety.
-ci_suites=(parity-modules parity-cells parity-packed parity-large fuzz-modules fuzz-loaders native-race)
+ci_suites=(parity-modules parity-cells parity-packed parity-large fuzz-modules fuzz-loaders native-race quant-api quant-accuracy)
 if [[ $# -eq 0 ]]; then
   files=($(printf 'test/%s.test.ts ' "${default_suites[@]}"))
 elif [[ $# -eq 1 && "$1" == ci ]]; then
