@@ -41,7 +41,7 @@ export async function run() {
   model.eval();
 
   const ids = tensor(record.inputs.ids, 'int64'); // (4, 9), padded with 0
-  const lengths = record.inputs.lengths; // [4, 9, 2, 6]: not sorted, as enforceSorted: false allows
+  const lengths = tensor(record.inputs.lengths, 'int64'); // [4, 9, 2, 6]: not sorted, as enforceSorted: false allows
   const logits = model.forward(ids, lengths);
   const probabilities = logits.softmax(-1);
   // h_n on its own, for the comparison: each sequence's state after its own last step, in the input's order.
