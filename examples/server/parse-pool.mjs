@@ -31,11 +31,11 @@ function plainServed(served) {
 const tensorOf = ({ data, shape, dtype }) => new Tensor(data, shape, dtype);
 
 /**
- * A pool of `size` workers, started when first needed. `parse(served, body)` resolves to what
+ * A pool of `size` workers (by default one per core but one, left to the event loop), started when first needed. `parse(served, body)` resolves to what
  * jsonTensors(served, body) returns, or rejects with the HttpError it throws. Workers do not keep the
- * process alive; one that dies fails its body with a 500 and is replaced by the next body that needs it.
+ * process alive while idle; one that dies fails its body with a 500 and is replaced by the next body that needs it.
  */
-export function createParsePool(size = Math.max(1, Math.min(4, os.availableParallelism()))) {
+export function createParsePool(size = Math.max(1, Math.min(4, os.availableParallelism() - 1))) {
   const idle = [];
   const queue = [];
   const jobs = new Map();
@@ -44,7 +44,6 @@ export function createParsePool(size = Math.max(1, Math.min(4, os.availableParal
 
   function spawn() {
     const worker = new Worker(WORKER);
-    worker.unref();
     started += 1;
     worker.on('message', (message) => {
       const job = jobs.get(message.id);
@@ -58,6 +57,7 @@ export function createParsePool(size = Math.max(1, Math.min(4, os.availableParal
       } else {
         job.resolve({ input: tensorOf(message.input), states: message.states?.map(tensorOf), lengths: message.lengths });
       }
+      worker.unref();
       idle.push(worker);
       dispatch();
     });
@@ -77,6 +77,8 @@ export function createParsePool(size = Math.max(1, Math.min(4, os.availableParal
     };
     worker.once('error', lost);
     worker.once('exit', () => lost());
+    // An idle worker does not keep the process alive (a 'message' listener refs it: unref after).
+    worker.unref();
     idle.push(worker);
   }
 
@@ -87,6 +89,7 @@ export function createParsePool(size = Math.max(1, Math.min(4, os.availableParal
       if (worker === undefined) return;
       const { id, served, body } = queue.shift();
       worker.job = id;
+      worker.ref();
       // The body's memory moves to the worker when it is a whole ArrayBuffer of its own (Buffer.concat of
       // a large body is); a view into a shared pool slab is copied first.
       const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;

@@ -81,7 +81,7 @@ function health(req, res, ctx) {
     status: ctx.state.draining ? 'draining' : 'ok',
     model: ctx.model.config,
     backend: backend(),
-    threads: getNumThreads(),
+    threads: ctx.threads,
     // libuv's pool, where forwardAsync runs: its size is fixed when the process first uses it.
     uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
     batching: ctx.runner.batching,
@@ -133,6 +133,10 @@ function urlOf(req) {
  * metrics, the options, the server's state and the answers' memory budget (answer.mjs).
  */
 export function createHandler(ctx) {
+  // Read once, before any forward: the engine's getNumThreads() waits for a running forward to finish
+  // (its thread pool's lease lock), which would hold /health, and the loop, for a whole forward. The
+  // server never changes the count after it starts.
+  ctx.threads = getNumThreads();
   return async (req, res) => {
     const started = performance.now();
     // The route's name in the metrics: a path no route has counts as 'other'.
