@@ -31,9 +31,10 @@ function plainServed(served) {
 const tensorOf = ({ data, shape, dtype }) => new Tensor(data, shape, dtype);
 
 /**
- * A pool of `size` workers (by default one per core but one, left to the event loop), started when first needed. `parse(served, body)` resolves to what
- * jsonTensors(served, body) returns, or rejects with the HttpError it throws. Workers do not keep the
- * process alive while idle; one that dies fails its body with a 500 and is replaced by the next body that needs it.
+ * A pool of `size` workers (by default one per core but one, left to the event loop), started when first
+ * needed. `parse(served, body)` resolves to what jsonTensors(served, body) returns, or rejects with the
+ * HttpError it throws. Idle workers do not keep the process alive; one that dies fails its body with a
+ * 500 and is replaced by the next body that needs it.
  */
 export function createParsePool(size = Math.max(1, Math.min(4, os.availableParallelism() - 1))) {
   const idle = [];
