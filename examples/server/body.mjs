@@ -17,28 +17,22 @@ export function readBody(req, limit) {
   if (declared !== undefined && Number(declared) > limit) {
     return Promise.reject(tooLarge(limit, `${declared} bytes`));
   }
-  // With a Content-Length, the body is copied into one buffer of that size as it arrives: no list of
-  // chunks to join at the end (a copy of the whole body in one turn of the loop), and half the memory.
-  const length = declared === undefined ? undefined : Number(declared);
-  const whole = Number.isSafeInteger(length) && length >= 0 ? Buffer.allocUnsafeSlow(length) : undefined;
   return new Promise((resolve, reject) => {
     const chunks = [];
     let received = 0;
     const onData = (chunk) => {
-      if (received + chunk.length > limit) {
+      received += chunk.length;
+      if (received > limit) {
         cleanup();
         req.pause();
         reject(tooLarge(limit, `more than ${limit} bytes`));
         return;
       }
-      // Node's parser stops at Content-Length, so a body never overruns the buffer made for it.
-      if (whole) chunk.copy(whole, received);
-      else chunks.push(chunk);
-      received += chunk.length;
+      chunks.push(chunk);
     };
     const onEnd = () => {
       cleanup();
-      resolve(whole ? whole.subarray(0, received) : Buffer.concat(chunks, received));
+      resolve(Buffer.concat(chunks, received));
     };
     // The client went away mid-body: nobody is left to answer, but the handler must not hang.
     const onClose = () => {
