@@ -4,10 +4,23 @@ import { backend, getNumThreads, serializeNpy } from 'torchrnn';
 import { answerBytes, byteChunks, jsonAnswer } from './answer.mjs';
 import { readBody } from './body.mjs';
 import { HttpError } from './http-error.mjs';
+import { INLINE_JSON_BYTES, createParsePool } from './parse-pool.mjs';
 import { inTurn } from './turns.mjs';
-import { fromJson, fromNpy } from './validate.mjs';
+import { fromJson, fromNpy, jsonRequest } from './validate.mjs';
 
 const NPY = 'application/x-npy';
+
+// Where large JSON bodies are parsed, so that none holds the event loop (parse-pool.mjs).
+const parsePool = createParsePool();
+
+/**
+ * The request a body holds. A large JSON body is parsed and converted in a worker; the rest (a small
+ * JSON body, whose parse takes a few milliseconds, and .npy, read without a parse) here, one per turn.
+ */
+async function requestOf(served, format, body, lengths) {
+  if (format === 'json' && body.length > INLINE_JSON_BYTES) return jsonRequest(served, await parsePool.parse(served, body), lengths);
+  return inTurn(() => (format === 'npy' ? fromNpy(served, body, lengths) : fromJson(served, body, lengths)));
+}
 
 function send(res, status, body, type, headers = {}) {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
@@ -47,7 +60,7 @@ async function predict(req, res, ctx, url) {
   const format = bodyFormat(req);
   const body = await readBody(req, ctx.options.maxBody);
   const lengths = url.searchParams.get('lengths') ?? undefined;
-  const request = await inTurn(() => (format === 'npy' ? fromNpy(ctx.model, body, lengths) : fromJson(ctx.model, body, lengths)));
+  const request = await requestOf(ctx.model, format, body, lengths);
   // The answer's share of memory is taken before the forward that makes it: 413 or 503 if it cannot be.
   ctx.answers.reserve(res, answerBytes(ctx.model.sizes, request.input.shape[0], sequencesOf(ctx.model, request), format));
   const result = await ctx.runner.forward(request, clientGone(res));
@@ -68,7 +81,7 @@ function health(req, res, ctx) {
     status: ctx.state.draining ? 'draining' : 'ok',
     model: ctx.model.config,
     backend: backend(),
-    threads: getNumThreads(),
+    threads: ctx.threads,
     // libuv's pool, where forwardAsync runs: its size is fixed when the process first uses it.
     uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
     batching: ctx.runner.batching,
@@ -120,6 +133,10 @@ function urlOf(req) {
  * metrics, the options, the server's state and the answers' memory budget (answer.mjs).
  */
 export function createHandler(ctx) {
+  // Read once, before any forward: the engine's getNumThreads() waits for a running forward to finish
+  // (its thread pool's lease lock), which would hold /health, and the loop, for a whole forward. The
+  // server never changes the count after it starts.
+  ctx.threads = getNumThreads();
   return async (req, res) => {
     const started = performance.now();
     // The route's name in the metrics: a path no route has counts as 'other'.

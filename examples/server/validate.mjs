@@ -237,16 +237,31 @@ function statesFor(served, hx) {
 }
 
 /**
+ * The costly half of reading a JSON body: the text parsed, "input" and "hx" converted to Tensors and
+ * checked (finite, or integers), "lengths" as sent. It depends on `served` only through plain data
+ * (`kind`, `config.class`, `config.dtype`, `input`, `result.states`, `result.stateDtype`), so it can run in
+ * a worker thread (parse-pool.mjs) with a copy of them.
+ */
+export function jsonTensors(served, body) {
+  const request = parseJsonObject(body);
+  const input = toTensor('input', request.input, inputDtype(served));
+  const states = statesFor(served, request.hx);
+  return { input, states, lengths: request.lengths };
+}
+
+/** The cheap half: lengths, the forward's shape checks and the packed batch, from jsonTensors' result. */
+export function jsonRequest(served, { input, states, lengths: bodyLengths }, queryLengths) {
+  const lengths = lengthsOf(bodyLengths, queryLengths);
+  return served.kind === 'layer' ? layerRequest(served, input, states, lengths) : modelRequest(served, input, states, lengths);
+}
+
+/**
  * A JSON body `{ "input": ..., "hx"?: h_0 or [h_0, c_0], "lengths"?: [...] }` as a request for `served`
  * (the layer or the model). Unknown fields are refused: a misspelt "hx" would otherwise be ignored and
  * the state silently zero.
  */
 export function fromJson(served, body, queryLengths) {
-  const request = parseJsonObject(body);
-  const input = toTensor('input', request.input, inputDtype(served));
-  const states = statesFor(served, request.hx);
-  const lengths = lengthsOf(request.lengths, queryLengths);
-  return served.kind === 'layer' ? layerRequest(served, input, states, lengths) : modelRequest(served, input, states, lengths);
+  return jsonRequest(served, jsonTensors(served, body), queryLengths);
 }
 
 /**
