@@ -61,7 +61,7 @@ ThreadPool& ThreadPool::instance() {
 
 ThreadPool::ThreadPool() {
   threads_ = physicalCoreCount();
-  resize(threads_ - 1);
+  resize(threads_.load() - 1);
 }
 
 ThreadPool::~ThreadPool() { resize(0); }
@@ -74,14 +74,11 @@ void ThreadPool::setThreadCount(std::size_t threads) {
   threads_ = threads;
 }
 
-std::size_t ThreadPool::threadCount() {
-  std::lock_guard<std::mutex> held(leaseMutex_);
-  return threads_;
-}
+std::size_t ThreadPool::threadCount() const { return threads_.load(); }
 
 ThreadPool::Lease ThreadPool::lease() {
   std::unique_lock<std::mutex> lock(leaseMutex_, std::try_to_lock);
-  const std::size_t threads = lock.owns_lock() ? threads_ : 1;
+  const std::size_t threads = lock.owns_lock() ? threads_.load() : 1;
   return Lease(this, std::move(lock), threads);
 }
 

@@ -39,9 +39,10 @@ class ThreadPool {
  public:
   static ThreadPool& instance();
 
-  // Threads a forward may use, the caller's included (>= 1). Waits for a running job to finish.
+  // Threads a forward may use, the caller's included (>= 1). Setting waits for a running job to finish;
+  // reading does not (it is asked from the JS thread while forwards run on others).
   void setThreadCount(std::size_t threads);
-  std::size_t threadCount();
+  std::size_t threadCount() const;
 
   class Lease;
   // Claims the pool for one forward; threads() is 1 when another forward holds it.
@@ -64,7 +65,7 @@ class ThreadPool {
   void claimAndRun(const Job& job, std::size_t generation);
 
   std::mutex leaseMutex_;  // held by the forward that owns the workers
-  std::size_t threads_ = 1;
+  std::atomic<std::size_t> threads_{1};  // written with leaseMutex_ held; read without it
   std::vector<std::thread> workers_;
 
   std::mutex wakeMutex_;
