@@ -6,6 +6,7 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { LSTM, loadSafetensors } from '../lib';
+import { seededRandom } from './helpers/seeded';
 import { REPO, json, postJson, random, request, startServer, stopServer, type Answer, type Server } from './helpers/server';
 
 jest.setTimeout(120_000);
@@ -18,18 +19,6 @@ interface Served {
   config?: { class: string; dtype: string };
   input?: { dtype: string; stepShape: number[] };
   result?: { states: number[][]; stateDtype?: string };
-}
-
-/** A deterministic generator (mulberry32), so that a failure can be replayed. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A number written as JSON in one of the ways clients write them: integers, decimals, exponents, negatives. */
@@ -62,7 +51,7 @@ const TWO_STATES: Served = { kind: 'model', input: { dtype: 'float32', stepShape
 
 /** Random requests: shapes of every rank the server takes, with and without hx and lengths. */
 function randomCases(): Array<{ served: Served; body: string }> {
-  const next = generator(13);
+  const next = seededRandom(13);
   const cases: Array<{ served: Served; body: string }> = [];
   for (let i = 0; i < 24; i++) {
     const steps = 1 + Math.floor(next() * 6);
@@ -121,7 +110,7 @@ interface Outcome {
 
 /** A ~1 MB body of random numbers: long enough to parse that a parse on the loop would stop it for a while. */
 const LARGE_STEPS = 2800;
-const large = `{"input":${nested([LARGE_STEPS, 1, 32], generator(7))}}`;
+const large = `{"input":${nested([LARGE_STEPS, 1, 32], seededRandom(7))}}`;
 
 describe('parse pool (examples/server/parse-pool.mjs)', () => {
   let results: Outcome[];
