@@ -91,22 +91,25 @@ function quickState(spec: CellSpec, state: unknown, rank: number, batch: number)
  * result's exact shape and the cell's dtype, the two of an LSTMCell not sharing memory. Returns them.
  */
 export function checkCellOut(spec: CellSpec, out: unknown, shape: readonly number[]): Tensor[] {
-  const outs = spec.stateCount === 1 ? [out] : Array.isArray(out) && out.length === 2 ? out : undefined;
-  if (outs === undefined || !outs.every((t) => t instanceof Tensor)) {
+  const outs = spec.stateCount === 1 ? [out] : Array.isArray(out) && out.length === 2 ? [out[0], out[1]] : undefined;
+  if (outs === undefined || !(outs[0] instanceof Tensor) || (outs.length === 2 && !(outs[1] instanceof Tensor))) {
     const form = spec.stateCount === 1 ? 'a Tensor' : 'an array [h_1, c_1] of two Tensors';
     throw new TypeError(`${spec.className}: out must be ${form}, got: ${describe(out)}`);
   }
-  (outs as Tensor[]).forEach((t, i) => {
+  const tensors = outs as Tensor[];
+  // Plain loops: this runs once per step of a decoder loop.
+  for (let i = 0; i < tensors.length; i++) {
+    const t = tensors[i];
+    let same = t.shape.length === shape.length;
+    for (let d = 0; same && d < shape.length; d++) same = t.shape[d] === shape[d];
     const what = spec.stateCount === 1 ? 'out' : `out[${i}]`;
-    if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
-      throw new Error(`${spec.className}: ${what} must have the result's shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
-    }
+    if (!same) throw new Error(`${spec.className}: ${what} must have the result's shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
     if (t.dtype !== spec.dtype) throw new TypeError(`${spec.className}: ${what} must have the type ${spec.dtype}, got type ${t.dtype}`);
-  });
-  if (outs.length === 2 && sharesMemory(outs[0].data, outs[1].data)) {
+  }
+  if (tensors.length === 2 && sharesMemory(tensors[0].data, tensors[1].data)) {
     throw new Error(`${spec.className}: out[0] and out[1] must not share memory`);
   }
-  return outs as Tensor[];
+  return tensors;
 }
 
 function sharesMemory(a: ArrayBufferView, b: ArrayBufferView): boolean {

@@ -111,8 +111,15 @@ export abstract class RNNCellBase<H extends Tensor | [h: Tensor, c: Tensor]> ext
     } else {
       outs = checkCellOut(spec, out, shape);
     }
-    const states = hx === undefined || hx === null ? undefined : spec.stateCount === 1 ? [hx as Tensor] : (hx as readonly Tensor[]);
-    this.packedModel().step(batch, input.data, states?.[0].data, states?.[1]?.data, outs[0].data, outs[1]?.data);
+    // No reads past an array's end (V8 takes a slow path for them): RNNCell and GRUCell have one state.
+    let h0: Tensor['data'] | undefined;
+    let c0: Tensor['data'] | undefined;
+    if (hx !== undefined && hx !== null) {
+      if (spec.stateCount === 1) h0 = (hx as Tensor).data;
+      else [h0, c0] = [(hx as readonly Tensor[])[0].data, (hx as readonly Tensor[])[1].data];
+    }
+    const cOut = spec.stateCount === 2 ? outs[1].data : undefined;
+    this.packedModel().step(batch, input.data, h0, c0, outs[0].data, cOut);
     if (out !== undefined && out !== null) return out as H;
     return (spec.stateCount === 1 ? outs[0] : outs) as H;
   }

@@ -59,11 +59,13 @@ struct StepArray {
 template <class T>
 StepArray<T> stepArray(Napi::Env env, napi_value value, const char* name, bool optional) {
   StepArray<T> out;
-  napi_valuetype type;
-  if (napi_typeof(env, value, &type) != napi_ok) throw Napi::Error::New(env);
-  if (optional && type == napi_undefined) return out;
   bool isTyped = false;
   napi_is_typedarray(env, value, &isTyped);
+  if (!isTyped && optional) {
+    napi_valuetype type = napi_object;
+    napi_typeof(env, value, &type);
+    if (type == napi_undefined) return out;
+  }
   napi_typedarray_type arrayType = napi_int8_array;
   std::size_t length = 0;
   void* data = nullptr;
