@@ -10,6 +10,7 @@
 
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { gemmFlops, inputGemms } from './gemm.mjs';
 import { DESIGN_LIMITS, flops, l2Fit, need, weightBytes } from './roofline.mjs';
 import { agrees } from './verify.mjs';
 
@@ -52,7 +53,28 @@ export function derive(row) {
     gbps: ours ? weightBytes(row.case) / (ours * 1e6) : undefined,
     pct: pctOf(row, row.boundMs),
     pctDesign: pctOf(row, row.designBoundMs),
+    ...peakShares(row),
   };
+}
+
+/**
+ * How close torchrnn sync comes to the FMA peak of the row's cores (`row.peakFlops`): the whole forward,
+ * and split into the input-projection GEMM (timed alone, bench/gemm.mjs) and the steps (the rest).
+ */
+function peakShares(row) {
+  const ours = row.ms.sync;
+  if (!ours || !row.peakFlops) return {};
+  const share = (f, msv) => (msv > 0 ? (100 * f) / (msv * 1e-3 * row.peakFlops) : undefined);
+  const all = flops(row.case);
+  const out = { pctPeak: share(all, ours) };
+  if (row.inputGemmMs !== undefined) {
+    const gemmF = inputGemms(row.case).reduce((s, g) => s + gemmFlops(g.m, g.n, g.k), 0);
+    out.gemmMs = row.inputGemmMs;
+    out.gemmPctPeak = share(gemmF, row.inputGemmMs);
+    out.stepsMs = ours - row.inputGemmMs;
+    out.stepsPctPeak = share(all - gemmF, out.stepsMs);
+  }
+  return out;
 }
 
 // ---- formatting -----------------------------------------------------------------------------------
@@ -88,7 +110,7 @@ function needCell(j, absentWhy) {
 
 /** A fixed-width table for the terminal. */
 export function consoleTable(rows) {
-  const head = ['case', 'thr', 'sync ms', 'async ms', 'ORT ms', 'torch ms', 'vs ORT', 'vs torch', 'design', 'GFLOP/s', 'GB/s', '%bound', '%design', 'others'];
+  const head = ['case', 'thr', 'sync ms', 'async ms', 'ORT ms', 'torch ms', 'vs ORT', 'vs torch', 'design', 'GFLOP/s', 'GB/s', '%bound', '%design', '%FMA', 'others'];
   const lines = rows.map((r) => {
     const d = derive(r);
     const mark = (j) => (j.wrong ? ' WRONG' : j.met ? ' ok' : ' NO');
@@ -113,6 +135,7 @@ export function consoleTable(rows) {
       num(d.gbps),
       pct(d.pct.ours),
       pct(d.pctDesign.ours),
+      pct(d.pctPeak),
       busy(r),
     ];
   });
@@ -120,7 +143,7 @@ export function consoleTable(rows) {
   const fmt = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n') +
     '\n(vs X: speed-up / needed on this machine\'s roofline; ok = target met. design: needed over ORT, torch on the' +
-    ' design constants\' roofline. %bound, %design: torchrnn sync against each bound. Speed-up = peer median /' +
+    ' design constants\' roofline. %bound, %design: torchrnn sync against each bound. %FMA: its FLOPs against the FMA peak of its cores. Speed-up = peer median /' +
     ' torchrnn sync median. others: cores other processes kept busy meanwhile.)';
 }
 
@@ -308,6 +331,9 @@ export function markdown(rows, memory, info) {
     );
   }
 
+  out.push(...peakSection(rows, info));
+  out.push(...contentionSection(rows));
+
   out.push('## Correctness check before timing', '');
   out.push(
     'Each peer\'s output sequence against torchrnn sync\'s on the same input, max |Δ| (must be ≤ 1e-4, or ' +
@@ -370,6 +396,92 @@ export function markdown(rows, memory, info) {
     '',
   );
   return out.join('\n');
+}
+
+/** "Against the FMA peak": the GEMM alone and each case split into its input GEMM and its steps. */
+function peakSection(rows, info) {
+  const out = ['## Against the FMA peak', ''];
+  const peakWhat = info.limits.measured ? "this machine's measured fp32 FMA peak" : 'the design constants\' FMA peak (this machine\'s was not measured)';
+  const gemms = info.gemms ?? [];
+  if (gemms.length) {
+    out.push(
+      `The engine's packed GEMM kernel alone (through \`Linear\`, on one thread: it runs on the calling thread), ` +
+        `float32, C = A·B + bias with A (M × K) row-major, less the same call with K = 1 (its output's allocation, ` +
+        `which the engine's own input projection never pays), against ${peakWhat} of one core.`,
+      '',
+    );
+    out.push(
+      table(
+        ['M × N × K', 'ms', 'GFLOP/s', '% of FMA peak'],
+        gemms.map((g) => {
+          const gf = gemmFlops(g.m, g.n, g.k) / (g.ms * 1e6);
+          return [`${g.m} × ${g.n} × ${g.k}`, ms(g.ms), num(gf), pct((100 * gf * 1e9) / g.peakFlops)];
+        }),
+      ),
+      '',
+    );
+  }
+  out.push(
+    `torchrnn sync's FLOPs against ${peakWhat} of the row's cores (threads × the per-core figure the bound uses). ` +
+      'Input GEMM = the case\'s input projections (per layer, T·N rows × In → D·G) timed alone on the same ' +
+      'kernel at one thread (less the same call with K = 1, as above); with 2 threads charged that time / 2, the best the pool could do. Steps = the rest ' +
+      'of the forward (sync median − input GEMM): the recurrent GEMVs/GEMMs, the gate epilogues, the ' +
+      'synchronisation. Cases whose input GEMM is under 2·10⁷ FLOPs are not split (— ): a call\'s own cost would ' +
+      'be most of the GEMM\'s time. A steps share far below the GEMM\'s on a small-batch case is the bandwidth bound, not the FMA.',
+    '',
+  );
+  out.push(
+    table(
+      ['case', 'threads', 'torchrnn sync ms', 'whole: % of FMA peak', 'input GEMM ms', 'input GEMM: % of FMA peak', 'steps ms', 'steps: % of FMA peak'],
+      rows.map((r) => {
+        const d = derive(r);
+        return [r.case.name, r.threads, ms(r.ms.sync), pct(d.pctPeak), ms(d.gemmMs), pct(d.gemmPctPeak), ms(d.stepsMs), pct(d.stepsPctPeak)];
+      }),
+    ),
+    '',
+  );
+  return out;
+}
+
+/** "Under contention": the rows timed again with a busy competitor beside the engines (--contention). */
+function contentionSection(rows) {
+  const contended = rows.filter((r) => r.contended);
+  if (!contended.length) return [];
+  const out = ['## Under contention', ''];
+  out.push(
+    'Each case again, with a competitor beside the engines: a process spinning on one core for as long as ' +
+      'the case is timed, the same for every peer (bench/contention.mjs). "competitor cores" = the CPU it got ' +
+      'meanwhile; "others busy" = what other processes kept busy besides it. "2 thr / 1 thr" = torchrnn sync\'s ' +
+      'contended median at 2 threads over its contended median at 1 (above 1: two threads were slower).',
+    '',
+  );
+  const oneThread = new Map(contended.filter((r) => r.threads === 1).map((r) => [r.case.name, r.contended.ms.sync]));
+  out.push(
+    table(
+      ['case', 'threads', 'torchrnn sync ms, quiet', 'torchrnn sync ms, contended', 'async ms, contended', 'ORT ms, contended', 'torch ms, contended', 'vs ORT, contended', 'vs torch, contended', '2 thr / 1 thr', 'competitor cores', 'others busy'],
+      contended.map((r) => {
+        const c = r.contended.ms;
+        const vs = (k) => (c[k] && c.sync ? x(c[k] / c.sync) : '—');
+        const one = oneThread.get(r.case.name);
+        return [
+          r.case.name,
+          r.threads,
+          ms(r.ms.sync),
+          ms(c.sync),
+          ms(c.async),
+          ms(c.ort),
+          ms(c.torch),
+          vs('ort'),
+          vs('torch'),
+          r.threads > 1 && one ? (c.sync / one).toFixed(2) : '—',
+          r.contended.competitor.cores.toFixed(2),
+          r.contended.busy ? r.contended.busy.otherCores.toFixed(2) : '—',
+        ];
+      }),
+    ),
+    '',
+  );
+  return out;
 }
 
 /** What bench/machine_limits.cpp runs with each ISA. */

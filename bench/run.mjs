@@ -19,9 +19,11 @@ import { createSession, loadOrt, ortPeer } from './peers/ort.mjs';
 import { TorchWorker, torchUnavailable } from './peers/torch.mjs';
 import { loadTorchrnn, makeModule, parameters, torchrnnPeers } from './peers/torchrnn.mjs';
 import { watchLoad } from './machine_load.mjs';
+import { startCompetitor } from './contention.mjs';
+import { gemmFlops, SQUARE_SIZES, timeGemm, timeInputGemms } from './gemm.mjs';
 import { describeLimits, measureMachineLimits, readMachineLimits } from './machine_limits.mjs';
 import { consoleTable, machine, markdown } from './report.mjs';
-import { bound } from './roofline.mjs';
+import { bound, DESIGN_LIMITS, perCoreLimits } from './roofline.mjs';
 import { measure, PLANS } from './timing.mjs';
 import { agrees, maxAbsDiff, TOLERANCE } from './verify.mjs';
 
@@ -32,6 +34,9 @@ const HELP = `usage: node bench/run.mjs [options]
   --threads 1,2          thread counts to measure (default 1,2)
   --no-ort, --no-torch   leave a peer out
   --no-memory            skip the peak-RSS probes (fresh processes per engine and case)
+  --contention           also time every case and thread count with a busy competitor process beside the
+                         engines (one core kept spinning), and report those rows apart
+  --no-gemm              skip the GEMM timings (square GEMMs and each case's input projection alone)
   --quick                few repetitions: a smoke run, not numbers to keep
   --seed S               seeds the weights and the input (default 0)
   --limits PATH          this machine's limits from a file written by \`node bench/machine_limits.mjs > PATH\`,
@@ -60,6 +65,8 @@ function options() {
       'no-ort': { type: 'boolean' },
       'no-torch': { type: 'boolean' },
       'no-memory': { type: 'boolean' },
+      contention: { type: 'boolean' },
+      'no-gemm': { type: 'boolean' },
       quick: { type: 'boolean' },
       seed: { type: 'string', default: '0' },
       limits: { type: 'string' },
@@ -99,6 +106,8 @@ function options() {
     ort: !values['no-ort'],
     torch: !values['no-torch'],
     memory: !values['no-memory'],
+    contention: !!values.contention,
+    gemm: !values['no-gemm'],
     plan: values.quick ? PLANS.quick : PLANS.full,
     quick: !!values.quick,
     seed: Number(values.seed),
@@ -188,6 +197,20 @@ async function main() {
   }
   log(`torchrnn ${t.version}, backend ${t.backend}; threads: ${t.threadsSettable ? 'settable' : 'not settable'}`);
 
+  // FMA peak of P cores together, on this machine's limits (the design's when unmeasured).
+  const peakOf = (P) => P * perCoreLimits(thisMachine.limits ?? DESIGN_LIMITS, P).peak;
+
+  // ---- the GEMM alone, against the peak: square shapes (one thread: Linear runs on the calling thread) ----
+  const gemms = [];
+  if (opt.gemm) {
+    t.setThreads(1);
+    for (const s of SQUARE_SIZES) {
+      const gemmMs = timeGemm(t.lib, s, s, s, opt.quick ? 30 : 500);
+      gemms.push({ m: s, n: s, k: s, ms: gemmMs, peakFlops: peakOf(1) });
+      log(`GEMM ${s}×${s}×${s}: ${gemmMs.toFixed(3)} ms, ${(gemmFlops(s, s, s) / (gemmMs * 1e6)).toFixed(1)} GFLOP/s`);
+    }
+  }
+
   // ---- the cases ----------------------------------------------------------------------------------
   const dir = mkdtempSync(join(tmpdir(), 'torchrnn-bench-'));
   const rows = [];
@@ -208,6 +231,11 @@ async function main() {
       else onnxBytes = buildOnnxModel(c, params);
       if (worker) await worker.load(c, params, x, dir);
       else absent.torch = 'not measured';
+      let inputGemm1Ms;
+      if (opt.gemm) {
+        t.setThreads(1);
+        inputGemm1Ms = timeInputGemms(t.lib, c, opt.quick ? 30 : 300);
+      }
 
       for (const n of opt.threads) {
         const torchrnnThreads = t.setThreads(n);
@@ -255,6 +283,8 @@ async function main() {
           absent,
           maxDiff,
           busy,
+          peakFlops: peakOf(n),
+          inputGemmMs: inputGemm1Ms === undefined ? undefined : inputGemm1Ms / n,
         };
         rows.push(row);
         log(
@@ -266,6 +296,23 @@ async function main() {
           notes.push(
             `**Other processes kept more than ${BUSY_ELSEWHERE} of a core busy while some cases were timed ` +
               '(column "others busy"): those rows compare engines on a shared machine and are not clean.**',
+          );
+        }
+        if (opt.contention) {
+          // The same peers again, with one core kept busy by a competitor; settling now waits for the
+          // machine to be quiet but for the competitor.
+          const competitor = await startCompetitor();
+          const loadC = watchLoad([...(worker ? [worker.pid] : []), competitor.pid]);
+          let contended;
+          try {
+            contended = await measure(peers, { ...opt.plan, quietCores: 1.25 }, {});
+          } finally {
+            row.contended = { busy: loadC.stop(), competitor: await competitor.stop() };
+          }
+          row.contended.ms = Object.fromEntries(Object.entries(contended).map(([k, r]) => [k, r.medianMs]));
+          log(
+            `  ${n} thr  with a competitor (${row.contended.competitor.cores.toFixed(2)} cores): ` +
+              peers.map((p) => `${p.label} ${contended[p.key].medianMs.toFixed(3)} ms`).join(', '),
           );
         }
         await session?.release?.();
@@ -288,6 +335,7 @@ async function main() {
 
   // ---- the report ---------------------------------------------------------------------------------
   console.log(consoleTable(rows));
+  info.gemms = gemms;
   writeFileSync(opt.out, `${markdown(rows, memory, info)}\n`);
   log(`\nwrote ${opt.out}`);
   if (opt.json) {

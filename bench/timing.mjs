@@ -9,6 +9,7 @@
 //    Between two shares the process idles at least `settleMs`, and on until the machine is quiet (up to
 //    `maxSettleMs`): thread pools spin for a while after their work (onnxruntime's for tens of ms,
 //    OpenMP's, OpenBLAS's), and a peer must not run against the last one's spinning;
+//    (`plan.quietCores`, default a quarter of a core, is what "quiet" allows: more under --contention)
 // 4. the figure is the median of all single-forward times: robust to the odd GC pause or preemption.
 //
 // A peer is { key, label, time(reps) -> Promise<number[]> }: `time` runs `reps` forwards and returns
@@ -65,7 +66,7 @@ export async function measure(peers, plan, spentMs = {}) {
       spent += ms;
     }
     estimate[p.key] = median(warm);
-    await settle({ minMs: plan.settleMs, maxMs: plan.maxSettleMs });
+    await settle({ minMs: plan.settleMs, maxMs: plan.maxSettleMs, quietCores: plan.quietCores });
   }
 
   const reps = {};
@@ -83,7 +84,7 @@ export async function measure(peers, plan, spentMs = {}) {
       const p = peers[(r + i) % peers.length];
       const share = Math.ceil(reps[p.key] / rounds);
       times[p.key].push(...(await p.time(share)));
-      await settle({ minMs: plan.settleMs, maxMs: plan.maxSettleMs });
+      await settle({ minMs: plan.settleMs, maxMs: plan.maxSettleMs, quietCores: plan.quietCores });
     }
   }
 

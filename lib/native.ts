@@ -89,6 +89,21 @@ export interface NativePackedModel {
    * caller may reuse, transfer or detach its buffers at once; the call keeps these packed weights alive.
    */
   forwardAsync(args: NativeForwardArgs): Promise<NativeForwardResult>;
+  /**
+   * One step of a one-layer, one-direction model (a cell) on the calling thread, results written into the
+   * caller's arrays: `input` `(batch, inputSize)`, `h0` `(batch, Hout)` and (LSTM) `c0` `(batch, hiddenSize)`
+   * or undefined for zeros; `hOut` `(batch, Hout)`, `cOut` `(batch, hiddenSize)` for LSTM, else undefined.
+   * Outputs may share memory with the inputs (the inputs are then copied first), not with each other.
+   * The same computation as `forward` with `seqLen` 1.
+   */
+  step(
+    batch: number,
+    input: NativeArray,
+    h0: NativeArray | undefined,
+    c0: NativeArray | undefined,
+    hOut: NativeArray,
+    cOut: NativeArray | undefined,
+  ): void;
 }
 
 /** A Linear layer's weight, packed once for the engine's GEMM kernel; read-only afterwards. */

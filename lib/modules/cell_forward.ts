@@ -63,6 +63,60 @@ function checkHidden(spec: CellSpec, state: Tensor, batched: boolean, batch: num
 }
 
 /**
+ * The batch of a call that plainly passes every check below — input `(N, inputSize)` or `(inputSize)` of
+ * the cell's dtype, absent states or states of the matching shape and dtype — read with a handful of
+ * comparisons; -1 for anything else, which then goes through {@link prepareCell}'s checks in PyTorch's
+ * order. A decoder loop calls a cell once per token with unchanged shapes: this is its path.
+ */
+export function quickCellBatch(spec: CellSpec, input: unknown, hx: unknown): number {
+  if (!(input instanceof Tensor) || input.dtype !== spec.dtype) return -1;
+  const shape = input.shape;
+  const rank = shape.length;
+  if ((rank !== 1 && rank !== 2) || shape[rank - 1] !== spec.inputSize) return -1;
+  const batch = rank === 2 ? shape[0] : 1;
+  if (hx === undefined || hx === null) return batch;
+  if (spec.stateCount === 1) return quickState(spec, hx, rank, batch) ? batch : -1;
+  if (!Array.isArray(hx) || hx.length !== 2) return -1;
+  return quickState(spec, hx[0], rank, batch) && quickState(spec, hx[1], rank, batch) ? batch : -1;
+}
+
+function quickState(spec: CellSpec, state: unknown, rank: number, batch: number): boolean {
+  if (!(state instanceof Tensor) || state.dtype !== spec.dtype) return false;
+  const shape = state.shape;
+  return rank === 2 ? shape.length === 2 && shape[0] === batch && shape[1] === spec.hiddenSize : shape.length === 1 && shape[0] === spec.hiddenSize;
+}
+
+/**
+ * Checks `out`, the caller's tensors for a cell's results: a Tensor (LSTMCell: an array of two) of the
+ * result's exact shape and the cell's dtype, the two of an LSTMCell not sharing memory. Returns them.
+ */
+export function checkCellOut(spec: CellSpec, out: unknown, shape: readonly number[]): Tensor[] {
+  const outs = spec.stateCount === 1 ? [out] : Array.isArray(out) && out.length === 2 ? [out[0], out[1]] : undefined;
+  if (outs === undefined || !(outs[0] instanceof Tensor) || (outs.length === 2 && !(outs[1] instanceof Tensor))) {
+    const form = spec.stateCount === 1 ? 'a Tensor' : 'an array [h_1, c_1] of two Tensors';
+    throw new TypeError(`${spec.className}: out must be ${form}, got: ${describe(out)}`);
+  }
+  const tensors = outs as Tensor[];
+  // Plain loops: this runs once per step of a decoder loop.
+  for (let i = 0; i < tensors.length; i++) {
+    const t = tensors[i];
+    let same = t.shape.length === shape.length;
+    for (let d = 0; same && d < shape.length; d++) same = t.shape[d] === shape[d];
+    const what = spec.stateCount === 1 ? 'out' : `out[${i}]`;
+    if (!same) throw new Error(`${spec.className}: ${what} must have the result's shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
+    if (t.dtype !== spec.dtype) throw new TypeError(`${spec.className}: ${what} must have the type ${spec.dtype}, got type ${t.dtype}`);
+  }
+  if (tensors.length === 2 && sharesMemory(tensors[0].data, tensors[1].data)) {
+    throw new Error(`${spec.className}: out[0] and out[1] must not share memory`);
+  }
+  return tensors;
+}
+
+function sharesMemory(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteLength > 0 && b.byteLength > 0 && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/**
  * Checks a cell's forward as PyTorch does — input rank, hx ranks, the nonlinearity, input size, then each
  * state's batch and hidden sizes, then dtypes — and prepares the engine's one-layer, one-step call.
  * `input` is `(N, inputSize)` or unbatched `(inputSize)`; each state `(N, hiddenSize)` or `(hiddenSize)`.

@@ -6,7 +6,7 @@
  */
 import type { NativeForwardResult, NativeMode, NativeModelSpec } from '../native';
 import { Tensor } from '../tensor';
-import { prepareCell, type CellSpec } from './cell_forward';
+import { checkCellOut, prepareCell, quickCellBatch, type CellSpec } from './cell_forward';
 import { checkCellParameters, resolveCellConfig } from './cell_options';
 import { EngineModule } from './engine_module';
 import type { HiddenInput } from './rnn_base';
@@ -46,6 +46,8 @@ export abstract class RNNCellBase<H extends Tensor | [h: Tensor, c: Tensor]> ext
   readonly bias: boolean;
 
   readonly #stateCount: 1 | 2;
+  /** What forward checks against, kept until the parameters change (their dtype may then too). */
+  #spec: CellSpec | undefined;
 
   /** Checks the options, then creates and initialises the parameters, as PyTorch's `RNNCellBase(..., num_chunks)`. */
   protected constructor(className: string, numChunks: number, stateCount: 1 | 2, options: Record<string, unknown>) {
@@ -84,10 +86,42 @@ export abstract class RNNCellBase<H extends Tensor | [h: Tensor, c: Tensor]> ext
    * `(inputSize)`; `hx` defaults to zeros and is `(N, hiddenSize)` or `(hiddenSize)` (LSTMCell: `[h0, c0]`,
    * which may be a readonly tuple).
    * Blocks the calling thread: see {@link RNNCellBase.forwardAsync}.
+   *
+   * `out` (not in PyTorch) receives the results instead of new tensors, and is returned: a Tensor
+   * (LSTMCell: `[h1, c1]`) of the result's shape and the cell's dtype. It may be `hx` itself, so that a
+   * decoder loop runs with no allocation at all: `cell.forward(x, hc, hc)`.
+   *
+   * @example
+   * ```ts
+   * const hc: [Tensor, Tensor] = [Tensor.zeros([1, 16]), Tensor.zeros([1, 16])];
+   * for (const x of tokens) cell.forward(x, hc, hc);   // hc now holds [h_t, c_t]
+   * ```
    */
-  forward(input: Tensor, hx?: HiddenInput<H> | null): H {
-    const prepared = this.#prepare(input, hx);
-    return this.#results(prepared, this.packedModel().forward({ ...prepared.args, dropout: 0, dropoutSeed: 0 }));
+  forward(input: Tensor, hx?: HiddenInput<H> | null, out?: HiddenInput<H> | null): H {
+    const spec = this.#cellSpec();
+    let batch = quickCellBatch(spec, input, hx);
+    if (batch >= 0) spec.mode();
+    else batch = prepareCell(spec, input, hx).args.batch; // throws PyTorch's error, in PyTorch's order
+    const shape = input.shape.length === 2 ? [batch, this.hiddenSize] : [this.hiddenSize];
+    let outs: Tensor[];
+    if (out === undefined || out === null) {
+      const size = batch * this.hiddenSize;
+      const make = (): Tensor => new Tensor(spec.dtype === 'float32' ? new Float32Array(size) : new Float64Array(size), shape);
+      outs = spec.stateCount === 1 ? [make()] : [make(), make()];
+    } else {
+      outs = checkCellOut(spec, out, shape);
+    }
+    // No reads past an array's end (V8 takes a slow path for them): RNNCell and GRUCell have one state.
+    let h0: Tensor['data'] | undefined;
+    let c0: Tensor['data'] | undefined;
+    if (hx !== undefined && hx !== null) {
+      if (spec.stateCount === 1) h0 = (hx as Tensor).data;
+      else [h0, c0] = [(hx as readonly Tensor[])[0].data, (hx as readonly Tensor[])[1].data];
+    }
+    const cOut = spec.stateCount === 2 ? outs[1].data : undefined;
+    this.packedModel().step(batch, input.data, h0, c0, outs[0].data, cOut);
+    if (out !== undefined && out !== null) return out as H;
+    return (spec.stateCount === 1 ? outs[0] : outs) as H;
   }
 
   /**
@@ -124,8 +158,13 @@ export abstract class RNNCellBase<H extends Tensor | [h: Tensor, c: Tensor]> ext
     };
   }
 
-  #prepare(input: unknown, hx: unknown): PreparedForward {
-    const spec: CellSpec = {
+  protected override parametersChanged(): void {
+    super.parametersChanged();
+    this.#spec = undefined;
+  }
+
+  #cellSpec(): CellSpec {
+    this.#spec ??= {
       className: this.className,
       stateCount: this.#stateCount,
       inputSize: this.inputSize,
@@ -133,7 +172,11 @@ export abstract class RNNCellBase<H extends Tensor | [h: Tensor, c: Tensor]> ext
       dtype: this.dtype,
       mode: () => this.cellMode(),
     };
-    return prepareCell(spec, input, hx);
+    return this.#spec;
+  }
+
+  #prepare(input: unknown, hx: unknown): PreparedForward {
+    return prepareCell(this.#cellSpec(), input, hx);
   }
 
   #results(prepared: PreparedForward, result: NativeForwardResult): H {

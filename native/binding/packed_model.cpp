@@ -1,5 +1,8 @@
 #include "packed_model.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <string>
@@ -97,12 +100,58 @@ std::shared_ptr<const engine::PackedWeights<float>> packReducedFromJs(const engi
   return withJsErrors(env, [&] { return engine::packReducedWeights(spec, format, parameters); });
 }
 
+// A typed array argument of a step, viewed with one N-API call. `name` is only read to build an error.
+template <class T>
+struct StepArray {
+  T* data = nullptr;
+  std::size_t size = 0;
+  bool present = false;
+};
+
+template <class T>
+StepArray<T> stepArray(Napi::Env env, napi_value value, const char* name, bool optional) {
+  StepArray<T> out;
+  bool isTyped = false;
+  napi_is_typedarray(env, value, &isTyped);
+  if (!isTyped && optional) {
+    napi_valuetype type = napi_object;
+    napi_typeof(env, value, &type);
+    if (type == napi_undefined) return out;
+  }
+  napi_typedarray_type arrayType = napi_int8_array;
+  std::size_t length = 0;
+  void* data = nullptr;
+  if (isTyped) napi_get_typedarray_info(env, value, &arrayType, &length, &data, nullptr, nullptr);
+  if (!isTyped || arrayType != typedArrayTypeOf<T>())
+    throw Napi::TypeError::New(env, std::string("step: ") + name + " must be a " +
+                                        (typedArrayTypeOf<T>() == napi_float32_array ? "Float32Array" : "Float64Array"));
+  out.data = length ? static_cast<T*>(data) : nullptr;
+  out.size = length;
+  out.present = true;
+  return out;
+}
+
+template <class T>
+void expectStepLength(Napi::Env env, const StepArray<T>& a, std::size_t expected, const char* name) {
+  if (a.present && a.size != expected)
+    throw Napi::RangeError::New(env, std::string("step: ") + name + " must have " + std::to_string(expected) +
+                                         " elements, got " + std::to_string(a.size));
+}
+
+template <class T>
+bool overlaps(const StepArray<T>& a, const StepArray<T>& b) {
+  if (!a.present || !b.present || a.size == 0 || b.size == 0) return false;
+  const auto a0 = reinterpret_cast<std::uintptr_t>(a.data), b0 = reinterpret_cast<std::uintptr_t>(b.data);
+  return a0 < b0 + b.size * sizeof(T) && b0 < a0 + a.size * sizeof(T);
+}
+
 }  // namespace
 
 Napi::Function PackedModel::defineClass(Napi::Env env) {
   return DefineClass(env, "PackedModel",
                      {InstanceMethod<&PackedModel::forward>("forward"),
-                      InstanceMethod<&PackedModel::forwardAsync>("forwardAsync")});
+                      InstanceMethod<&PackedModel::forwardAsync>("forwardAsync"),
+                      InstanceMethod<&PackedModel::step>("step")});
 }
 
 PackedModel::PackedModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedModel>(info) {
@@ -134,6 +183,59 @@ Napi::Value PackedModel::forwardWith(const Napi::CallbackInfo& info,
   });
 }
 
+// The cells' path: one call per token of a decoder loop, so it takes its arguments positionally (no
+// property lookups), checks only lengths, and writes into arrays the caller allocated (no result object,
+// no ArrayBuffers made here). The engine is the same as forward's: results are bit-identical to it.
+template <class T>
+void PackedModel::stepWith(const Napi::CallbackInfo& info, const std::shared_ptr<const engine::PackedWeights<T>>& weights) {
+  const Napi::Env env = info.Env();
+  const engine::ModelSpec& spec = weights->spec;
+  if (spec.numLayers != 1 || spec.bidirectional)
+    throw Napi::Error::New(env, "step: only for a one-layer, one-direction model");
+  if (info.Length() < 6) throw Napi::TypeError::New(env, "step(batch, input, h0, c0, hOut, cOut) takes 6 arguments");
+  // Numbers and typed arrays only: reading them runs no JS, so the views below stay valid until the engine
+  // is done.
+  const Napi::Value batchValue = info[0];
+  const double batchNumber = batchValue.IsNumber() ? batchValue.As<Napi::Number>().DoubleValue() : -1;
+  if (!(batchNumber >= 0 && batchNumber <= double(engine::kMaxDimension) && std::floor(batchNumber) == batchNumber))
+    throw Napi::RangeError::New(env, "step: batch must be an integer in [0, " + std::to_string(engine::kMaxDimension) + "]");
+  const auto batch = static_cast<std::size_t>(batchNumber);
+  const bool lstm = spec.mode == engine::Mode::Lstm;
+  StepArray<T> input = stepArray<T>(env, info[1], "input", false);
+  StepArray<T> h0 = stepArray<T>(env, info[2], "h0", true);
+  StepArray<T> c0 = stepArray<T>(env, info[3], "c0", true);
+  const StepArray<T> hOut = stepArray<T>(env, info[4], "hOut", false);
+  const StepArray<T> cOut = stepArray<T>(env, info[5], "cOut", !lstm);
+  if (!lstm && cOut.present) throw Napi::TypeError::New(env, "step: cOut is only for LSTM");
+
+  withJsErrors(env, [&] {
+    engine::ForwardPlan plan = engine::planForward(spec, engine::SequenceLayout::padded(1, batch, false));
+    expectStepLength(env, hOut, plan.hiddenElements, "hOut");
+    if (lstm) expectStepLength(env, cOut, plan.cellElements, "cOut");
+    if (overlaps(hOut, cOut)) throw Napi::RangeError::New(env, "step: hOut and cOut must not share memory");
+    // The results may be written while the inputs are still read: an output that shares memory with an
+    // input (h = cell(x, h) into h's own array) gets its input copied first.
+    std::vector<T> copies[3];
+    StepArray<T>* ins[3] = {&input, &h0, &c0};
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (overlaps(*ins[i], hOut) || overlaps(*ins[i], cOut)) {
+        copies[i].assign(ins[i]->data, ins[i]->data + ins[i]->size);
+        ins[i]->data = copies[i].data();
+      }
+    }
+    engine::ForwardInputs<T> inputs;
+    inputs.input = engine::Span<T>{input.data, input.size};
+    if (h0.present) inputs.h0 = engine::Span<T>{h0.data, h0.size};
+    if (c0.present) inputs.c0 = engine::Span<T>{c0.data, c0.size};
+    // One layer, one direction, one step: the output is h_n, so both go to hOut (the same values).
+    engine::ForwardOutputs<T> outputs;
+    outputs.output = hOut.data;
+    outputs.hN = hOut.data;
+    outputs.cN = lstm ? cOut.data : nullptr;
+    engine::runForward(*weights, plan, inputs, outputs);
+  });
+}
+
 template <class T>
 Napi::Value PackedModel::forwardAsyncWith(const Napi::CallbackInfo& info,
                                           const std::shared_ptr<const engine::PackedWeights<T>>& weights) {
@@ -157,6 +259,13 @@ Napi::Value PackedModel::forwardAsyncWith(const Napi::CallbackInfo& info,
 Napi::Value PackedModel::forward(const Napi::CallbackInfo& info) {
   return callFromJs(info.Env(), [&] {
     return std::visit([&](const auto& weights) { return forwardWith(info, weights); }, weights_);
+  });
+}
+
+Napi::Value PackedModel::step(const Napi::CallbackInfo& info) {
+  return callFromJs(info.Env(), [&] {
+    std::visit([&](const auto& weights) { stepWith(info, weights); }, weights_);
+    return info.Env().Undefined();
   });
 }
 

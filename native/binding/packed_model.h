@@ -21,9 +21,14 @@ class PackedModel : public Napi::ObjectWrap<PackedModel> {
  private:
   Napi::Value forward(const Napi::CallbackInfo& info);
   Napi::Value forwardAsync(const Napi::CallbackInfo& info);
+  // step(batch, input, h0, c0, hOut, cOut): one step of a one-layer, one-direction model (a cell), its
+  // arguments positional and its results written into the caller's arrays; returns undefined.
+  Napi::Value step(const Napi::CallbackInfo& info);
 
   template <class T>
   Napi::Value forwardWith(const Napi::CallbackInfo& info, const std::shared_ptr<const engine::PackedWeights<T>>& weights);
+  template <class T>
+  void stepWith(const Napi::CallbackInfo& info, const std::shared_ptr<const engine::PackedWeights<T>>& weights);
   template <class T>
   Napi::Value forwardAsyncWith(const Napi::CallbackInfo& info,
                                const std::shared_ptr<const engine::PackedWeights<T>>& weights);
