@@ -29,6 +29,23 @@ export interface LinearFromStateDictOptions {
   dtype?: FloatDType;
 }
 
+/**
+ * Linear's checks of its input, in PyTorch's order and words, shared by every module that computes a
+ * Linear; returns the leading dimensions and their product (the rows of the product).
+ */
+export function checkLinearInput(input: unknown, inFeatures: number, outFeatures: number, dtype: FloatDType): { leading: number[]; rows: number } {
+  if (!(input instanceof Tensor)) throw new TypeError(`linear(): argument 'input' must be Tensor, not ${describe(input)}`);
+  if (input.dim() === 0) throw new Error('both arguments to linear need to be at least 1D, but they are 0D and 2D');
+  const leading = input.shape.slice(0, -1);
+  const features = input.shape[input.dim() - 1];
+  const rows = leading.reduce((n, size) => n * size, 1);
+  if (features !== inFeatures) {
+    throw new Error(`mat1 and mat2 shapes cannot be multiplied (${rows}x${features} and ${inFeatures}x${outFeatures})`);
+  }
+  if (input.dtype !== dtype) throw new TypeError(`mat1 and mat2 must have the same dtype, but got ${input.dtype} and ${dtype}`);
+  return { leading, rows };
+}
+
 function checkFeatures(name: string, value: unknown): asserts value is number {
   if (!isNonNegativeInteger(value)) throw new TypeError(`${name} should be a non-negative integer, got: ${describe(value)}`);
 }
@@ -132,19 +149,7 @@ export class Linear extends Module {
    * Errors are PyTorch's, e.g. `mat1 and mat2 shapes cannot be multiplied (3x5 and 4x2)`.
    */
   forward(input: Tensor): Tensor {
-    if (!(input instanceof Tensor)) throw new TypeError(`linear(): argument 'input' must be Tensor, not ${describe(input)}`);
-    if (input.dim() === 0) throw new Error('both arguments to linear need to be at least 1D, but they are 0D and 2D');
-    const leading = input.shape.slice(0, -1);
-    const features = input.shape[input.dim() - 1];
-    const rows = leading.reduce((n, size) => n * size, 1);
-    if (features !== this.inFeatures) {
-      throw new Error(
-        `mat1 and mat2 shapes cannot be multiplied (${rows}x${features} and ${this.inFeatures}x${this.outFeatures})`,
-      );
-    }
-    if (input.dtype !== this.dtype) {
-      throw new TypeError(`mat1 and mat2 must have the same dtype, but got ${input.dtype} and ${this.dtype}`);
-    }
+    const { leading, rows } = checkLinearInput(input, this.inFeatures, this.outFeatures, this.dtype);
     this.#packed ??= this.#pack();
     return new Tensor(this.#packed.forward(input.data, rows), [...leading, this.outFeatures]);
   }

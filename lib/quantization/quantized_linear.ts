@@ -3,8 +3,7 @@
  *
  * @packageDocumentation
  */
-import { describe } from '../is';
-import { Linear } from '../modules/linear';
+import { Linear, checkLinearInput } from '../modules/linear';
 import { Module } from '../modules/module';
 import { native, type NativePackedLinear } from '../native';
 import { Tensor, type DType } from '../tensor';
@@ -64,19 +63,7 @@ export class DynamicQuantizedLinear extends Module {
    * with Linear's checks and messages.
    */
   forward(input: Tensor): Tensor {
-    if (!(input instanceof Tensor)) throw new TypeError(`linear(): argument 'input' must be Tensor, not ${describe(input)}`);
-    if (input.dim() === 0) throw new Error('both arguments to linear need to be at least 1D, but they are 0D and 2D');
-    const leading = input.shape.slice(0, -1);
-    const features = input.shape[input.dim() - 1];
-    const rows = leading.reduce((n, size) => n * size, 1);
-    if (features !== this.inFeatures) {
-      throw new Error(
-        `mat1 and mat2 shapes cannot be multiplied (${rows}x${features} and ${this.inFeatures}x${this.outFeatures})`,
-      );
-    }
-    if (input.dtype !== 'float32') {
-      throw new TypeError(`mat1 and mat2 must have the same dtype, but got ${input.dtype} and float32`);
-    }
+    const { leading, rows } = checkLinearInput(input, this.inFeatures, this.outFeatures, 'float32');
     this.#packed ??= new native.PackedLinear(
       this.inFeatures,
       this.outFeatures,
