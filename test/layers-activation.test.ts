@@ -3,8 +3,6 @@
  * against real PyTorch (test/fixtures/layers_around.json, written by generate_layers_around.py): outputs
  * incl. infinities and NaN, reprs, and every error message; and the shape modules inside a model.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import {
   BatchNorm1d,
   Conv1d,
@@ -21,23 +19,9 @@ import {
   Tensor,
 } from '../lib';
 import { mismatch } from './helpers/close';
-import { toTensor, type FixtureTensor } from './helpers/fixtures';
+import { toTensor } from './helpers/fixtures';
+import { fixture, type ActivationCase } from './helpers/layers_around_fixture';
 
-interface ActivationCase {
-  name: string;
-  module: 'ReLU' | 'Tanh' | 'Sigmoid' | 'GELU' | 'Softmax' | 'LogSoftmax';
-  options: { approximate?: 'none' | 'tanh'; dim?: number };
-  input: FixtureTensor;
-  output: FixtureTensor;
-}
-
-interface Fixture {
-  activations: ActivationCase[];
-  flatten: Array<{ inputShape: number[]; startDim: number; endDim: number; outputShape: number[] }>;
-  messages: Record<string, string>;
-}
-
-const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'layers_around.json'), 'utf8')) as Fixture;
 const messages = fixture.messages;
 
 describe('activations', () => {

@@ -4,8 +4,6 @@
  * generate_layers_around.py): outputs, buffers through training and evaluation, state-dict names and
  * order, initialisation, and every error message.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import {
   BatchNorm1d,
   Conv1d,
@@ -19,72 +17,8 @@ import {
 } from '../lib';
 import { mismatch } from './helpers/close';
 import { toTensor, type FixtureTensor } from './helpers/fixtures';
+import { fixture, type AnyFixtureTensor, type Named, type ConvCase } from './helpers/layers_around_fixture';
 
-interface AnyFixtureTensor {
-  shape: number[];
-  dtype: 'float32' | 'float64' | 'int64';
-  data: (number | string)[];
-}
-
-interface Named extends AnyFixtureTensor {
-  name: string;
-}
-
-interface ConvCase {
-  name: string;
-  inChannels: number;
-  outChannels: number;
-  kernelSize: number;
-  options: Conv1dOptions;
-  dtype: 'float32' | 'float64';
-  params: Named[];
-  stateDictKeys: string[];
-  input: FixtureTensor;
-  output: FixtureTensor;
-}
-
-interface LayerNormCase {
-  name: string;
-  normalizedShape: number | number[];
-  options: { eps?: number; elementwiseAffine?: boolean };
-  dtype: 'float32' | 'float64';
-  params: Named[];
-  stateDictKeys: string[];
-  input: FixtureTensor;
-  output: FixtureTensor;
-}
-
-interface BatchNormCase {
-  name: string;
-  numFeatures: number;
-  options: { eps?: number; momentum?: number | null; affine?: boolean; trackRunningStats?: boolean };
-  dtype: 'float32' | 'float64';
-  params: Named[];
-  buffers: Named[];
-  stateDictKeys: string[];
-  steps: Array<{ training: boolean; input: FixtureTensor; output: FixtureTensor; buffers: Named[] }>;
-}
-
-interface ActivationCase {
-  name: string;
-  module: 'ReLU' | 'Tanh' | 'Sigmoid' | 'GELU' | 'Softmax' | 'LogSoftmax';
-  options: { approximate?: 'none' | 'tanh'; dim?: number };
-  input: FixtureTensor;
-  output: FixtureTensor;
-}
-
-interface Fixture {
-  conv1d: ConvCase[];
-  layerNorm: LayerNormCase[];
-  batchNorm1d: BatchNormCase[];
-  activations: ActivationCase[];
-  flatten: Array<{ inputShape: number[]; startDim: number; endDim: number; outputShape: number[] }>;
-  dropout: { input: FixtureTensor; p1: FixtureTensor };
-  stateDictKeys: Record<string, string[]>;
-  messages: Record<string, string>;
-}
-
-const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'layers_around.json'), 'utf8')) as Fixture;
 const messages = fixture.messages;
 
 /** A fixture tensor of any recorded dtype; int64 values are exact. */
