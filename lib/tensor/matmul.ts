@@ -22,6 +22,25 @@ function transposed(b: FloatTensorData, offset: number, k: number, n: number): F
 
 type IntegerData = NumberData | BigInt64Array;
 
+/** For each batch of the broadcast result, in order, the index of A's and of B's matrix it multiplies. */
+function batchOperands(aBatch: readonly number[], bBatch: readonly number[], batch: readonly number[]): Array<[number, number]> {
+  const aStrides = broadcastStrides(aBatch, batch);
+  const bStrides = broadcastStrides(bBatch, batch);
+  const index = new Array<number>(batch.length).fill(0);
+  const operands: Array<[number, number]> = [];
+  for (let i = 0, batches = product(batch); i < batches; i++) {
+    let aAt = 0;
+    let bAt = 0;
+    for (let d = 0; d < batch.length; d++) {
+      aAt += index[d] * aStrides[d];
+      bAt += index[d] * bStrides[d];
+    }
+    operands.push([aAt, bAt]);
+    for (let d = batch.length - 1; d >= 0 && ++index[d] === batch[d]; d--) index[d] = 0;
+  }
+  return operands;
+}
+
 /**
  * The integer product (PyTorch computes it on the CPU too), exact with the dtype's wrap-around: int64 in
  * bigints, int32 through `Math.imul`, narrower types summed exactly and wrapped when stored.
@@ -37,17 +56,7 @@ function integerProduct(
   k: number,
   n: number,
 ): void {
-  const aStrides = broadcastStrides(aShape.slice(0, -2), batch);
-  const bStrides = broadcastStrides(bShape.slice(0, -2), batch);
-  const index = new Array<number>(batch.length).fill(0);
-  const batches = product(batch);
-  for (let i = 0; i < batches; i++) {
-    let aAt = 0;
-    let bAt = 0;
-    for (let d = 0; d < batch.length; d++) {
-      aAt += index[d] * aStrides[d];
-      bAt += index[d] * bStrides[d];
-    }
+  batchOperands(aShape.slice(0, -2), bShape.slice(0, -2), batch).forEach(([aAt, bAt], i) => {
     const xo = aAt * m * k;
     const yo = bAt * k * n;
     const oo = i * m * n;
@@ -76,8 +85,7 @@ function integerProduct(
         }
       }
     }
-    for (let d = batch.length - 1; d >= 0 && ++index[d] === batch[d]; d--) index[d] = 0;
-  }
+  });
 }
 
 /**
@@ -126,8 +134,6 @@ export function matmul<D extends DType = FloatDType>(a: Tensor<D>, b: Tensor<D>)
   } else if (out.length > 0 && k > 0) {
     const x = a.data as FloatTensorData;
     const y = b.data as FloatTensorData;
-    const aStrides = broadcastStrides(aBatch, batch);
-    const bStrides = broadcastStrides(bBatch, batch);
     if (product(bBatch) === 1 && product(aBatch) === batches) {
       // One B for every batch and A's batches contiguous: all of A's rows in one call.
       const linear = new native.PackedLinear(k, n, transposed(y, 0, k, n), null);
@@ -135,22 +141,14 @@ export function matmul<D extends DType = FloatDType>(a: Tensor<D>, b: Tensor<D>)
       return new Tensor<DType>(out, resultShape, a.dtype) as Tensor<D>;
     }
     const packed = new Map<number, NativePackedLinear>();
-    const index = new Array<number>(batch.length).fill(0);
-    for (let i = 0; i < batches; i++) {
-      let aAt = 0;
-      let bAt = 0;
-      for (let d = 0; d < batch.length; d++) {
-        aAt += index[d] * aStrides[d];
-        bAt += index[d] * bStrides[d];
-      }
+    batchOperands(aBatch, bBatch, batch).forEach(([aAt, bAt], i) => {
       let linear = packed.get(bAt);
       if (linear === undefined) {
         linear = new native.PackedLinear(k, n, transposed(y, bAt * k * n, k, n), null);
         packed.set(bAt, linear);
       }
       out.set(linear.forward(x.subarray(aAt * m * k, (aAt + 1) * m * k), m) as FloatTensorData, i * m * n);
-      for (let d = batch.length - 1; d >= 0 && ++index[d] === batch[d]; d--) index[d] = 0;
-    }
+    });
   }
   return new Tensor<DType>(out, resultShape, a.dtype) as Tensor<D>;
 }
