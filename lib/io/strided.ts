@@ -50,7 +50,8 @@ export function checkStridedView(
   }
 }
 
-function isContiguous(shape: readonly number[], stride: readonly number[]): boolean {
+/** True when a view with these sizes and strides is one contiguous, row-major run of its storage. */
+export function isContiguous(shape: readonly number[], stride: readonly number[]): boolean {
   let expected = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
     if (shape[d] !== 1 && stride[d] !== expected) return false;

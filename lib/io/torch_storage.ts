@@ -6,7 +6,7 @@
  */
 import { Tensor, type DType } from '../tensor';
 import { STORED_ELEMENT_SIZE, decodeElements, decodesInPlace, loadedDType, type StorageArray, type StoredElement } from './element_bytes';
-import { checkStridedView, gatherStrided } from './strided';
+import { checkStridedView, gatherStrided, isContiguous } from './strided';
 
 /** What one storage class of PyTorch holds. */
 export interface StorageFormat {
@@ -131,15 +131,6 @@ export class RebuiltTensor {
     /** For a dtype this library cannot hold: PyTorch's dtype and the storage class. */
     readonly unsupportedDType?: string,
   ) {}
-}
-
-function isContiguous(shape: readonly number[], stride: readonly number[]): boolean {
-  let expected = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    if (shape[d] !== 1 && stride[d] !== expected) return false;
-    expected *= shape[d];
-  }
-  return true;
 }
 
 /**
