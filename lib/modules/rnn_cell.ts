@@ -11,6 +11,18 @@ import type { Nonlinearity } from './rnn_options';
 import { inferCell, type RNNCellFromStateDictOptions } from './from_state_dict';
 import type { StateDict } from './module';
 
+/**
+ * The engine's mode for an Elman cell's nonlinearity; an unknown one (never checked at construction, as in
+ * PyTorch) fails here, in forward, in PyTorch's words. Shared with the quantized cell.
+ *
+ * @internal
+ */
+export function rnnCellMode(nonlinearity: Nonlinearity): NativeMode {
+  if (nonlinearity === 'tanh') return 'RNN_TANH';
+  if (nonlinearity === 'relu') return 'RNN_RELU';
+  throw new Error(`Unknown nonlinearity: ${String(nonlinearity)}`);
+}
+
 const RNN_CELL_OPTION_NAMES = [...CELL_OPTION_NAMES, 'nonlinearity'];
 
 /**
@@ -62,9 +74,7 @@ export class RNNCell extends RNNCellBase<Tensor> {
 
   /** @internal the addon's contract, which may change in any release */
   protected cellMode(): NativeMode {
-    if (this.nonlinearity === 'tanh') return 'RNN_TANH';
-    if (this.nonlinearity === 'relu') return 'RNN_RELU';
-    throw new Error(`Unknown nonlinearity: ${String(this.nonlinearity)}`);
+    return rnnCellMode(this.nonlinearity);
   }
 
   protected override reprOptions(): string[] {

@@ -7,7 +7,7 @@
  */
 import { GRUCell } from '../modules/gru_cell';
 import { LSTMCell } from '../modules/lstm_cell';
-import { RNNCell } from '../modules/rnn_cell';
+import { RNNCell, rnnCellMode } from '../modules/rnn_cell';
 import type { NativeMode } from '../native';
 import type { Tensor } from '../tensor';
 import type { FromFloatOptions, QuantizedDType } from './dtype';
@@ -31,9 +31,7 @@ export class DynamicQuantizedRNNCell extends DynamicQuantizedRNNCellBase<Tensor>
 
   /** As RNNCell's: an unknown nonlinearity (never checked at construction) fails in forward, in PyTorch's words. */
   protected cellMode(): NativeMode {
-    if (this.nonlinearity === 'tanh') return 'RNN_TANH';
-    if (this.nonlinearity === 'relu') return 'RNN_RELU';
-    throw new Error(`Unknown nonlinearity: ${String(this.nonlinearity)}`);
+    return rnnCellMode(this.nonlinearity);
   }
 
   protected override reprOptions(): string[] {
