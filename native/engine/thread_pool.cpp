@@ -5,6 +5,10 @@
 #include <set>
 #include <string>
 
+#if defined(__linux__)
+#include <pthread.h>
+#endif
+
 #if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
 #include <emmintrin.h>
 #define TORCHRNN_SPIN_PAUSE() _mm_pause()
@@ -139,6 +143,10 @@ void ThreadPool::runJob(const Job& job) {
 }
 
 void ThreadPool::workerLoop(std::size_t member, std::size_t seen) {
+#if defined(__linux__)
+  // A name `top -H` shows, and the idle-CPU test finds in /proc/self/task.
+  pthread_setname_np(pthread_self(), "torchrnn-worker");
+#endif
   for (;;) {
     // Spin a little for the next job, then sleep until one is posted.
     const auto spinUntil = std::chrono::steady_clock::now() + kIdleSpin;
