@@ -412,6 +412,108 @@ describe('bounded answers (--max-response, --max-in-flight, --send-timeout)', ()
   });
 });
 
+/** A client that declares a body of `declared` bytes, sends `sent` of them, and then stalls. */
+function stalledUpload(port: number, declared: number, sent: number): net.Socket {
+  const socket = net.connect(port, '127.0.0.1', () => {
+    socket.write(`POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`);
+    socket.write(' '.repeat(sent));
+  });
+  socket.on('error', () => {});
+  return socket;
+}
+
+async function bodyMetrics(port: number): Promise<{ held: number; waiting: number }> {
+  const metrics = await scrape(port);
+  return { held: sampleValue(metrics, 'torchrnn_bodies_held_bytes') as number, waiting: sampleValue(metrics, 'torchrnn_bodies_waiting') as number };
+}
+
+describe('bounded request bodies (--max-receiving)', () => {
+  let bounded: Server | undefined;
+  afterAll(async () => {
+    await stop(bounded);
+  });
+
+  test('a body that does not fit waits, unread, and those after it wait their turn; all are answered once it fits', async () => {
+    bounded = await start('--max-body', '60000', '--max-receiving', '100000');
+    const { port } = bounded;
+    // Holds 60 000 bytes of the budget while it stalls mid-body.
+    const first = stalledUpload(port, 60_000, 1_000);
+    try {
+      for (let m = await bodyMetrics(port); m.held !== 60_000; m = await bodyMetrics(port)) await new Promise((r) => setTimeout(r, 25));
+      // 40 000 bytes are left: a body declaring 50 000 waits; a small one after it waits its turn (arrival
+      // order, so that a stream of small bodies cannot starve a large one).
+      const x = random([60, 1, 32], 41);
+      const y = random([2, 1, 32], 42);
+      const largeBody = JSON.stringify({ input: x.toArray() });
+      expect(largeBody.length).toBeLessThan(50_000);
+      let answered = 0;
+      const large = request(port, 'POST', '/predict', largeBody.padEnd(50_000, ' '), { 'Content-Type': 'application/json' });
+      for (let m = await bodyMetrics(port); m.waiting !== 1; m = await bodyMetrics(port)) await new Promise((r) => setTimeout(r, 25));
+      const small = postJson(port, { input: y.toArray() });
+      for (const pending of [large, small]) void pending.then(() => (answered += 1));
+      for (let m = await bodyMetrics(port); m.waiting !== 2; m = await bodyMetrics(port)) await new Promise((r) => setTimeout(r, 25));
+      expect((await request(port, 'GET', '/health')).status).toBe(200);
+      expect(answered).toBe(0);
+      expect((await bodyMetrics(port)).held).toBe(60_000);
+      // The stalled client leaves: its share comes back, and the waiting bodies are read and answered.
+      first.destroy();
+      const [a, b] = await Promise.all([large, small]);
+      expect(a.status).toBe(200);
+      expect(json(a).output).toEqual(lstm.forward(x)[0].toArray());
+      expect(json(b).output).toEqual(lstm.forward(y)[0].toArray());
+      expect(await bodyMetrics(port)).toEqual({ held: 0, waiting: 0 });
+    } finally {
+      first.destroy();
+    }
+    await stop(bounded);
+  });
+
+  test('a client that leaves while its body waits leaves the queue; /health answers throughout', async () => {
+    bounded = await start('--max-body', '60000', '--max-receiving', '60000');
+    const { port } = bounded;
+    const first = stalledUpload(port, 60_000, 10);
+    const second = stalledUpload(port, 60_000, 10);
+    try {
+      for (let m = await bodyMetrics(port); m.waiting !== 1; m = await bodyMetrics(port)) await new Promise((r) => setTimeout(r, 25));
+      expect((await request(port, 'GET', '/health')).status).toBe(200);
+      second.destroy();
+      for (let m = await bodyMetrics(port); m.waiting !== 0; m = await bodyMetrics(port)) await new Promise((r) => setTimeout(r, 25));
+      expect(await bodyMetrics(port)).toEqual({ held: 60_000, waiting: 0 });
+      first.destroy();
+      for (let m = await bodyMetrics(port); m.held !== 0; m = await bodyMetrics(port)) await new Promise((r) => setTimeout(r, 25));
+    } finally {
+      first.destroy();
+      second.destroy();
+    }
+    await stop(bounded);
+  });
+
+  test('--max-receiving below --max-body is refused at start: such a body would wait forever', () => {
+    const server = path.join(REPO, 'examples', 'server', 'server.mjs');
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, [server, '--model', MODEL, '--prefix', 'lstm.', '--max-body', '2000', '--max-receiving', '1000'], { stdio: 'pipe' });
+    } catch (error) {
+      stderr = String((error as { stderr: Buffer }).stderr);
+    }
+    expect(stderr).toContain('error: --max-receiving (1000) must be at least --max-body (2000)');
+  });
+
+  test('a declared Content-Length over --max-body is refused at once, without waiting for the budget', async () => {
+    bounded = await start('--max-body', '60000', '--max-receiving', '60000');
+    const { port } = bounded;
+    const first = stalledUpload(port, 60_000, 10);
+    try {
+      for (let m = await bodyMetrics(port); m.held !== 60_000; m = await bodyMetrics(port)) await new Promise((r) => setTimeout(r, 25));
+      const answer = await request(port, 'POST', '/predict', ' '.repeat(60_001), { 'Content-Type': 'application/json' });
+      expect(answer.status).toBe(413);
+    } finally {
+      first.destroy();
+    }
+    await stop(bounded);
+  });
+});
+
 describe('request targets and /metrics/reset', () => {
   test('GET http://[ HTTP/1.1 (not a URL): 400, not 500', async () => {
     const reply = await raw(server.port, 'GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');

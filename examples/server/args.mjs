@@ -23,6 +23,8 @@ GET /health, GET /metrics (Prometheus' text format).
                         (default 16777216)
   --max-in-flight BYTES most that all answers being computed or sent may take together, else 503 with
                         Retry-After (default 134217728)
+  --max-receiving BYTES most that request bodies being received and parsed may take together; a request
+                        beyond it waits, unread, for its turn (default 8 × --max-body; at least --max-body)
   --send-timeout MS     a client that reads nothing of its answer for this long is disconnected (default 30000)
   --metrics-reset       accept POST /metrics/reset, from loopback only (for load tests; off by default)
   --threads N           engine threads per forward, setNumThreads(N) (default: physical cores)
@@ -45,6 +47,7 @@ const SPEC = {
   'max-body': { type: 'string', default: String(1 << 20) },
   'max-response': { type: 'string', default: String(16 << 20) },
   'max-in-flight': { type: 'string', default: String(128 << 20) },
+  'max-receiving': { type: 'string' },
   'send-timeout': { type: 'string', default: '30000' },
   'metrics-reset': { type: 'boolean', default: false },
   threads: { type: 'string' },
@@ -98,6 +101,10 @@ export function parseOptions(argv) {
   } else if (values.weights !== undefined) {
     throw new Error('--weights is for --module; a layer is read from --model FILE');
   }
+  const maxBody = integer('max-body', values['max-body'], 1, 2 ** 31 - 1);
+  const maxReceiving = values['max-receiving'] === undefined ? 8 * maxBody : integer('max-receiving', values['max-receiving'], 1, 2 ** 40);
+  // A body the budget could never hold would wait forever.
+  if (maxReceiving < maxBody) throw new Error(`--max-receiving (${maxReceiving}) must be at least --max-body (${maxBody})`);
   return {
     help: false,
     model: values.model,
@@ -109,7 +116,8 @@ export function parseOptions(argv) {
     nonlinearity: oneOf('nonlinearity', values.nonlinearity, ['tanh', 'relu']),
     host: values.host,
     port: integer('port', values.port, 0, 65535),
-    maxBody: integer('max-body', values['max-body'], 1, 2 ** 31 - 1),
+    maxBody,
+    maxReceiving,
     maxResponse: integer('max-response', values['max-response'], 1, 2 ** 40),
     maxInFlight: integer('max-in-flight', values['max-in-flight'], 1, 2 ** 40),
     sendTimeoutMs: integer('send-timeout', values['send-timeout'], 1, 3_600_000),

@@ -8,14 +8,21 @@ function tooLarge(limit, size) {
   return new HttpError(413, `the request body is ${size}, over the limit of ${limit} bytes (--max-body)`);
 }
 
+/** Throws the 413 HttpError for a request that declares a Content-Length over `limit`: before anything waits or reads. */
+export function refuseDeclaredOver(req, limit) {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit, `${declared} bytes`);
+}
+
 /**
  * The whole body of `req` as one Buffer. Rejects with a 413 HttpError over `limit` bytes; the caller then
  * answers with `Connection: close`, because the rest of the body is never read.
  */
 export function readBody(req, limit) {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) {
-    return Promise.reject(tooLarge(limit, `${declared} bytes`));
+  try {
+    refuseDeclaredOver(req, limit);
+  } catch (error) {
+    return Promise.reject(error);
   }
   return new Promise((resolve, reject) => {
     const chunks = [];
@@ -39,9 +46,10 @@ export function readBody(req, limit) {
       cleanup();
       reject(new HttpError(400, 'the request body ended early'));
     };
+    // A client that resets its connection mid-body ('aborted') ended it early too: not a server error.
     const onError = (error) => {
       cleanup();
-      reject(error);
+      reject(error?.code === 'ECONNRESET' ? new HttpError(400, 'the request body ended early') : error);
     };
     function cleanup() {
       req.off('data', onData);

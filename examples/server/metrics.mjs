@@ -9,6 +9,7 @@
 //   torchrnn_batch_queue_wait_seconds                     each request's wait for its batch to start
 //   torchrnn_forward_seconds                              each forward's compute time
 //   torchrnn_answers_*                                    the answers' memory budget (answer.mjs)
+//   torchrnn_bodies_*                                     the request bodies' memory budget (body-budget.mjs)
 //   nodejs_eventloop_lag_*, process_resident_memory_bytes, ...   prom-client's default metrics
 //
 // Routes are labelled by the route table's names, and anything else as "other": a label per path a client
@@ -26,7 +27,7 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
 /**
  * The registry and the recorders the server calls. `sources` are read at each scrape: `inFlight()`,
- * `queued()` and `answers()` (answer.mjs's snapshot).
+ * `queued()`, `answers()` (answer.mjs's snapshot) and `bodies()` (body-budget.mjs's).
  */
 export function createMetrics(sources) {
   const register = new client.Registry();
@@ -93,6 +94,21 @@ export function createMetrics(sources) {
       registers,
       collect() {
         this.set(sources.answers()[field]);
+      },
+    });
+  }
+
+  const bodyGauges = [
+    ['held', 'torchrnn_bodies_held_bytes', 'Bytes of --max-receiving that request bodies being received or parsed hold.'],
+    ['waiting', 'torchrnn_bodies_waiting', 'Requests whose body waits, unread, for a share of --max-receiving.'],
+  ];
+  for (const [field, name, help] of bodyGauges) {
+    new client.Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(sources.bodies()[field]);
       },
     });
   }

@@ -2,7 +2,8 @@
 
 import { backend, getNumThreads, serializeNpy } from 'torchrnn';
 import { answerBytes, byteChunks, jsonAnswer } from './answer.mjs';
-import { readBody } from './body.mjs';
+import { bodyShare } from './body-budget.mjs';
+import { readBody, refuseDeclaredOver } from './body.mjs';
 import { HttpError } from './http-error.mjs';
 import { INLINE_JSON_BYTES, createParsePool } from './parse-pool.mjs';
 import { inTurn } from './turns.mjs';
@@ -58,9 +59,16 @@ function clientGone(res) {
 
 async function predict(req, res, ctx, url) {
   const format = bodyFormat(req);
-  const body = await readBody(req, ctx.options.maxBody);
   const lengths = url.searchParams.get('lengths') ?? undefined;
-  const request = await requestOf(ctx.model, format, body, lengths);
+  refuseDeclaredOver(req, ctx.options.maxBody);
+  // The body's share of memory is taken before it is read and given back once it is tensors (body-budget.mjs).
+  const release = await ctx.bodies.take(req, bodyShare(req, ctx.options.maxBody));
+  let request;
+  try {
+    request = await requestOf(ctx.model, format, await readBody(req, ctx.options.maxBody), lengths);
+  } finally {
+    release();
+  }
   // The answer's share of memory is taken before the forward that makes it: 413 or 503 if it cannot be.
   ctx.answers.reserve(res, answerBytes(ctx.model.sizes, request.input.shape[0], sequencesOf(ctx.model, request), format));
   const result = await ctx.runner.forward(request, clientGone(res));
@@ -88,6 +96,7 @@ function health(req, res, ctx) {
     maxBody: ctx.options.maxBody,
     maxResponse: ctx.options.maxResponse,
     maxInFlight: ctx.options.maxInFlight,
+    maxReceiving: ctx.options.maxReceiving,
     uptimeSeconds: Math.round((Date.now() - ctx.state.startedAt) / 100) / 10,
     pid: process.pid,
   });

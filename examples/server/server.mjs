@@ -11,6 +11,7 @@
 import http from 'node:http';
 import { setNumThreads } from 'torchrnn';
 import { createAnswerBudget } from './answer.mjs';
+import { createBodyBudget } from './body-budget.mjs';
 import { USAGE, parseOptions } from './args.mjs';
 import { createRunner } from './runner.mjs';
 import { createMetrics } from './metrics.mjs';
@@ -48,15 +49,17 @@ try {
 
 const state = { draining: false, inFlight: 0, startedAt: Date.now() };
 const answers = createAnswerBudget({ perAnswer: options.maxResponse, total: options.maxInFlight, timeoutMs: options.sendTimeoutMs });
+const bodies = createBodyBudget(options.maxReceiving);
 let runner;
 const metrics = createMetrics({
   // Read within a request handler (a scrape), which leaves itself out.
   inFlight: () => state.inFlight - 1,
   queued: () => runner.queued(),
   answers: () => answers.snapshot(),
+  bodies: () => bodies.snapshot(),
 });
 runner = createRunner(model, options, (report) => metrics.batch(report));
-const server = http.createServer(createHandler({ model, runner, metrics, options, state, answers }));
+const server = http.createServer(createHandler({ model, runner, metrics, options, state, answers, bodies }));
 // A load balancer that reuses a connection the server has just closed gets a reset (a 502 to its client):
 // the server must be the side that waits longer.
 server.keepAliveTimeout = options.keepAliveMs;
