@@ -551,6 +551,54 @@ describe('DynamicBatcher delay (fake timers)', () => {
     expect(batcher.stats().batchSizes).toEqual({ 1: 1 });
   });
 
+  it('at low load (the last batch a single request) a request starts without waiting maxDelayMs', async () => {
+    const gru = new GRU(2, 3).eval();
+    const batcher = new DynamicBatcher(gru, { maxBatchSize: 8, maxDelayMs: 50 });
+    const first = batcher.forward(Tensor.zeros([4, 2]));
+    jest.advanceTimersByTime(50);
+    await first;
+    const x = Tensor.zeros([3, 2]);
+    const second = batcher.forward(x);
+    // One turn of the event loop (setImmediate is real here), no timer advanced.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batcher.stats()).toMatchObject({ queued: 0, running: 1 });
+    const [output] = await second;
+    expect(Array.from(output.data)).toEqual(Array.from(gru.forward(x)[0].data));
+  });
+
+  it('after a batch of several requests, a lone request waits maxDelayMs for company again', async () => {
+    const gru = new GRU(2, 3).eval();
+    const batcher = new DynamicBatcher(gru, { maxBatchSize: 8, maxDelayMs: 50 });
+    const pair = [batcher.forward(Tensor.zeros([4, 2])), batcher.forward(Tensor.zeros([2, 2]))];
+    jest.advanceTimersByTime(50);
+    await Promise.all(pair);
+    const third = batcher.forward(Tensor.zeros([3, 2]));
+    await new Promise((resolve) => setImmediate(resolve));
+    jest.advanceTimersByTime(49);
+    expect(batcher.stats()).toMatchObject({ queued: 1, running: 0 });
+    jest.advanceTimersByTime(1);
+    expect(batcher.stats()).toMatchObject({ queued: 0, running: 1 });
+    await third;
+    expect(batcher.stats().batchSizes).toEqual({ 1: 1, 2: 1 });
+  });
+
+  it.each([
+    ['unbatched, no hx', [5, 2], undefined],
+    ['batched, with hx', [5, 3, 2], [1, 3, 3]],
+  ] as [string, number[], number[] | undefined][])('a batch of one request is that request\'s own forward, exactly (%s)', async (_name, shape, hShape) => {
+    manualSeed(7);
+    const lstm = new LSTM(2, 3).eval();
+    const batcher = new DynamicBatcher(lstm, { maxBatchSize: 8, maxDelayMs: 0 });
+    const x = randomTensor(shape, 71);
+    const hx = hShape && ([randomTensor(hShape, 72), randomTensor(hShape, 73)] as [Tensor, Tensor]);
+    const answer = batcher.forward(x, hx);
+    await new Promise((resolve) => setImmediate(resolve));
+    const [output, [hN, cN]] = await answer;
+    const [expected, [eh, ec]] = lstm.forward(x, hx);
+    expect([output.shape, hN.shape, cN.shape]).toEqual([expected.shape, eh.shape, ec.shape]);
+    expect([Array.from(output.data), Array.from(hN.data), Array.from(cN.data)]).toEqual([Array.from(expected.data), Array.from(eh.data), Array.from(ec.data)]);
+  });
+
   it('requests within one delay share a batch; later ones wait for the next', async () => {
     const gru = new GRU(2, 3).eval();
     const reports: BatchReport[] = [];

@@ -27,6 +27,10 @@ import { moduleRequest, sequenceRequest, type CheckedRequest, type QueuedRequest
  *
  * A batch starts when `maxBatchSize` sequences wait, or when the oldest waiting request has waited
  * `maxDelayMs`, and a runner slot is free (`maxConcurrentBatches`). Requests are taken in arrival order.
+ * At low load — no batch running, and the last batch a single request (before the first batch, the load
+ * is taken as unknown) — a request does not wait
+ * `maxDelayMs` for company that is not coming: it starts after the requests of the same event-loop turn
+ * join it. A batch of one request from a module runs that request's own forward, unpacked.
  * Each request is checked as it arrives — by the module's own checks, with its own errors, and by
  * `validate` — so a bad request is rejected alone and never joins a batch. If the runner itself fails,
  * every request of that batch is rejected with its error.
@@ -59,6 +63,8 @@ export class DynamicBatcher<R extends BatchRunner = BatchRunner> {
   #queuedSequences = 0;
   #runningBatches = 0;
   #runningRequests = 0;
+  /** Whether the last batch held a single request: the load is low, and nobody is coming to join the next. */
+  #lastBatchAlone = false;
   /** Cancels the pending delay timer. */
   #cancelTimer: (() => void) | undefined;
   /** The request the pending timer will mark due. */
@@ -194,8 +200,11 @@ export class DynamicBatcher<R extends BatchRunner = BatchRunner> {
       this.#schedule();
     };
     this.#timerFor = oldest;
+    // At low load (the batcher idle, its last batch a single request) nobody is coming to join: waiting
+    // would only add maxDelayMs to the request's latency, so it starts after this turn's arrivals.
+    const waitMs = this.#runningBatches === 0 && this.#lastBatchAlone ? 0 : this.#options.maxDelayMs;
     // Rounded up: timers count whole milliseconds, and a request must not start before its delay is out.
-    const delay = Math.max(0, Math.ceil(oldest.arrivedAt + this.#options.maxDelayMs - performance.now()));
+    const delay = Math.max(0, Math.ceil(oldest.arrivedAt + waitMs - performance.now()));
     if (delay === 0) {
       // After the I/O callbacks of this turn (setTimeout(0) would wait a whole millisecond): what arrives
       // in this turn joins the batch.
@@ -243,6 +252,7 @@ export class DynamicBatcher<R extends BatchRunner = BatchRunner> {
 
   /** Runs one batch and settles each of its requests exactly once, with its share or with the batch's error. */
   #start(requests: QueuedRequest[]): void {
+    this.#lastBatchAlone = requests.length === 1;
     this.#runningBatches++;
     this.#runningRequests += requests.length;
     const startedAt = performance.now();
@@ -250,7 +260,19 @@ export class DynamicBatcher<R extends BatchRunner = BatchRunner> {
     let forwardMs = 0;
     let sequences = 0;
     let steps = 0;
+    const alone = requests.length === 1 && this.#module !== undefined ? requests[0].alone : undefined;
     const compute = async (): Promise<unknown[]> => {
+      if (alone !== undefined) {
+        // A batch of one request: its own forward, exactly as alone, with no packing to do or undo.
+        sequences = requests[0].count;
+        steps = requests[0].count * requests[0].length;
+        const before = performance.now();
+        try {
+          return [await (this.#module as RNNBase).forwardAsync(alone.input, alone.hx)];
+        } finally {
+          forwardMs = performance.now() - before;
+        }
+      }
       const batch = packRequests(requests);
       sequences = batch.sequences;
       steps = batch.packed.data.shape[0];

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { describe } from '../is';
-import type { RNNBase } from '../modules/rnn_base';
+import type { Hidden, RNNBase } from '../modules/rnn_base';
 import { checkPackedSequence, invertPermutation, PackedSequence, type IndexArray } from '../packed/packed_sequence';
 import { Tensor, type FloatDType, type TensorData } from '../tensor';
 
@@ -73,6 +73,11 @@ export interface QueuedRequest {
   reject: (error: unknown) => void;
   /** Stops listening to the caller's abort signal, if it gave one. */
   detach?: () => void;
+  /**
+   * For a module's Tensor request: its input and hx as given (over the copies above), so that a request
+   * that has a batch to itself runs exactly as it would alone, without packing.
+   */
+  alone?: { input: Tensor; hx: Hidden | undefined };
 }
 
 /** The parts of a request that the checks decide; the batcher adds the rest as it queues it. */
@@ -171,7 +176,11 @@ export function moduleRequest(module: RNNBase, input: unknown, hx: unknown): Che
   const states = statesOf(hx);
   const single = hx instanceof Tensor;
   const stepShape = [x.shape[x.dim() - 1]];
-  return { layout, count, length, stepShape, dtype: x.dtype, input: copyOf(x), states, singleState: single, ...keys(stepShape, x.dtype, states, single) };
+  const data = copyOf(x);
+  const given = hx === undefined || hx === null ? undefined : hx instanceof Tensor ? [hx] : (hx as Tensor[]);
+  const copies = given?.map((t, i) => new Tensor((states as RequestState[])[i].data, t.shape, t.dtype));
+  const alone = { input: new Tensor(data, x.shape, x.dtype), hx: (single ? copies?.[0] : copies) as Hidden | undefined };
+  return { layout, count, length, stepShape, dtype: x.dtype, input: data, states, singleState: single, alone, ...keys(stepShape, x.dtype, states, single) };
 }
 
 /** The states a function runner's request gives: each `(S, H)` for one sequence, `(S, N, H)` for a PackedSequence of N. */
