@@ -230,6 +230,13 @@ export class Conv1d extends Module {
     this.resetParameters();
   }
 
+  /** Built by this constructor with this layer's configuration (which sets the padding kept privately). */
+  protected override copyShell(): Module {
+    const { stride, padding, dilation, groups, paddingMode, dtype } = this;
+    const options: Conv1dOptions = { stride, padding, dilation, groups, bias: this.bias !== undefined, paddingMode, dtype };
+    return Reflect.construct(Conv1d, [this.inChannels, this.outChannels, this.kernelSize, options], this.constructor) as Module;
+  }
+
   /** Redraws `weight` and `bias` from U(-1/√fanIn, 1/√fanIn), in that order, from the global generator. */
   resetParameters(): void {
     const fanIn = (this.inChannels / this.groups) * this.kernelSize;

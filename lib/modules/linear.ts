@@ -101,6 +101,12 @@ export class Linear extends Module {
     return 'Linear';
   }
 
+  /** Built by this constructor with this layer's sizes, bias and dtype. */
+  protected override copyShell(): Module {
+    const options: LinearOptions = { bias: this.bias !== undefined, dtype: this.dtype };
+    return Reflect.construct(Linear, [this.inFeatures, this.outFeatures, options], this.constructor) as Module;
+  }
+
   /** Element type of parameters, inputs and outputs: the weight's (it follows `to()`, `float()`, `double()`). */
   get dtype(): FloatDType {
     return this.weight.dtype;
