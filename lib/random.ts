@@ -93,19 +93,6 @@ export function fillNormal(target: Float32Array | Float64Array, mean: number, st
 }
 
 /**
- * Runs `fn`, then puts the global generator back in the state it was in: for work that constructs
- * modules only to replace their weights (a deep copy), so that it draws nothing as far as callers can see.
- */
-export function withGeneratorRestored<T>(fn: () => T): T {
-  const saved = [s0, s1, s2, s3];
-  try {
-    return fn();
-  } finally {
-    [s0, s1, s2, s3] = saved;
-  }
-}
-
-/**
  * Seeds the global generator (PyTorch's `torch.manual_seed`): after `manualSeed(n)`, constructing the same
  * modules and running the same training-mode forwards gives the same parameters and dropout masks.
  *

@@ -299,16 +299,23 @@ describe('plain properties and buffers', () => {
 
   it('a subclass of a layer keeps its prototype and its own fields', () => {
     class Encoder extends LSTM {
+      static resets = 0;
       label = 'enc';
       constructor() {
         super(4, 3, { batchFirst: true });
+      }
+      override resetParameters(): void {
+        Encoder.resets++;
+        super.resetParameters();
       }
       encode(x: Tensor): Tensor {
         return this.forward(x)[0];
       }
     }
     const model = new Encoder();
+    const resets = Encoder.resets;
     const copy = deepCopy(model);
+    expect(Encoder.resets).toBe(resets); // the copy's weights are copied, never initialised first
     expect(copy).toBeInstanceOf(Encoder);
     expect(copy.label).toBe('enc');
     expect(copy.batchFirst).toBe(true);

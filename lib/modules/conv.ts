@@ -10,7 +10,7 @@ import { checkBoolean, checkOptionNames } from '../options';
 import { fillUniform } from '../random';
 import { Tensor, type FloatDType, type FloatTensorData } from '../tensor';
 import { checkInputDType } from './dtype_check';
-import { Module } from './module';
+import { Module, buildingCopyShell } from './module';
 import { checkDTypeOption } from './rnn_options';
 
 /** How the input is extended beyond its ends: PyTorch's `padding_mode`. */
@@ -227,7 +227,7 @@ export class Conv1d extends Module {
     }
     this.registerParameter('weight', Tensor.zeros([outChannels, inChannels / groups, kernelSize], dtype));
     this.registerParameter('bias', bias ? Tensor.zeros([outChannels], dtype) : null);
-    this.resetParameters();
+    if (!buildingCopyShell()) this.resetParameters(); // a copy's shell gets its weights copied
   }
 
   /** Built by this constructor with this layer's configuration (which sets the padding kept privately). */

@@ -4,7 +4,6 @@
  * @packageDocumentation
  */
 import { describe, isPlainObject } from '../is';
-import { withGeneratorRestored } from '../random';
 import { Tensor } from '../tensor';
 import { Module, copyModule, type DeepCopy } from './module';
 
@@ -31,8 +30,8 @@ function copyContainer<T extends object>(value: object, empty: T, remember: (cop
  *   quantized modules) start their own packing from the copied weights.
  *
  * A Module subclass of yours is copied through its own properties; one that keeps state in `#private`
- * fields must override {@link Module.copyShell} to carry it. The global generator is left as it was: a
- * copy draws no random numbers.
+ * fields must override {@link Module.copyShell} to carry it. No weights are initialised only to be
+ * replaced: a copy takes about the time of cloning its tensors and draws nothing from the global generator.
  *
  * @throws TypeError when `module` is not a Module; Error for a container reachable from its own items
  * @example
@@ -103,5 +102,5 @@ export function deepCopy<M extends Module>(module: M): M {
     return value; // an instance of another class: kept
   };
   const copy = copyValue as DeepCopy;
-  return withGeneratorRestored(() => copy(module));
+  return copy(module);
 }

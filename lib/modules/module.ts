@@ -107,6 +107,20 @@ function shownPath(keyPrefix: string): string {
 
 type Member = 'parameter' | 'buffer';
 
+/** How many {@link Module.copyShell} calls are running (a container's copies its items' shells within its own). */
+let shellsBeingBuilt = 0;
+
+/**
+ * Whether a constructor runs to build a `deepCopy` shell, whose weights the copies replace: it then skips
+ * initialising them (no time spent, nothing drawn from the generator, no overridden `resetParameters` run
+ * on a half-built module).
+ *
+ * @internal
+ */
+export function buildingCopyShell(): boolean {
+  return shellsBeingBuilt > 0;
+}
+
 /** deepCopy's step for one module, set inside the class (it reaches the members): see {@link copyModule}. */
 let copyModuleImpl: (source: Module, copy: DeepCopy, remember: (target: Module) => void) => Module;
 
@@ -180,7 +194,13 @@ export class Module {
 
   static {
     copyModuleImpl = (source, copy, remember) => {
-      const target = source.copyShell(copy);
+      let target: Module;
+      shellsBeingBuilt++;
+      try {
+        target = source.copyShell(copy);
+      } finally {
+        shellsBeingBuilt--;
+      }
       remember(target);
       for (const key of Reflect.ownKeys(source)) {
         const descriptor = Object.getOwnPropertyDescriptor(source, key) as PropertyDescriptor;
@@ -220,8 +240,8 @@ export class Module {
    * default it is made by Module's constructor alone, with this module's prototype; a class that keeps
    * state in `#private` fields overrides it, building the shell through its own constructor with this
    * module's configuration, e.g. `Reflect.construct(Gate, [this.size], this.constructor)`, and filling the
-   * `#private` fields it holds, deep-copied with `copy` (a container passes its copied children). Weights
-   * the constructor initialises are replaced by the copies, and the global generator is left as it was.
+   * `#private` fields it holds, deep-copied with `copy` (a container passes its copied children). The
+   * library's constructors skip initialising weights while a shell is built, as the copies replace them.
    */
   protected copyShell(_copy: DeepCopy): Module {
     return Reflect.construct(Module, [], this.constructor) as Module;

@@ -8,7 +8,7 @@ import { PackedSequence } from '../packed/packed_sequence';
 import { randomUint32 } from '../random';
 import { Tensor } from '../tensor';
 import { EngineModule } from './engine_module';
-import type { Module } from './module';
+import { buildingCopyShell, type Module } from './module';
 import { forwardResult, preparePacked, preparePadded, type ForwardSpec, type PreparedForward } from './rnn_forward';
 import { checkDropout, resolveConfig, type RNNMode } from './rnn_options';
 import { parameterSpecs } from './rnn_parameters';
@@ -99,7 +99,7 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
     this.bidirectional = config.bidirectional;
     this.projSize = config.projSize;
     for (const { name, shape } of parameterSpecs(mode, config)) this.registerParameter(name, Tensor.zeros(shape, config.dtype));
-    this.resetParameters();
+    if (!buildingCopyShell()) this.resetParameters(); // a copy's shell gets its weights copied
   }
 
   protected override get className(): string {

@@ -9,7 +9,7 @@ import { Tensor } from '../tensor';
 import { checkCellOut, prepareCell, quickCellBatch, type CellSpec } from './cell_forward';
 import { checkCellParameters, resolveCellConfig } from './cell_options';
 import { EngineModule } from './engine_module';
-import type { Module } from './module';
+import { buildingCopyShell, type Module } from './module';
 import type { HiddenInput } from './rnn_base';
 import { resultTensors, type PreparedForward } from './rnn_forward';
 
@@ -70,7 +70,7 @@ export abstract class RNNCellBase<H extends Tensor | [h: Tensor, c: Tensor]> ext
       this.registerParameter('bias_ih', Tensor.zeros([gates], dtype));
       this.registerParameter('bias_hh', Tensor.zeros([gates], dtype));
     }
-    this.resetParameters();
+    if (!buildingCopyShell()) this.resetParameters(); // a copy's shell gets its weights copied
   }
 
   protected override get className(): string {
