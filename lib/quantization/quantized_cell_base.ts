@@ -22,6 +22,8 @@ export abstract class DynamicQuantizedRNNCellBase<H extends Tensor | [Tensor, Te
   /**
    * Copies `float`'s sizes and training flag and holds `weights` (converted from it, or copied); `float`
    * (float32) is left unchanged.
+   *
+   * @internal the subclasses are made by `fromFloat` or `quantizeDynamic`
    */
   protected constructor(className: string, numChunks: number, stateCount: 1 | 2, float: RNNCellBase<H>, weights: QuantizedEngineWeights) {
     super(className, numChunks, stateCount, { inputSize: float.inputSize, hiddenSize: float.hiddenSize, bias: float.bias });

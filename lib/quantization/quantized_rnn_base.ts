@@ -25,6 +25,8 @@ export abstract class DynamicQuantizedRNNBase<H extends Hidden = Hidden> extends
   /**
    * Copies `float`'s configuration and training flag and holds `weights` (converted from it, or copied);
    * `float` (float32, checked by the caller) is left unchanged.
+   *
+   * @internal the subclasses are made by `fromFloat` or `quantizeDynamic`
    */
   protected constructor(className: string, float: RNNBase, weights: QuantizedEngineWeights) {
     super(className, float.mode, {
