@@ -323,6 +323,24 @@ describe('plain properties and buffers', () => {
     expect(values(copy.encode(x))).toEqual(values(model.encode(x)));
   });
 
+  it('never calls the constructor of a class of yours (it may need arguments, or build a whole model)', () => {
+    let constructed = 0;
+    class Sized extends Module {
+      layer: Linear;
+      constructor(size: number) {
+        super();
+        if (typeof size !== 'number') throw new TypeError('size is required');
+        constructed++;
+        this.layer = new Linear(size, size);
+      }
+    }
+    const model = new Sized(3);
+    const copy = deepCopy(model);
+    expect(constructed).toBe(1);
+    expect(copy).toBeInstanceOf(Sized);
+    expect(copy.layer.inFeatures).toBe(3);
+  });
+
   it('a class with #private state carries it by overriding copyShell', () => {
     class Scaled extends Module {
       #factor: number;
