@@ -26,6 +26,7 @@ export const {
   setNumThreads,
   getNumThreads,
   Module,
+  deepCopy,
   Sequential,
   ModuleList,
   ModuleDict,

@@ -54,7 +54,9 @@ export {
   type NamedMembersOptions,
   type RegisterBufferOptions,
   type StateDictOptions,
+  type DeepCopy,
 } from './modules/module';
+export { deepCopy } from './modules/deep_copy';
 export { Sequential, ModuleList, ModuleDict } from './modules/container';
 // Public as the base that declares what every recurrent module and cell shares (dtype, resetParameters,
 // flattenParameters) and for `instanceof`; not meant to be subclassed outside the library, its protected

@@ -1,6 +1,6 @@
 /**
  * quantizeDynamic and the DynamicQuantized* modules as modules: what converting returns and leaves alone,
- * trees converted in place, what the converted modules keep (forward forms, train/eval, the batcher), their
+ * trees converted into a copy or in place, what the converted modules keep (forward forms, train/eval, the batcher), their
  * state dicts and reprs, and the errors.
  */
 import {
@@ -27,6 +27,7 @@ import {
   Sequential,
   Tensor,
   backend,
+  deepCopy,
   manualSeed,
   packSequence,
   quantizeDynamic,
@@ -224,12 +225,58 @@ describe('converting a tree in place', () => {
     expect(String(model)).toContain('(0): DynamicQuantizedLSTM(6, 8, dtype=bfloat16)');
   });
 
-  it('refuses to copy a tree: modules have no deep copy', () => {
-    const model = new Sequential(new Linear(2, 2));
-    expect(() => quantizeDynamic(model)).toThrow(
-      'quantizeDynamic cannot copy a Sequential (modules have no deep copy): pass { inplace: true } to replace its layers in place',
-    );
-    expect(model.at(0)).toBeInstanceOf(Linear);
+  it('without inplace, returns a converted copy and leaves the model float32, with its results', () => {
+    const model = new Tagger().eval();
+    const x = filled([2, 5], 3);
+    const floatResults = (m: Tagger): unknown[] => {
+      const [out] = (m.encoder.at(0) as RNNBase).forward(m.embed.forward(x));
+      const outputs: Tensor[] = [m.embed.forward(x), out as Tensor, (m.heads.get('tag') as Linear).forward(out as Tensor)];
+      return outputs.map((t) => Array.from(t.data));
+    };
+    const before = floatResults(model);
+    const sd = Object.entries(model.stateDict()).map(([k, v]): [string, unknown[]] => [k, Array.from(v.data as ArrayLike<unknown>)]);
+    const result = quantizeDynamic(model, { dtype: 'qint8' });
+    expect(result).not.toBe(model);
+    expect(result).toBeInstanceOf(Tagger);
+    expect(result.training).toBe(false);
+    expect(result.embed).toBeInstanceOf(DynamicQuantizedLinear);
+    expect(result.encoder.at(0)).toBeInstanceOf(DynamicQuantizedLSTM);
+    expect((result.encoder.at(1) as ModuleList).at(0)).toBeInstanceOf(DynamicQuantizedGRU);
+    expect(result.heads.get('step')).toBeInstanceOf(DynamicQuantizedGRUCell);
+    expect(result.parameters()).toEqual([]);
+    // The original keeps its float32 layers, weights and results.
+    expect(model.embed).toBeInstanceOf(Linear);
+    expect(model.encoder.at(0)).toBeInstanceOf(LSTM);
+    expect((model.encoder.at(1) as ModuleList).at(0)).toBeInstanceOf(GRU);
+    expect(model.heads.get('step')).toBeInstanceOf(GRUCell);
+    expect(Object.entries(model.stateDict()).map(([k, v]) => [k, Array.from(v.data as ArrayLike<unknown>)])).toEqual(sd);
+    expect(floatResults(model)).toEqual(before);
+    // The copy computes what the model converted in place computes.
+    const inPlace = quantizeDynamic(deepCopy(model), { dtype: 'qint8', inplace: true });
+    const quantizedResults = (m: Tagger): unknown[] => {
+      const [out] = (m.encoder.at(0) as unknown as DynamicQuantizedLSTM).forward(m.embed.forward(x));
+      const outputs: Tensor[] = [out, (m.heads.get('tag') as unknown as DynamicQuantizedLinear).forward(out)];
+      return outputs.map((t) => Array.from(t.data));
+    };
+    expect(quantizedResults(result)).toEqual(quantizedResults(inPlace));
+  });
+
+  it('without inplace, converts a layer held in two places once in the copy', () => {
+    const shared = new GRU(2, 2);
+    const model = new Sequential(shared, new ModuleList([shared]));
+    const result = quantizeDynamic(model, { dtype: 'float16' });
+    expect(result.at(0)).toBeInstanceOf(DynamicQuantizedGRU);
+    expect((result.at(1) as ModuleList).at(0)).toBe(result.at(0));
+    expect(model.at(0)).toBe(shared);
+    expect((model.at(1) as ModuleList).at(0)).toBe(shared);
+  });
+
+  it('without inplace, copies a tree with nothing to convert, as PyTorch', () => {
+    const model = new Sequential(new Sequential());
+    const result = quantizeDynamic(model);
+    expect(result).not.toBe(model);
+    expect(result.at(0)).not.toBe(model.at(0));
+    expect(String(result)).toBe(String(model));
   });
 
   it('converts a layer held in two places once, and puts the same module in both', () => {

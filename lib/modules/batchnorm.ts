@@ -182,6 +182,13 @@ export class BatchNorm1d extends Module {
     this.registerBuffer('num_batches_tracked', trackRunningStats ? Tensor.zeros([], 'int64') : null);
   }
 
+  /** Built by this constructor with this layer's configuration and the dtype it was made with. */
+  protected override copyShell(): Module {
+    const { eps, momentum, affine, trackRunningStats } = this;
+    const options: BatchNorm1dOptions = { eps, momentum, affine, trackRunningStats, dtype: this.#dtype };
+    return Reflect.construct(BatchNorm1d, [this.numFeatures, options], this.constructor) as Module;
+  }
+
   /** Zeroes the running mean and count and sets the running variance to ones (PyTorch's `reset_running_stats`). */
   resetRunningStats(): void {
     (this.running_mean?.data as FloatTensorData | undefined)?.fill(0);

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { describe, isInteger, isPlainObject } from '../is';
-import { Module, checkModuleEntry } from './module';
+import { Module, checkModuleEntry, type DeepCopy } from './module';
 
 /**
  * PyTorch's `add_module` checks; a container's items are Modules (not null). Their names are not
@@ -105,6 +105,11 @@ export class Sequential extends Module {
       this.#modules.set(name, module as Module);
     }
     this.#syncIndexProperties(0);
+  }
+
+  /** Built by this constructor from the copied items, under their names. */
+  protected override copyShell(copy: DeepCopy): Module {
+    return Reflect.construct(Sequential, [new Map([...this.#modules].map(([name, module]) => [name, copy(module)]))], this.constructor) as Module;
   }
 
   protected override childEntries(): Array<[string, Module]> {
@@ -245,6 +250,11 @@ export class ModuleList<M extends Module = Module> extends Module {
     if (modules !== undefined) this.extend(modules);
   }
 
+  /** Built by this constructor from the copied items. */
+  protected override copyShell(copy: DeepCopy): Module {
+    return Reflect.construct(ModuleList, [this.#modules.map(copy)], this.constructor) as Module;
+  }
+
   protected override childEntries(): Array<[string, Module]> {
     return this.#modules.map((module, i) => [String(i), module]);
   }
@@ -373,6 +383,11 @@ export class ModuleDict<M extends Module = Module> extends Module {
   constructor(modules?: Map<string, M> | Record<string, M> | Iterable<readonly [string, M]>) {
     super();
     if (modules !== undefined) this.update(modules);
+  }
+
+  /** Built by this constructor from the copied items, under their keys. */
+  protected override copyShell(copy: DeepCopy): Module {
+    return Reflect.construct(ModuleDict, [new Map([...this.#modules].map(([key, module]) => [key, copy(module)]))], this.constructor) as Module;
   }
 
   protected override childEntries(): Array<[string, Module]> {

@@ -10,7 +10,7 @@ import { checkBoolean, checkOptionNames } from '../options';
 import { fillUniform } from '../random';
 import { Tensor, type FloatDType, type FloatTensorData } from '../tensor';
 import { checkInputDType } from './dtype_check';
-import { Module } from './module';
+import { Module, buildingCopyShell } from './module';
 import { checkDTypeOption } from './rnn_options';
 
 /** How the input is extended beyond its ends: PyTorch's `padding_mode`. */
@@ -227,7 +227,14 @@ export class Conv1d extends Module {
     }
     this.registerParameter('weight', Tensor.zeros([outChannels, inChannels / groups, kernelSize], dtype));
     this.registerParameter('bias', bias ? Tensor.zeros([outChannels], dtype) : null);
-    this.resetParameters();
+    if (!buildingCopyShell()) this.resetParameters(); // a copy's shell gets its weights copied
+  }
+
+  /** Built by this constructor with this layer's configuration (which sets the padding kept privately). */
+  protected override copyShell(): Module {
+    const { stride, padding, dilation, groups, paddingMode, dtype } = this;
+    const options: Conv1dOptions = { stride, padding, dilation, groups, bias: this.bias !== undefined, paddingMode, dtype };
+    return Reflect.construct(Conv1d, [this.inChannels, this.outChannels, this.kernelSize, options], this.constructor) as Module;
   }
 
   /** Redraws `weight` and `bias` from U(-1/√fanIn, 1/√fanIn), in that order, from the global generator. */

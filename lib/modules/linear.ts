@@ -9,7 +9,7 @@ import { checkBoolean, checkOptionNames } from '../options';
 import { fillUniform } from '../random';
 import { Tensor, type FloatDType } from '../tensor';
 import { checkCommonOptions, matrixWeight, selection } from './from_state_dict';
-import { Module, type StateDict, type StateDictOptions } from './module';
+import { Module, buildingCopyShell, type StateDict, type StateDictOptions } from './module';
 import { checkDimension, checkParameterBudget } from './parameter_budget';
 import { checkDTypeOption } from './rnn_options';
 
@@ -94,11 +94,17 @@ export class Linear extends Module {
     this.outFeatures = outFeatures;
     this.registerParameter('weight', Tensor.zeros([outFeatures, inFeatures], dtype));
     if (bias) this.registerParameter('bias', Tensor.zeros([outFeatures], dtype));
-    this.resetParameters();
+    if (!buildingCopyShell()) this.resetParameters(); // a copy's shell gets its weights copied
   }
 
   protected override get className(): string {
     return 'Linear';
+  }
+
+  /** Built by this constructor with this layer's sizes, bias and dtype. */
+  protected override copyShell(): Module {
+    const options: LinearOptions = { bias: this.bias !== undefined, dtype: this.dtype };
+    return Reflect.construct(Linear, [this.inFeatures, this.outFeatures, options], this.constructor) as Module;
   }
 
   /** Element type of parameters, inputs and outputs: the weight's (it follows `to()`, `float()`, `double()`). */

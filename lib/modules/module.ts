@@ -50,6 +50,12 @@ export interface RegisterBufferOptions {
   persistent?: boolean;
 }
 
+/**
+ * The copy of any value within one `deepCopy`: the same copy for the same value (shared modules and
+ * tied tensors stay shared), as Python's `deepcopy(value, memo)`.
+ */
+export type DeepCopy = <T>(value: T) => T;
+
 /** Options of {@link Module.stateDict}. */
 export interface StateDictOptions {
   /** Prepended to every key, e.g. `'model.'` (a trailing dot is added when missing). */
@@ -100,6 +106,35 @@ function shownPath(keyPrefix: string): string {
 }
 
 type Member = 'parameter' | 'buffer';
+
+/** How many {@link Module.copyShell} calls are running (a container's copies its items' shells within its own). */
+let shellsBeingBuilt = 0;
+
+/**
+ * Whether a constructor runs to build a `deepCopy` shell, whose weights the copies replace: it then skips
+ * initialising them (no time spent, nothing drawn from the generator, no overridden `resetParameters` run
+ * on a half-built module).
+ *
+ * @internal
+ */
+export function buildingCopyShell(): boolean {
+  return shellsBeingBuilt > 0;
+}
+
+/** deepCopy's step for one module, set inside the class (it reaches the members): see {@link copyModule}. */
+let copyModuleImpl: (source: Module, copy: DeepCopy, remember: (target: Module) => void) => Module;
+
+/**
+ * The copy of `source` for `deepCopy`: its {@link Module.copyShell}, given to `remember` at once (so
+ * that a reference back to `source` finds it), then `source`'s own data properties, parameters and buffers
+ * copied onto it with `copy`. Own accessor properties are not copied: those of parameters, buffers and
+ * container items are the copy's own.
+ *
+ * @internal
+ */
+export function copyModule(source: Module, copy: DeepCopy, remember: (target: Module) => void): Module {
+  return copyModuleImpl(source, copy, remember);
+}
 
 /**
  * PyTorch's `add_module` checks of a child's value and name, in its order and words (the check that the
@@ -157,6 +192,36 @@ export class Module {
   readonly #buffers = new Map<string, Tensor<DType> | null>();
   readonly #nonPersistent = new Set<string>();
 
+  static {
+    copyModuleImpl = (source, copy, remember) => {
+      let target: Module;
+      shellsBeingBuilt++;
+      try {
+        target = source.copyShell(copy);
+      } finally {
+        shellsBeingBuilt--;
+      }
+      remember(target);
+      for (const key of Reflect.ownKeys(source)) {
+        const descriptor = Object.getOwnPropertyDescriptor(source, key) as PropertyDescriptor;
+        if ('value' in descriptor) Object.defineProperty(target, key, { ...descriptor, value: copy(descriptor.value) });
+      }
+      for (const kind of ['parameter', 'buffer'] as const) {
+        const from: Map<string, Tensor<DType> | null> = kind === 'parameter' ? source.#parameters : source.#buffers;
+        const to: Map<string, Tensor<DType> | null> = kind === 'parameter' ? target.#parameters : target.#buffers;
+        to.clear(); // the shell's constructor registered (and initialised) its own
+        for (const [name, tensor] of from) {
+          to.set(name, copy(tensor));
+          target.#defineMemberProperty(kind, name);
+        }
+      }
+      target.#nonPersistent.clear();
+      for (const name of source.#nonPersistent) target.#nonPersistent.add(name);
+      target.parametersChanged();
+      return target;
+    };
+  }
+
   /** The class name used in messages and in the repr; the constructor's name unless overridden. */
   protected get className(): string {
     return this.constructor.name;
@@ -168,6 +233,19 @@ export class Module {
    * weights (packed layouts) drop it here. Does nothing by default.
    */
   protected parametersChanged(): void {}
+
+  /**
+   * A new module of this module's class to become its copy in `deepCopy`, which then copies onto it
+   * this module's own data properties (children and configuration included), parameters and buffers. By
+   * default it is made by Module's constructor alone, with this module's prototype; a class that keeps
+   * state in `#private` fields overrides it, building the shell through its own constructor with this
+   * module's configuration, e.g. `Reflect.construct(Gate, [this.size], this.constructor)`, and filling the
+   * `#private` fields it holds, deep-copied with `copy` (a container passes its copied children). The
+   * library's constructors skip initialising weights while a shell is built, as the copies replace them.
+   */
+  protected copyShell(_copy: DeepCopy): Module {
+    return Reflect.construct(Module, [], this.constructor) as Module;
+  }
 
   /**
    * What the repr shows inside this module's parentheses, as PyTorch's `extra_repr()`: e.g.

@@ -106,6 +106,12 @@ export class LayerNorm extends Module {
     this.registerParameter('bias', elementwiseAffine ? Tensor.zeros(shape, dtype) : null);
   }
 
+  /** Built by this constructor with this layer's configuration and the dtype it was made with. */
+  protected override copyShell(): Module {
+    const options: LayerNormOptions = { eps: this.eps, elementwiseAffine: this.elementwiseAffine, dtype: this.#dtype };
+    return Reflect.construct(LayerNorm, [this.normalizedShape, options], this.constructor) as Module;
+  }
+
   /** Sets `weight` to ones and `bias` to zeros, as PyTorch's `reset_parameters`. */
   resetParameters(): void {
     (this.weight?.data as FloatTensorData | undefined)?.fill(1);

@@ -8,6 +8,7 @@ import { PackedSequence } from '../packed/packed_sequence';
 import { randomUint32 } from '../random';
 import { Tensor } from '../tensor';
 import { EngineModule } from './engine_module';
+import { buildingCopyShell, type Module } from './module';
 import { forwardResult, preparePacked, preparePadded, type ForwardSpec, type PreparedForward } from './rnn_forward';
 import { checkDropout, resolveConfig, type RNNMode } from './rnn_options';
 import { parameterSpecs } from './rnn_parameters';
@@ -98,11 +99,20 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
     this.bidirectional = config.bidirectional;
     this.projSize = config.projSize;
     for (const { name, shape } of parameterSpecs(mode, config)) this.registerParameter(name, Tensor.zeros(shape, config.dtype));
-    this.resetParameters();
+    if (!buildingCopyShell()) this.resetParameters(); // a copy's shell gets its weights copied
   }
 
   protected override get className(): string {
     return this.#className;
+  }
+
+  /** Built by this constructor with this module's configuration (dropout set after, so it never warns again). */
+  protected override copyShell(): Module {
+    const options = { inputSize: this.inputSize, hiddenSize: this.hiddenSize, numLayers: this.numLayers, bias: this.bias };
+    const config = { ...options, batchFirst: this.batchFirst, bidirectional: this.bidirectional, projSize: this.projSize, dtype: this.dtype };
+    const shell = Reflect.construct(RNNBase, [this.#className, this.mode, config], this.constructor) as RNNBase;
+    shell.#dropout = this.#dropout;
+    return shell;
   }
 
   /** Dropout probability between layers in training mode; may be changed at any time, as in PyTorch. */

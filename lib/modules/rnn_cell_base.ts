@@ -9,6 +9,7 @@ import { Tensor } from '../tensor';
 import { checkCellOut, prepareCell, quickCellBatch, type CellSpec } from './cell_forward';
 import { checkCellParameters, resolveCellConfig } from './cell_options';
 import { EngineModule } from './engine_module';
+import { buildingCopyShell, type Module } from './module';
 import type { HiddenInput } from './rnn_base';
 import { resultTensors, type PreparedForward } from './rnn_forward';
 
@@ -45,6 +46,7 @@ export abstract class RNNCellBase<H extends Tensor | [h: Tensor, c: Tensor]> ext
   /** Whether the cell has `bias_ih` and `bias_hh`. */
   readonly bias: boolean;
 
+  readonly #numChunks: number;
   readonly #stateCount: 1 | 2;
   /** What forward checks against, kept until the parameters change (their dtype may then too). */
   #spec: CellSpec | undefined;
@@ -53,6 +55,7 @@ export abstract class RNNCellBase<H extends Tensor | [h: Tensor, c: Tensor]> ext
   protected constructor(className: string, numChunks: number, stateCount: 1 | 2, options: Record<string, unknown>) {
     super();
     this.#className = className;
+    this.#numChunks = numChunks;
     this.#stateCount = stateCount;
     const config = resolveCellConfig(options);
     checkCellParameters(className, numChunks, config);
@@ -67,11 +70,22 @@ export abstract class RNNCellBase<H extends Tensor | [h: Tensor, c: Tensor]> ext
       this.registerParameter('bias_ih', Tensor.zeros([gates], dtype));
       this.registerParameter('bias_hh', Tensor.zeros([gates], dtype));
     }
-    this.resetParameters();
+    if (!buildingCopyShell()) this.resetParameters(); // a copy's shell gets its weights copied
   }
 
   protected override get className(): string {
     return this.#className;
+  }
+
+  /** The first three arguments of this constructor that made this cell: its name, gate count and state count. */
+  protected cellKind(): [className: string, numChunks: number, stateCount: 1 | 2] {
+    return [this.#className, this.#numChunks, this.#stateCount];
+  }
+
+  /** Built by this constructor with this cell's configuration. */
+  protected override copyShell(): Module {
+    const options = { inputSize: this.inputSize, hiddenSize: this.hiddenSize, bias: this.bias, dtype: this.dtype };
+    return Reflect.construct(RNNCellBase, [...this.cellKind(), options], this.constructor) as Module;
   }
 
   /**

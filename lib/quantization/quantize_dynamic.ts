@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import { describe, isBoolean } from '../is';
+import { deepCopy } from '../modules/deep_copy';
 import { GRU } from '../modules/gru';
 import { GRUCell } from '../modules/gru_cell';
 import { Linear } from '../modules/linear';
@@ -66,15 +67,16 @@ function convertDescendants(model: Module, dtype: QuantizedDType): void {
  * even. docs/PRECISION.md gives the measured errors.
  *
  * `model` may itself be such a layer: the converted layer is returned (PyTorch converts only children).
- * A model holding layers (a `Sequential`, your own `Module`) is converted with `{ inplace: true }`: each
- * layer is replaced in its slot and `model` is returned. Modules have no deep copy, so converting a copy
- * of a tree is refused rather than sharing its other modules with the original.
+ * For a model holding layers (a `Sequential`, your own `Module`), as PyTorch, a converted copy is returned
+ * ({@link deepCopy} of `model` with each layer replaced in its slot) and `model` is left unchanged; with
+ * `{ inplace: true }` the layers are replaced in `model` itself, which is returned.
  *
- * @throws TypeError for an unknown option or dtype, or a float64 layer; Error for a tree without `inplace`
+ * @throws TypeError for an unknown option or dtype, or a float64 layer
  * @example
  * ```ts
  * const qlstm = quantizeDynamic(new LSTM(64, 256), { dtype: 'qint8' });
- * quantizeDynamic(tagger, { dtype: 'bfloat16', inplace: true });  // tagger.lstm, tagger.head replaced
+ * const qtagger = quantizeDynamic(tagger, { dtype: 'bfloat16' });  // tagger keeps its float32 layers
+ * quantizeDynamic(tagger, { dtype: 'bfloat16', inplace: true });   // tagger.lstm, tagger.head replaced
  * ```
  */
 export function quantizeDynamic(model: LSTM, options?: QuantizeDynamicOptions): DynamicQuantizedLSTM;
@@ -93,12 +95,7 @@ export function quantizeDynamic(model: Module, options: QuantizeDynamicOptions =
   if (!isBoolean(inplace)) throw new TypeError(`quantizeDynamic: inplace must be a boolean, got: ${describe(inplace)}`);
   const converted = convert(model, dtype);
   if (converted !== undefined) return converted;
-  if (!inplace) {
-    throw new Error(
-      `quantizeDynamic cannot copy a ${model.constructor.name} (modules have no deep copy): ` +
-        'pass { inplace: true } to replace its layers in place',
-    );
-  }
-  convertDescendants(model, dtype);
-  return model;
+  const target = inplace ? model : deepCopy(model);
+  convertDescendants(target, dtype);
+  return target;
 }

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { NativePackedModel } from '../native';
+import type { Module } from '../modules/module';
 import { RNNCellBase } from '../modules/rnn_cell_base';
 import type { DType, FloatDType, Tensor } from '../tensor';
 import type { QuantizedDType } from './dtype';
@@ -18,12 +19,22 @@ import { QuantizedEngineWeights } from './quantized_engine_weights';
 export abstract class DynamicQuantizedRNNCellBase<H extends Tensor | [Tensor, Tensor]> extends RNNCellBase<H> {
   readonly #weights: QuantizedEngineWeights;
 
-  /** Copies `float`'s sizes and training flag and converts its weights; `float` (float32) is left unchanged. */
-  protected constructor(className: string, numChunks: number, stateCount: 1 | 2, float: RNNCellBase<H>, dtype: QuantizedDType) {
+  /**
+   * Copies `float`'s sizes and training flag and holds `weights` (converted from it, or copied); `float`
+   * (float32) is left unchanged.
+   *
+   * @internal the subclasses are made by `fromFloat` or `quantizeDynamic`
+   */
+  protected constructor(className: string, numChunks: number, stateCount: 1 | 2, float: RNNCellBase<H>, weights: QuantizedEngineWeights) {
     super(className, numChunks, stateCount, { inputSize: float.inputSize, hiddenSize: float.hiddenSize, bias: float.bias });
     this.training = float.training;
     QuantizedEngineWeights.dropFloatParameters(this);
-    this.#weights = new QuantizedEngineWeights(float, dtype);
+    this.#weights = weights;
+  }
+
+  /** Built by this constructor with this cell's sizes and a copy of its stored weights. */
+  protected override copyShell(): Module {
+    return Reflect.construct(DynamicQuantizedRNNCellBase, [...this.cellKind(), this, this.#weights.clone()], this.constructor) as Module;
   }
 
   /** The precision the weight matrices are stored in. (`dtype` stays the float32 of inputs and outputs.) */

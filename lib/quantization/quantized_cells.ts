@@ -13,6 +13,7 @@ import type { Tensor } from '../tensor';
 import type { FromFloatOptions, QuantizedDType } from './dtype';
 import { checkFromFloat } from './from_float';
 import { DynamicQuantizedRNNCellBase } from './quantized_cell_base';
+import { QuantizedEngineWeights } from './quantized_engine_weights';
 
 /** An {@link RNNCell} with its weights stored at reduced precision. */
 export class DynamicQuantizedRNNCell extends DynamicQuantizedRNNCellBase<Tensor> {
@@ -20,7 +21,7 @@ export class DynamicQuantizedRNNCell extends DynamicQuantizedRNNCellBase<Tensor>
   readonly nonlinearity: RNNCell['nonlinearity'];
 
   private constructor(float: RNNCell, dtype: QuantizedDType) {
-    super('DynamicQuantizedRNNCell', 1, 1, float, dtype);
+    super('DynamicQuantizedRNNCell', 1, 1, float, QuantizedEngineWeights.fromFloat(float, dtype));
     this.nonlinearity = float.nonlinearity;
   }
 
@@ -42,7 +43,7 @@ export class DynamicQuantizedRNNCell extends DynamicQuantizedRNNCellBase<Tensor>
 /** An {@link LSTMCell} with its weights stored at reduced precision. */
 export class DynamicQuantizedLSTMCell extends DynamicQuantizedRNNCellBase<[Tensor, Tensor]> {
   private constructor(float: LSTMCell, dtype: QuantizedDType) {
-    super('DynamicQuantizedLSTMCell', 4, 2, float, dtype);
+    super('DynamicQuantizedLSTMCell', 4, 2, float, QuantizedEngineWeights.fromFloat(float, dtype));
   }
 
   /** `float`'s sizes with its weights converted to `dtype` (default `'qint8'`); `float` is left unchanged. */
@@ -58,7 +59,7 @@ export class DynamicQuantizedLSTMCell extends DynamicQuantizedRNNCellBase<[Tenso
 /** A {@link GRUCell} with its weights stored at reduced precision. */
 export class DynamicQuantizedGRUCell extends DynamicQuantizedRNNCellBase<Tensor> {
   private constructor(float: GRUCell, dtype: QuantizedDType) {
-    super('DynamicQuantizedGRUCell', 3, 1, float, dtype);
+    super('DynamicQuantizedGRUCell', 3, 1, float, QuantizedEngineWeights.fromFloat(float, dtype));
   }
 
   /** `float`'s sizes with its weights converted to `dtype` (default `'qint8'`); `float` is left unchanged. */

@@ -25,12 +25,22 @@ export class QuantizedEngineWeights {
   #packed: NativePackedModel | undefined;
 
   /** `float`'s own parameters, in order (a tensor tied to two names twice, as the engine wants each). */
-  constructor(float: EngineModule, dtype: QuantizedDType) {
-    this.dtype = dtype;
-    this.#stored = float.namedParameters({ recurse: false, removeDuplicate: false }).map(([name, p]) => [
+  static fromFloat(float: EngineModule, dtype: QuantizedDType): QuantizedEngineWeights {
+    const stored = float.namedParameters({ recurse: false, removeDuplicate: false }).map(([name, p]): StoredParameter => [
       name,
       p.dim() === 2 ? QuantizedWeight.quantize(p, dtype) : p.clone(),
     ]);
+    return new QuantizedEngineWeights(dtype, stored);
+  }
+
+  private constructor(dtype: QuantizedDType, stored: StoredParameter[]) {
+    this.dtype = dtype;
+    this.#stored = stored;
+  }
+
+  /** The same weights in new arrays, packed again on first use: for a copy of the module. */
+  clone(): QuantizedEngineWeights {
+    return new QuantizedEngineWeights(this.dtype, this.#stored.map(([name, v]) => [name, v.clone()]));
   }
 
   /** Empties `module`'s own parameter slots: its engine base registered float32 ones that these replace. */

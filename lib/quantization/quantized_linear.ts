@@ -33,19 +33,26 @@ export class DynamicQuantizedLinear extends Module {
   readonly #bias: Tensor | undefined;
   #packed: NativePackedLinear | undefined;
 
-  private constructor(float: Linear, dtype: QuantizedDType) {
+  /** `float`'s sizes and training flag, with `weight` (converted from it, or copied) and `bias`, its own. */
+  private constructor(float: Linear | DynamicQuantizedLinear, weight: QuantizedWeight, bias: Tensor | undefined) {
     super();
     this.inFeatures = float.inFeatures;
     this.outFeatures = float.outFeatures;
-    this.weightDtype = dtype;
+    this.weightDtype = weight.dtype;
     this.training = float.training;
-    this.#weight = QuantizedWeight.quantize(float.weight, dtype);
-    this.#bias = float.bias?.clone();
+    this.#weight = weight;
+    this.#bias = bias;
   }
 
   /** `float`'s sizes with its weight converted to `dtype` (default `'qint8'`); `float` is left unchanged. */
   static fromFloat(float: Linear, options: FromFloatOptions = {}): DynamicQuantizedLinear {
-    return new DynamicQuantizedLinear(float, checkFromFloat('DynamicQuantizedLinear', float, Linear, options));
+    const dtype = checkFromFloat('DynamicQuantizedLinear', float, Linear, options);
+    return new DynamicQuantizedLinear(float, QuantizedWeight.quantize(float.weight, dtype), float.bias?.clone());
+  }
+
+  /** Built by this constructor with this layer's sizes and copies of its stored weight and bias. */
+  protected override copyShell(): Module {
+    return Reflect.construct(DynamicQuantizedLinear, [this, this.#weight.clone(), this.#bias?.clone()], this.constructor) as Module;
   }
 
   /** float32: the element type of inputs and outputs. */

@@ -11,6 +11,7 @@ import type { Tensor } from '../tensor';
 import type { FromFloatOptions, QuantizedDType } from './dtype';
 import { checkFromFloat } from './from_float';
 import { DynamicQuantizedRNNBase } from './quantized_rnn_base';
+import { QuantizedEngineWeights } from './quantized_engine_weights';
 
 /**
  * An {@link RNN} with its weights stored at reduced precision.
@@ -25,7 +26,7 @@ export class DynamicQuantizedRNN extends DynamicQuantizedRNNBase<Tensor> {
   readonly nonlinearity: RNN['nonlinearity'];
 
   private constructor(float: RNN, dtype: QuantizedDType) {
-    super('DynamicQuantizedRNN', float, dtype);
+    super('DynamicQuantizedRNN', float, QuantizedEngineWeights.fromFloat(float, dtype));
     this.nonlinearity = float.nonlinearity;
   }
 
@@ -46,7 +47,7 @@ export class DynamicQuantizedRNN extends DynamicQuantizedRNNBase<Tensor> {
  */
 export class DynamicQuantizedLSTM extends DynamicQuantizedRNNBase<[Tensor, Tensor]> {
   private constructor(float: LSTM, dtype: QuantizedDType) {
-    super('DynamicQuantizedLSTM', float, dtype);
+    super('DynamicQuantizedLSTM', float, QuantizedEngineWeights.fromFloat(float, dtype));
   }
 
   /** `float`'s configuration with its weights converted to `dtype`; `float` is left unchanged. */
@@ -58,7 +59,7 @@ export class DynamicQuantizedLSTM extends DynamicQuantizedRNNBase<[Tensor, Tenso
 /** A {@link GRU} with its weights stored at reduced precision (PyTorch's `DynamicQuantizedGRU`). */
 export class DynamicQuantizedGRU extends DynamicQuantizedRNNBase<Tensor> {
   private constructor(float: GRU, dtype: QuantizedDType) {
-    super('DynamicQuantizedGRU', float, dtype);
+    super('DynamicQuantizedGRU', float, QuantizedEngineWeights.fromFloat(float, dtype));
   }
 
   /** `float`'s configuration with its weights converted to `dtype`; `float` is left unchanged. */

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { NativePackedModel } from '../native';
+import type { Module } from '../modules/module';
 import type { Hidden, RNNBase } from '../modules/rnn_base';
 import { RNNBase as RNNBaseClass } from '../modules/rnn_base';
 import type { DType, FloatDType, Tensor } from '../tensor';
@@ -22,10 +23,12 @@ export abstract class DynamicQuantizedRNNBase<H extends Hidden = Hidden> extends
   readonly #weights: QuantizedEngineWeights;
 
   /**
-   * Copies `float`'s configuration and training flag and converts its weights; `float` (float32, checked by
-   * the caller) is left unchanged.
+   * Copies `float`'s configuration and training flag and holds `weights` (converted from it, or copied);
+   * `float` (float32, checked by the caller) is left unchanged.
+   *
+   * @internal the subclasses are made by `fromFloat` or `quantizeDynamic`
    */
-  protected constructor(className: string, float: RNNBase, dtype: QuantizedDType) {
+  protected constructor(className: string, float: RNNBase, weights: QuantizedEngineWeights) {
     super(className, float.mode, {
       inputSize: float.inputSize,
       hiddenSize: float.hiddenSize,
@@ -39,7 +42,12 @@ export abstract class DynamicQuantizedRNNBase<H extends Hidden = Hidden> extends
     });
     this.training = float.training;
     QuantizedEngineWeights.dropFloatParameters(this);
-    this.#weights = new QuantizedEngineWeights(float, dtype);
+    this.#weights = weights;
+  }
+
+  /** Built by this constructor with this layer's configuration and a copy of its stored weights. */
+  protected override copyShell(): Module {
+    return Reflect.construct(DynamicQuantizedRNNBase, [this.className, this, this.#weights.clone()], this.constructor) as Module;
   }
 
   /** The precision the weight matrices are stored in. (`dtype` stays the float32 of inputs and outputs.) */

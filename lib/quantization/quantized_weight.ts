@@ -45,6 +45,11 @@ export class QuantizedWeight {
     return new QuantizedWeight(dtype, [rows, cols], values, scales);
   }
 
+  /** The same weight in new arrays. */
+  clone(): QuantizedWeight {
+    return new QuantizedWeight(this.dtype, [...this.shape], this.values.slice(), this.scales?.slice() ?? null);
+  }
+
   /** Bytes the stored values and scales take. */
   get nbytes(): number {
     return this.values.byteLength + (this.scales?.byteLength ?? 0);
