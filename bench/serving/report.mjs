@@ -61,9 +61,9 @@ export function markdown(runs, info) {
   out.push(
     `- Requests: one sequence each, ${info.minSteps} to ${info.maxSteps} steps (64 bodies cycled, mean ` +
       `${Object.values(info.models).map((m) => fmt(m.meanSteps, 0)).join(' / ')} steps), sent as \`.npy\`; answered as \`.npy\` (the output alone).`,
-    `- Servers: one process each, \`--threads ${info.threads}\`, UV_THREADPOOL_SIZE ${h?.uvThreadpoolSize ?? '?'}, backend \`${h?.backend ?? '?'}\`. ` +
-      `"alone": \`--batch-size 1\`, every request its own forward (up to UV_THREADPOOL_SIZE at once). ` +
-      `"batched": \`--batch-size ${info.batchSize}\` and the delay above, requests packed by DynamicBatcher into one forward at a time.`,
+    `- Servers: one process each, UV_THREADPOOL_SIZE ${h?.uvThreadpoolSize ?? '?'}, backend \`${h?.backend ?? '?'}\`. ` +
+      `"alone": \`--batch-size 1 --threads ${info.threads}\`, every request its own forward (up to UV_THREADPOOL_SIZE at once, side by side on the cores). ` +
+      `"batched": \`--batch-size ${info.batchSize}\` and the delay above, \`--threads ${info.batchedThreads ?? '?'}\`: requests packed by DynamicBatcher into one forward at a time, which the engine splits across the cores.`,
     `- Client: autocannon ${info.autocannon}, in another process on the same machine, against 127.0.0.1; ` +
       `${info.duration} s per run after ${info.warmup} s of warm-up per server; one request per connection at a time.`,
     `- Machine: ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, Node ${process.version}, ${os.type()} ${os.release()}. Client and server share its cores.`,

@@ -35,7 +35,10 @@ const HELP = `Usage: node bench/serving/run.mjs [options]
   --batch-size N        the batching server's --batch-size (default 32)
   --batch-delay-ms MS   the batching server's --batch-delay-ms (default: lstm-b1 4, demo 0, yours 2;
                         about a tenth of one request's forward, as docs/DEPLOY.md advises)
-  --threads N           each server's --threads (default 1)
+  --threads N           the server without batching: its --threads (default 1; its requests run side by
+                        side on libuv's pool, so each core already has one)
+  --batched-threads N   the batching server's --threads (default: the server's own, every physical core:
+                        it runs one packed forward at a time, which the engine splits across the cores)
   --out FILE            where to write the report (default bench/SERVING.md)`;
 
 const { values } = parseArgs({
@@ -50,6 +53,7 @@ const { values } = parseArgs({
     'batch-size': { type: 'string', default: '32' },
     'batch-delay-ms': { type: 'string' },
     threads: { type: 'string', default: '1' },
+    'batched-threads': { type: 'string' },
     out: { type: 'string', default: fileURLToPath(new URL('../SERVING.md', import.meta.url)) },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -79,11 +83,17 @@ const delayOption = values['batch-delay-ms'] === undefined ? undefined : positiv
 // Without batching and with it. Answers in flight may hold up to 1 GiB: at 256 connections the lstm-b1
 // model's answers (up to 200 × 1024 float32 each) pass the default 128 MiB, and a 503 is not what is measured.
 const serverArgs = (delayMs) => ({
-  alone: ['--batch-size', '1'],
-  batched: ['--batch-size', String(batchSize), '--batch-delay-ms', String(delayMs)],
+  alone: ['--batch-size', '1', '--threads', values.threads],
+  batched: [
+    '--batch-size',
+    String(batchSize),
+    '--batch-delay-ms',
+    String(delayMs),
+    ...(values['batched-threads'] === undefined ? [] : ['--threads', values['batched-threads']]),
+  ],
 });
 const SERVERS = serverArgs(0);
-const COMMON = ['--threads', values.threads, '--metrics-reset', '--max-in-flight', String(2 ** 30)];
+const COMMON = ['--metrics-reset', '--max-in-flight', String(2 ** 30)];
 
 const runCount = models.length * connections.length * Object.keys(SERVERS).length;
 console.log(
@@ -142,6 +152,7 @@ const started = new Date();
 const runs = [];
 const described = {};
 let health;
+let batchedThreads;
 
 for (const name of models) {
   const model = MODELS[name];
@@ -155,6 +166,7 @@ for (const name of models) {
     for (const [server, args] of Object.entries(serverArgs(batchDelayMs))) instances[server] = await startServer([...prepared.args, ...COMMON, ...args]);
     const modelHealth = JSON.parse(await call(instances.alone.url, '/health'));
     health ??= modelHealth;
+    batchedThreads ??= JSON.parse(await call(instances.batched.url, '/health')).threads;
     const { bodies, meanSteps } = requestBodies(model, minSteps, maxSteps, modelHealth);
     described[name] = { text: model.describe, meanSteps, batchDelayMs };
     described[name].idleRss = Object.fromEntries(Object.entries(instances).map(([server, instance]) => [server, rss(instance.pid)]));
@@ -217,6 +229,7 @@ const info = {
   maxSteps,
   batchSize,
   threads: Number(values.threads),
+  batchedThreads,
   health,
   models: described,
   autocannon: createRequire(import.meta.url)('autocannon/package.json').version,
