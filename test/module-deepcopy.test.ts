@@ -34,12 +34,9 @@ import {
   type RNNBase,
   type RNNCellBase,
 } from '../lib';
+import { sineTensor } from './helpers/random';
 
-function filled(shape: number[], seed: number): Tensor {
-  const t = Tensor.zeros(shape);
-  for (let i = 0; i < t.data.length; i++) t.data[i] = Math.sin(seed + i * 0.7);
-  return t;
-}
+const filled = sineTensor;
 
 function values(t: Tensor<DType>): unknown[] {
   return Array.from(t.data as ArrayLike<unknown>);

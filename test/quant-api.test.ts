@@ -37,12 +37,9 @@ import {
   type QuantizedDType,
 } from '../lib';
 import { expectedQuantizedBackends } from './helpers/quant_cases';
+import { sineTensor } from './helpers/random';
 
-function filled(shape: number[], seed: number): Tensor {
-  const t = Tensor.zeros(shape);
-  for (let i = 0; i < t.data.length; i++) t.data[i] = Math.sin(seed + i * 0.7);
-  return t;
-}
+const filled = sineTensor;
 
 function sameData(a: Tensor<DType>, b: Tensor<DType>): boolean {
   return a.shape.join() === b.shape.join() && a.data.every((v, i) => Object.is(v, b.data[i]));

@@ -81,37 +81,29 @@ export function createMetrics(sources) {
     buckets: LATENCY_BUCKETS,
     registers,
   });
-  const answerGauges = [
+  /** A gauge per [field, name, help], each reading its field of `snapshot()` at a scrape. */
+  const snapshotGauges = (snapshot, fields) => {
+    for (const [field, name, help] of fields) {
+      new client.Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(snapshot()[field]);
+        },
+      });
+    }
+  };
+  snapshotGauges(sources.answers, [
     ['open', 'torchrnn_answers_open', 'Answers holding a share of --max-in-flight.'],
     ['reservedBytes', 'torchrnn_answers_reserved_bytes', 'Bytes of --max-in-flight the open answers hold.'],
     ['waitingForClient', 'torchrnn_answers_waiting_for_client', 'Answers stalled on a client that does not read.'],
     ['bufferedBytes', 'torchrnn_answers_buffered_bytes', "Bytes written but not yet taken by the clients' connections."],
-  ];
-  for (const [field, name, help] of answerGauges) {
-    new client.Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        this.set(sources.answers()[field]);
-      },
-    });
-  }
-
-  const bodyGauges = [
+  ]);
+  snapshotGauges(sources.bodies, [
     ['held', 'torchrnn_bodies_held_bytes', 'Bytes of --max-receiving that request bodies being received or parsed hold.'],
     ['waiting', 'torchrnn_bodies_waiting', 'Requests whose body waits, unread, for a share of --max-receiving.'],
-  ];
-  for (const [field, name, help] of bodyGauges) {
-    new client.Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        this.set(sources.bodies()[field]);
-      },
-    });
-  }
+  ]);
 
   return {
     contentType: register.contentType,

@@ -11,3 +11,10 @@ export function randomTensor(shape: number[], seed: number, scale = 1, dtype: 'f
   for (let i = 0; i < n; i++) data[i] = (2 * next() - 1) * scale;
   return new Tensor(data, shape);
 }
+
+/** A float32 tensor of smooth, distinct values sin(seed + 0.7 i): no generator, so easy to reason about. */
+export function sineTensor(shape: number[], seed: number): Tensor {
+  const t = Tensor.zeros(shape);
+  for (let i = 0; i < t.data.length; i++) t.data[i] = Math.sin(seed + i * 0.7);
+  return t;
+}
