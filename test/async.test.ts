@@ -78,13 +78,21 @@ describe('the event loop keeps running during forwardAsync', () => {
   }, 60_000);
 
   test('forwardAsync leaves the largest gap between ticks far below its own duration', async () => {
-    let output: Tensor | undefined;
-    const { gap, duration, ticks } = await largestGapDuring(async () => {
-      [output] = await lstm.forwardAsync(x);
-    });
+    // The best of three tries: a loop blocked by the forward shows a gap of the whole duration every
+    // time, while a machine busy with other work can stall any one try by descheduling this thread.
+    let best: { gap: number; duration: number; ticks: number } | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let output: Tensor | undefined;
+      const run = await largestGapDuring(async () => {
+        [output] = await lstm.forwardAsync(x);
+      });
+      expect(same(output as Tensor, expected)).toBe(true);
+      if (best === undefined || run.gap / run.duration < best.gap / best.duration) best = run;
+      if (best.gap < best.duration / 4) break;
+    }
+    const { gap, duration, ticks } = best as { gap: number; duration: number; ticks: number };
     expect(gap).toBeLessThan(duration / 4);
     expect(ticks).toBeGreaterThan(4);
-    expect(same(output as Tensor, expected)).toBe(true);
   }, 60_000);
 });
 
