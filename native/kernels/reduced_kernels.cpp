@@ -6,6 +6,8 @@
 // avx2_reduced_kernels.cpp) puts them in place of the decoding ones; the packing stays as it is.
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -84,6 +86,35 @@ void decodingRecurrentStep(const RecurrentStepArgs<float>& s, std::size_t unitBe
   base.recurrentStep[static_cast<std::size_t>(Kind)](a, unitBegin, unitEnd);
 }
 
+// Whether qint8 runs on the VNNI kernels: the AVX-512 family, a CPU with VNNI, and no TORCHRNN_ISA naming
+// avx512 itself (which forces the family's plain kernels, so that those stay tested where VNNI exists).
+bool int8OnVnni() {
+#ifdef TORCHRNN_X86_KERNELS
+  static const bool chosen = [] {
+    const char* forced = std::getenv("TORCHRNN_ISA");
+    const bool plain = forced != nullptr && std::strcmp(forced, "avx512") == 0;
+    return chosenIsa() == Isa::Avx512 && detectCpuFeatures().avx512Vnni && !plain;
+  }();
+  return chosen;
+#else
+  return false;
+#endif
+}
+
+// Whether bfloat16 runs on the AVX-512 BF16 kernels: as int8OnVnni, for a CPU with AVX-512 BF16.
+bool bfloat16OnDot() {
+#ifdef TORCHRNN_X86_KERNELS
+  static const bool chosen = [] {
+    const char* forced = std::getenv("TORCHRNN_ISA");
+    const bool plain = forced != nullptr && std::strcmp(forced, "avx512") == 0;
+    return chosenIsa() == Isa::Avx512 && detectCpuFeatures().avx512Bf16 && !plain;
+  }();
+  return chosen;
+#else
+  return false;
+#endif
+}
+
 // The GEMM always decodes (once per panel and call, then swept by every row of A); the recurrent step reads
 // the reduced panels directly where the family has such a kernel (AVX-512; AVX2, float16 when the CPU has
 // F16C), else decodes them too.
@@ -108,10 +139,34 @@ KernelTable<float> makeReducedTable() {
   table.recurrentStep[static_cast<std::size_t>(CellKind::Gru)] = &decodingRecurrentStep<Format, CellKind::Gru>;
   if (direct)
     for (std::size_t kind = 0; kind < kCellKindCount; ++kind) table.recurrentStep[kind] = direct[kind];
+#ifdef TORCHRNN_X86_KERNELS
+  if (Format == WeightFormat::Int8 && int8OnVnni()) {
+    // Activations quantized per call, int8 dot products: GEMM and steps both read the grouped panels.
+    static const std::string vnni = std::string(base.name) + "-vnni";
+    table.name = vnni.c_str();
+    table.packedGemm = avx512VnniInt8Gemm();
+    const RecurrentStepFn<float>* steps = avx512VnniInt8RecurrentSteps();
+    for (std::size_t kind = 0; kind < kCellKindCount; ++kind) table.recurrentStep[kind] = steps[kind];
+  }
+  if (Format == WeightFormat::BFloat16 && bfloat16OnDot()) {
+    // Activations rounded to bfloat16 per call, bfloat16 dot products into float32.
+    static const std::string bf16 = std::string(base.name) + "-bf16";
+    table.name = bf16.c_str();
+    table.packedGemm = avx512Bf16Gemm();
+    const RecurrentStepFn<float>* steps = avx512Bf16RecurrentSteps();
+    for (std::size_t kind = 0; kind < kCellKindCount; ++kind) table.recurrentStep[kind] = steps[kind];
+  }
+#endif
   return table;
 }
 
 }  // namespace
+
+std::size_t dotDepthGroup(WeightFormat format) {
+  if (format == WeightFormat::Int8 && int8OnVnni()) return 4;
+  if (format == WeightFormat::BFloat16 && bfloat16OnDot()) return 2;
+  return 1;
+}
 
 const KernelTable<float>& reducedKernels(WeightFormat format) {
   switch (format) {
