@@ -86,33 +86,30 @@ void decodingRecurrentStep(const RecurrentStepArgs<float>& s, std::size_t unitBe
   base.recurrentStep[static_cast<std::size_t>(Kind)](a, unitBegin, unitEnd);
 }
 
-// Whether qint8 runs on the VNNI kernels: the AVX-512 family, a CPU with VNNI, and no TORCHRNN_ISA naming
-// avx512 itself (which forces the family's plain kernels, so that those stay tested where VNNI exists).
-bool int8OnVnni() {
+// Whether the AVX-512 dot-product kernels may run: the AVX-512 family is in use and TORCHRNN_ISA does not
+// name avx512 itself (which forces the family's plain kernels, so that those stay tested where the
+// dot-product instructions exist).
+bool dotKernelsAllowed() {
 #ifdef TORCHRNN_X86_KERNELS
-  static const bool chosen = [] {
+  static const bool allowed = [] {
     const char* forced = std::getenv("TORCHRNN_ISA");
-    const bool plain = forced != nullptr && std::strcmp(forced, "avx512") == 0;
-    return chosenIsa() == Isa::Avx512 && detectCpuFeatures().avx512Vnni && !plain;
+    return chosenIsa() == Isa::Avx512 && !(forced != nullptr && std::strcmp(forced, "avx512") == 0);
   }();
-  return chosen;
+  return allowed;
 #else
   return false;
 #endif
 }
 
-// Whether bfloat16 runs on the AVX-512 BF16 kernels: as int8OnVnni, for a CPU with AVX-512 BF16.
+// qint8 on VNNI, bfloat16 on AVX-512 BF16, where the CPU has them (asked once: cpuid may trap in a VM).
+bool int8OnVnni() {
+  static const bool on = dotKernelsAllowed() && detectCpuFeatures().avx512Vnni;
+  return on;
+}
+
 bool bfloat16OnDot() {
-#ifdef TORCHRNN_X86_KERNELS
-  static const bool chosen = [] {
-    const char* forced = std::getenv("TORCHRNN_ISA");
-    const bool plain = forced != nullptr && std::strcmp(forced, "avx512") == 0;
-    return chosenIsa() == Isa::Avx512 && detectCpuFeatures().avx512Bf16 && !plain;
-  }();
-  return chosen;
-#else
-  return false;
-#endif
+  static const bool on = dotKernelsAllowed() && detectCpuFeatures().avx512Bf16;
+  return on;
 }
 
 // The GEMM always decodes (once per panel and call, then swept by every row of A); the recurrent step reads
