@@ -141,14 +141,17 @@ export function consoleTable(rows) {
   });
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  const reduced = rows.flatMap((r) =>
-    Object.entries(r.precisions ?? {}).map(
+  const reduced = rows.flatMap((r) => [
+    ...(r.ms.ortQint8 !== undefined && r.ms.qint8 !== undefined
+      ? [`${r.case.name} ${r.threads} thr ORT qint8: ${ms(r.ms.ortQint8)} ms, torchrnn qint8 ${x(r.ms.ortQint8 / r.ms.qint8)} faster, ORT max |Δ| ${r.maxDiff.ortQint8?.toExponential(1) ?? '—'}`]
+      : []),
+    ...Object.entries(r.precisions ?? {}).map(
       ([k, p]) =>
         `${r.case.name} ${r.threads} thr ${k}: ${ms(r.ms[k])} ms, ${r.ms[k] ? x(r.ms.sync / r.ms[k]) : '—'} float32, ` +
         `bound ${ms(p.boundMs)} ms (${r.ms[k] ? pct((100 * p.boundMs) / r.ms[k]) : '—'}), max |Δ| ${r.maxDiff[k]?.toExponential(1) ?? '—'}, ` +
         `weights ${(p.weightBytes / 2 ** 20).toFixed(2)} of ${(r.float32WeightBytes / 2 ** 20).toFixed(2)} MiB`,
     ),
-  );
+  ]);
   return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt), ...(reduced.length ? ['', ...reduced] : [])].join('\n') +
     '\n(vs X: speed-up / needed on this machine\'s roofline; ok = target met. design: needed over ORT, torch on the' +
     ' design constants\' roofline. %bound, %design: torchrnn sync against each bound. %FMA: its FLOPs against the FMA peak of its cores. Speed-up = peer median /' +
@@ -449,6 +452,28 @@ function precisionSection(rows, info) {
     table(['case', 'threads', 'precision', 'float32 ms', 'ms', '× float32', 'bound ms', '% of bound', 'max abs Δ vs float32', 'others busy'], body),
     '',
   );
+  const ortRows = with_.filter((r) => r.ms.ortQint8 !== undefined && r.ms.qint8 !== undefined);
+  if (ortRows.length) {
+    out.push(
+      'Against onnxruntime\'s int8 LSTM: a com.microsoft `DynamicQuantizeLSTM` per layer (onnx_model.mjs) holding ' +
+        'torchrnn\'s own qint8 weights and per-row scales, which quantizes activations per call itself, timed in the ' +
+        'same rounds. Speed-up = its median / torchrnn qint8\'s; max abs Δ of each against torchrnn float32.',
+      '',
+      table(
+        ['case', 'threads', 'ORT qint8 ms', 'torchrnn qint8 ms', 'speed-up', 'ORT qint8 max abs Δ', 'torchrnn qint8 max abs Δ'],
+        ortRows.map((r) => [
+          r.case.name,
+          r.threads,
+          ms(r.ms.ortQint8),
+          ms(r.ms.qint8),
+          x(r.ms.ortQint8 / r.ms.qint8),
+          r.maxDiff.ortQint8?.toExponential(1) ?? '—',
+          r.maxDiff.qint8?.toExponential(1) ?? '—',
+        ]),
+      ),
+      '',
+    );
+  }
   const mb = (b) => (b / 2 ** 20).toFixed(2);
   const byCase = new Map();
   for (const r of with_) byCase.set(r.case.name, r);

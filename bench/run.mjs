@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 
 import { customCase, namedCases, randomInput } from './cases.mjs';
 import { peakRss } from './memory.mjs';
-import { buildOnnxModel, onnxCanExpress } from './onnx_model.mjs';
+import { buildOnnxInt8Model, buildOnnxModel, onnxCanExpress, onnxInt8CanExpress } from './onnx_model.mjs';
 import { createSession, loadOrt, ortPeer } from './peers/ort.mjs';
 import { TorchWorker, torchUnavailable } from './peers/torch.mjs';
 import { float32WeightBytes, loadTorchrnn, makeModule, parameters, quantizedPeers, torchrnnPeers } from './peers/torchrnn.mjs';
@@ -33,7 +33,8 @@ const HELP = `usage: node bench/run.mjs [options]
                          a custom shape instead (M: lstm, gru, rnn_tanh, rnn_relu)
   --threads 1,2          thread counts to measure (default 1,2)
   --precision LIST       also time the module converted by quantizeDynamic to each of these dtypes
-                         (qint8, bfloat16, float16, comma-separated), in the same rounds as float32
+                         (qint8, bfloat16, float16, comma-separated), in the same rounds as float32; with
+                         qint8, onnxruntime's int8 LSTM (DynamicQuantizeLSTM) on the same int8 weights too
   --no-ort, --no-torch   leave a peer out
   --no-memory            skip the peak-RSS probes (fresh processes per engine and case)
   --contention           also time every case and thread count with a busy competitor process beside the
@@ -236,6 +237,15 @@ async function main() {
       if (o.missing) absent.ort = 'not measured';
       else if (!onnxCanExpress(c)) absent.ort = 'ONNX LSTM has no projection';
       else onnxBytes = buildOnnxModel(c, params);
+      // onnxruntime's int8 LSTM on torchrnn's own qint8 weights and scales, beside torchrnn's qint8.
+      let onnxInt8Bytes;
+      if (onnxBytes && opt.precisions.includes('qint8') && onnxInt8CanExpress(c)) {
+        const quantize = (data, rows, cols) => {
+          const q = t.lib.QuantizedWeight.quantize(new t.lib.Tensor(Float32Array.from(data), [rows, cols]), 'qint8');
+          return { values: q.values, scales: q.scales };
+        };
+        onnxInt8Bytes = buildOnnxInt8Model(c, params, quantize);
+      }
       if (worker) await worker.load(c, params, x, dir);
       else absent.torch = 'not measured';
       let inputGemm1Ms;
@@ -250,9 +260,14 @@ async function main() {
         const reduced = quantizedPeers(t, module, xTensor, opt.precisions);
         peers.push(...reduced);
         let session;
+        let sessionInt8;
         if (onnxBytes) {
           session = await createSession(o, onnxBytes, n);
           peers.push(ortPeer(o, session, c, x));
+        }
+        if (onnxInt8Bytes) {
+          sessionInt8 = await createSession(o, onnxInt8Bytes, n);
+          peers.push(ortPeer(o, sessionInt8, c, x, { key: 'ortQint8', label: 'onnxruntime qint8', precision: 'qint8' }));
         }
         if (worker) {
           const got = (await worker.request({ cmd: 'threads', n })).threads;
@@ -337,6 +352,7 @@ async function main() {
           );
         }
         await session?.release?.();
+        await sessionInt8?.release?.();
       }
 
       if (opt.memory) {
@@ -363,7 +379,7 @@ async function main() {
     writeFileSync(opt.json, `${JSON.stringify({ info, rows, memory: Object.fromEntries(memory) }, null, 2)}\n`);
     log(`wrote ${opt.json}`);
   }
-  const wrong = rows.filter((r) => Object.entries(r.maxDiff).some(([k, d]) => !(k in r.precisions) && !agrees(d)));
+  const wrong = rows.filter((r) => Object.entries(r.maxDiff).some(([k, d]) => !(k in r.precisions) && k !== 'ortQint8' && !agrees(d)));
   if (wrong.length) {
     log(`\nFAILED verification on: ${[...new Set(wrong.map((r) => r.case.name))].join(', ')}`);
     process.exitCode = 1;
