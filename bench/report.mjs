@@ -481,8 +481,10 @@ function precisionSection(rows, info) {
   out.push(
     'Resident weight memory: the bytes the weights and biases hold, in MiB, as the module reports them ' +
       '(float32: its parameters; a converted module: `weightBytes`, its stored values, int8 scales and float32 ' +
-      'biases), and the share of float32\'s. The packed copy the engine computes from holds the same values in ' +
-      'panel order.',
+      'biases), and the share of float32\'s. The engine computes from a packed copy of the same values (panel ' +
+      'order, depth padded to 4 or 2 for the dot-product kernels), float32\'s as a converted module\'s, so the ' +
+      'shares hold for what the process keeps resident too (the growth of RSS on conversion would not measure ' +
+      'it: the allocator reuses pages freed earlier).',
     '',
   );
   out.push(
