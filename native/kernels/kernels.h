@@ -118,6 +118,8 @@ const RecurrentStepFn<float>* avx2ReducedRecurrentSteps(WeightFormat format);
 // AVX2 with F16C (a unit of its own, compiled with -mf16c): float16 only; call only when the CPU has F16C.
 const RecurrentStepFn<float>* avx2F16cReducedRecurrentSteps(WeightFormat format);
 const RecurrentStepFn<float>* avx512ReducedRecurrentSteps(WeightFormat format);
+// The AVX-512 GEMM that reads panels stored in `format` in registers, with the float table's panel width.
+GemmFn<float> avx512ReducedGemm(WeightFormat format);
 // AVX-512 VNNI (a unit of its own, compiled with -mavx512vnni): the qint8 GEMM and recurrent steps on int8
 // panels in the dot-product layout, activations quantized per call; call only when the CPU has VNNI.
 GemmFn<float> avx512VnniInt8Gemm();

@@ -86,6 +86,16 @@ void decodingRecurrentStep(const RecurrentStepArgs<float>& s, std::size_t unitBe
   base.recurrentStep[static_cast<std::size_t>(Kind)](a, unitBegin, unitEnd);
 }
 
+// Whether the AVX-512 float table packs the panel widths the reduced AVX-512 kernels are written for: 32
+// GEMM columns (simd_reduced_gemm.h, avx512_dot_kernels.h) and 16 units per W_hh panel. Should the float
+// geometry change, those kernels stand aside rather than read panels of another shape.
+#ifdef TORCHRNN_X86_KERNELS
+bool avx512PanelsAsBuilt() {
+  const KernelTable<float>& base = selectKernels<float>();
+  return base.gemmPanelCols == 32 && base.recurrentPanelUnits == 16;
+}
+#endif
+
 // Whether the AVX-512 dot-product kernels may run: the AVX-512 family is in use and TORCHRNN_ISA does not
 // name avx512 itself (which forces the family's plain kernels, so that those stay tested where the
 // dot-product instructions exist).
@@ -93,7 +103,7 @@ bool dotKernelsAllowed() {
 #ifdef TORCHRNN_X86_KERNELS
   static const bool allowed = [] {
     const char* forced = std::getenv("TORCHRNN_ISA");
-    return chosenIsa() == Isa::Avx512 && !(forced != nullptr && std::strcmp(forced, "avx512") == 0);
+    return chosenIsa() == Isa::Avx512 && avx512PanelsAsBuilt() && !(forced != nullptr && std::strcmp(forced, "avx512") == 0);
   }();
   return allowed;
 #else
@@ -112,9 +122,9 @@ bool bfloat16OnDot() {
   return on;
 }
 
-// The GEMM always decodes (once per panel and call, then swept by every row of A); the recurrent step reads
-// the reduced panels directly where the family has such a kernel (AVX-512; AVX2, float16 when the CPU has
-// F16C), else decodes them too.
+// The recurrent step reads the reduced panels directly where the family has such a kernel (AVX-512; AVX2,
+// float16 when the CPU has F16C), else decodes them; the GEMM reads them directly on AVX-512, else decodes
+// them (once per panel and call, then swept by every row of A). The dot-product kernels replace both.
 template <WeightFormat Format>
 KernelTable<float> makeReducedTable() {
   const KernelTable<float>& base = selectKernels<float>();
@@ -137,6 +147,9 @@ KernelTable<float> makeReducedTable() {
   if (direct)
     for (std::size_t kind = 0; kind < kCellKindCount; ++kind) table.recurrentStep[kind] = direct[kind];
 #ifdef TORCHRNN_X86_KERNELS
+  // AVX-512's GEMM reads the reduced panels in registers too: decoding a panel per call costs as much as
+  // its products when A has few rows (an LSTM projection, every step).
+  if (chosenIsa() == Isa::Avx512 && avx512PanelsAsBuilt()) table.packedGemm = avx512ReducedGemm(Format);
   if (Format == WeightFormat::Int8 && int8OnVnni()) {
     // Activations quantized per call, int8 dot products: GEMM and steps both read the grouped panels.
     static const std::string vnni = std::string(base.name) + "-vnni";
