@@ -74,7 +74,7 @@ struct DotKernels {
   static constexpr std::size_t kGemmVectors = 2;  // 32 columns: the AVX-512 table's gemmPanelCols
   static constexpr std::size_t kGemmPanelCols = kGemmVectors * kLanes;
   static constexpr std::size_t kGemmRows = 12;  // 24 accumulators, 2 weight vectors, the broadcast
-  static constexpr std::size_t kGemmRowBlock = kGemmRows * 16;  // rows of A (at most 192 KB of it) per pass over B
+  static constexpr std::size_t kGemmRowBlock = kGemmRows * 16;  // converted rows of A per pass over B (L2)
 
   template <std::size_t Rows>
   static void gemmTile(const GemmArgs<float>& g, const Elem* q, std::size_t ldq, const Row* rows, std::size_t row0,
