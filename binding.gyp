@@ -33,7 +33,7 @@
       "target_name": "torchrnn",
       "dependencies": ["torchrnn_kernels_portable"],
       "conditions": [
-        ["target_arch=='x64'", {"dependencies": ["torchrnn_kernels_avx2", "torchrnn_kernels_avx2_f16c", "torchrnn_kernels_avx512"]}],
+        ["target_arch=='x64'", {"dependencies": ["torchrnn_kernels_avx2", "torchrnn_kernels_avx2_f16c", "torchrnn_kernels_avx512", "torchrnn_kernels_avx512_vnni", "torchrnn_kernels_avx512_bf16"]}],
         ["target_arch=='arm64'", {"dependencies": ["torchrnn_kernels_neon"]}]
       ],
       "sources": [
@@ -95,6 +95,22 @@
           "sources": [
             "native/kernels/avx512_kernels.cpp",
             "native/kernels/avx512_reduced_kernels.cpp"
+          ]
+        },
+        {
+          "target_name": "torchrnn_kernels_avx512_vnni",
+          "type": "static_library",
+          "cflags": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mavx512vnni", "-mavx2", "-mfma"],
+          "sources": [
+            "native/kernels/avx512_vnni_kernels.cpp"
+          ]
+        },
+        {
+          "target_name": "torchrnn_kernels_avx512_bf16",
+          "type": "static_library",
+          "cflags": ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mavx512bf16", "-mavx2", "-mfma"],
+          "sources": [
+            "native/kernels/avx512_bf16_kernels.cpp"
           ]
         }
       ]

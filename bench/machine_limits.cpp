@@ -94,6 +94,44 @@ __attribute__((target("avx512f"))) float read512(const float* p, size_t n) {
   return sum512(s);
 }
 
+// The reduced-precision dot-product units, for the bounds of int8 and bfloat16 weights: 16 chains of
+// vpdpbusd (16 lanes × 4 byte products, counted as 2 ops each) and of vdpbf16ps (16 lanes × 2 products).
+constexpr int kVnni512Ops = 16 * 16 * 4 * 2;
+__attribute__((target("avx512f,avx512vnni"))) float vnni512(long iters) {
+  const __m512i u = _mm512_set1_epi8(1), s = _mm512_set1_epi8(-1);
+#define INIT(i) __m512i a##i = _mm512_set1_epi32(i);
+  REP16(INIT)
+#undef INIT
+  for (long k = 0; k < iters; k++) {
+#define STEP(i) a##i = _mm512_dpbusd_epi32(a##i, u, s);
+    REP16(STEP)
+#undef STEP
+  }
+  __m512i t = _mm512_setzero_si512();
+#define SUM(i) t = _mm512_add_epi32(t, a##i);
+  REP16(SUM)
+#undef SUM
+  return static_cast<float>(_mm512_reduce_add_epi32(t));
+}
+
+constexpr int kBf16512Flops = 16 * 16 * 2 * 2;
+__attribute__((target("avx512f,avx512bf16"))) float bf16dot512(long iters) {
+  const __m512bh a = (__m512bh)_mm512_set1_epi16(0x3f80), b = (__m512bh)_mm512_set1_epi16(0x3380);  // 1, ~6e-8
+#define INIT(i) __m512 a##i = _mm512_set1_ps(1.0f + (i) * 1e-3f);
+  REP16(INIT)
+#undef INIT
+  for (long k = 0; k < iters; k++) {
+#define STEP(i) a##i = _mm512_dpbf16_ps(a##i, a, b);
+    REP16(STEP)
+#undef STEP
+  }
+  __m512 t = _mm512_setzero_ps();
+#define SUM(i) t = _mm512_add_ps(t, a##i);
+  REP16(SUM)
+#undef SUM
+  return sum512(t);
+}
+
 // 12 chains of 8 lanes (16 ymm registers: 12 accumulators and the two constants).
 constexpr int kFma256Flops = 12 * 8 * 2;
 __attribute__((target("avx2,fma"))) float fma256(long iters) {
@@ -395,6 +433,18 @@ int main() {
   l3Test = blocks(l3Test);
 
   const Rates flops = rates({&isa, 0, 0}, cpus, isa.flopsPerIter);
+  // The dot-product units reduced-precision kernels use, where the CPU has them: "null" otherwise.
+  std::string unitPeaks;
+  const auto unitPeak = [&](const char* name, const Isa& unit) {
+    const Rates r = rates({&unit, 0, 0}, cpus, unit.flopsPerIter);
+    char buf[160];
+    std::snprintf(buf, sizeof buf, ", \"%s\": %.4g, \"%sAllCores\": %.4g", name, r.oneCore, name, r.allCores);
+    unitPeaks += buf;
+  };
+#ifdef LIMITS_X86
+  if (__builtin_cpu_supports("avx512vnni")) unitPeak("peakInt8Ops", {"avx512vnni", vnni512, kVnni512Ops, read512});
+  if (__builtin_cpu_supports("avx512bf16")) unitPeak("peakBf16Flops", {"avx512bf16", bf16dot512, kBf16512Flops, read512});
+#endif
   const Rates fromL2 = rates({&isa, l2Test, 0}, cpus, static_cast<double>(l2Test));
   const Rates fromL3 = rates({&isa, l3Test, 0}, cpus, static_cast<double>(l3Test));
 
@@ -402,8 +452,8 @@ int main() {
       "{\"isa\": \"%s\", \"peakFlops\": %.4g, \"peakFlopsAllCores\": %.4g, \"l2Bytes\": %zu, \"l2BytesFromSystem\": %s, "
       "\"l3Bytes\": %zu, \"l2TestBytes\": %zu, \"l3TestBytes\": %zu, \"l2Bandwidth\": %.4g, \"l3Bandwidth\": %.4g, "
       "\"l2BandwidthAllCores\": %.4g, \"l3BandwidthAllCores\": %.4g, \"cores\": %zu, \"repetitions\": %d, "
-      "\"secondsPerRepetition\": %.2g}\n",
+      "\"secondsPerRepetition\": %.2g%s}\n",
       isa.name, flops.oneCore, flops.allCores, l2, l2Known ? "true" : "false", l3, l2Test, l3Test, fromL2.oneCore,
-      fromL3.oneCore, fromL2.allCores, fromL3.allCores, cpus.size(), kReps, kRepSeconds);
+      fromL3.oneCore, fromL2.allCores, fromL3.allCores, cpus.size(), kReps, kRepSeconds, unitPeaks.c_str());
   return 0;
 }

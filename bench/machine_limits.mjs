@@ -127,6 +127,8 @@ export function describeLimits(limits) {
     ['                              , all cores', g(limits.l2BandwidthAllCores), g(d.l2BandwidthAllCores)],
     ['L3 read bandwidth per core, B/s, one core', g(limits.l3Bandwidth), g(d.l3Bandwidth)],
     ['                              , all cores', g(limits.l3BandwidthAllCores), g(d.l3BandwidthAllCores)],
+    ...(limits.peakInt8Ops ? [['int8 dot (VNNI) peak per core, op/s, one core', g(limits.peakInt8Ops), '—']] : []),
+    ...(limits.peakBf16Flops ? [['bf16 dot peak per core, FLOP/s, one core', g(limits.peakBf16Flops), '—']] : []),
   ];
   return [
     `${''.padEnd(42)} ${'this machine'.padStart(12)} ${'design'.padStart(12)}`,

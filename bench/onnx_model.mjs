@@ -21,7 +21,7 @@ import { gatesPerUnit } from './roofline.mjs';
 const OPSET = 14;
 const IR_VERSION = 8; // the IR version that goes with opsets 14 and 15
 
-const DataType = { FLOAT: 1, INT64: 7 };
+const DataType = { FLOAT: 1, INT8: 3, INT64: 7 };
 const AttributeType = { INT: 2, STRING: 3, INTS: 7, STRINGS: 8 };
 
 /** For each ONNX gate block, which PyTorch gate block it comes from. */
@@ -44,6 +44,10 @@ export function onnxCanExpress(c) {
 function floatTensor(name, dims, data) {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength); // little-endian, as ONNX's raw_data
   return new Message().ints(1, dims).int(2, DataType.FLOAT).string(8, name).raw(9, bytes.slice());
+}
+
+function int8Tensor(name, dims, data) {
+  return new Message().ints(1, dims).int(2, DataType.INT8).string(8, name).raw(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
 }
 
 function int64Tensor(name, values) {
@@ -81,13 +85,14 @@ function stringsAttribute(name, values) {
   return new Message().string(1, name).strings(9, values).int(20, AttributeType.STRINGS);
 }
 
-function node(opType, inputs, outputs, attributes = []) {
-  return new Message()
+function node(opType, inputs, outputs, attributes = [], domain = undefined) {
+  const n = new Message()
     .strings(1, inputs)
     .strings(2, outputs)
     .string(3, `${outputs[0]}_node`)
     .string(4, opType)
     .messages(5, attributes);
+  return domain === undefined ? n : n.string(7, domain);
 }
 
 // ---- weights ------------------------------------------------------------------------------------
@@ -118,6 +123,27 @@ function concat(arrays) {
  * Returns the serialized ModelProto.
  */
 export function buildOnnxModel(c, params) {
+  return buildModel(c, params, undefined);
+}
+
+/** Whether onnxruntime can run this case with int8 weights: an LSTM without projection (DynamicQuantizeLSTM). */
+export function onnxInt8CanExpress(c) {
+  return c.mode === 'LSTM' && onnxCanExpress(c);
+}
+
+/**
+ * The same model with int8 weights: each layer a com.microsoft DynamicQuantizeLSTM, onnxruntime's int8 LSTM
+ * (it quantizes activations per call itself), its W and R the int8 values and per-row scales that
+ * `quantize(data, rows, cols)` gives ({ values: Int8Array, scales: Float32Array }: torchrnn's own
+ * qint8 conversion), transposed to (In, 4H) per direction as the operator wants, zero points 0.
+ */
+export function buildOnnxInt8Model(c, params, quantize) {
+  if (!onnxInt8CanExpress(c)) throw new Error('DynamicQuantizeLSTM is an LSTM without projection');
+  return buildModel(c, params, quantize);
+}
+
+/** The float model, or with `quantize` the int8 one. */
+function buildModel(c, params, quantize) {
   if (!onnxCanExpress(c)) throw new Error('ONNX LSTM has no projection (proj_size): no ONNX model');
   const H = c.hidden_size;
   const D = c.bidirectional ? 2 : 1;
@@ -147,9 +173,29 @@ export function buildOnnxModel(c, params) {
       B.push(reorderGates(param(`bias_hh_l${l}${s}`), H, 1, order));
     }
     // B per direction is [Wb, Rb]: the pushes above interleave exactly so.
-    initializers.push(floatTensor(`W_l${l}`, [D, G, In], concat(W)));
-    initializers.push(floatTensor(`R_l${l}`, [D, G, H], concat(R)));
     initializers.push(floatTensor(`B_l${l}`, [D, 2 * G], concat(B)));
+    let inputs = [x, `W_l${l}`, `R_l${l}`, `B_l${l}`];
+    if (quantize) {
+      // Per direction: int8 (cols, G) transposed from the (G, cols) rows, a scale per gate row.
+      const int8 = (name, mats, cols) => {
+        const values = new Int8Array(D * cols * G);
+        const scales = new Float32Array(D * G);
+        mats.forEach((m, d) => {
+          const q = quantize(m, G, cols);
+          scales.set(q.scales, d * G);
+          for (let g = 0; g < G; g++) for (let k = 0; k < cols; k++) values[d * cols * G + k * G + g] = q.values[g * cols + k];
+        });
+        initializers.push(int8Tensor(name, [D, cols, G], values));
+        initializers.push(floatTensor(`${name}_scale`, [D, G], scales));
+        initializers.push(int8Tensor(`${name}_zero_point`, [D, G], new Int8Array(D * G)));
+      };
+      int8(`W_l${l}`, W, In);
+      int8(`R_l${l}`, R, H);
+      inputs = [...inputs, '', '', '', '', `W_l${l}_scale`, `W_l${l}_zero_point`, `R_l${l}_scale`, `R_l${l}_zero_point`];
+    } else {
+      initializers.push(floatTensor(`W_l${l}`, [D, G, In], concat(W)));
+      initializers.push(floatTensor(`R_l${l}`, [D, G, H], concat(R)));
+    }
 
     const attributes = [
       intAttribute('hidden_size', H),
@@ -160,7 +206,8 @@ export function buildOnnxModel(c, params) {
     if (c.mode === 'RNN_RELU') attributes.push(stringsAttribute('activations', c.bidirectional ? ['Relu', 'Relu'] : ['Relu']));
 
     const y = `Y_l${l}_by_direction`; // (T, D, N, H)
-    nodes.push(node(OP_TYPE[c.mode], [x, `W_l${l}`, `R_l${l}`, `B_l${l}`], [y], attributes));
+    if (quantize) nodes.push(node('DynamicQuantizeLSTM', inputs, [y], attributes, 'com.microsoft'));
+    else nodes.push(node(OP_TYPE[c.mode], inputs, [y], attributes));
     const out = l === c.num_layers - 1 ? 'Y' : `Y_l${l}`; // (T, N, D·H)
     if (D === 1) {
       nodes.push(node('Squeeze', [y, 'direction_axis'], [out]));
@@ -182,6 +229,9 @@ export function buildOnnxModel(c, params) {
     .int(1, IR_VERSION)
     .string(2, 'torchrnn-bench')
     .message(7, graph)
-    .message(8, new Message().string(1, '').int(2, OPSET))
+    .messages(8, [
+      new Message().string(1, '').int(2, OPSET),
+      ...(quantize ? [new Message().string(1, 'com.microsoft').int(2, 1)] : []),
+    ])
     .bytes();
 }

@@ -141,7 +141,18 @@ export function consoleTable(rows) {
   });
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n') +
+  const reduced = rows.flatMap((r) => [
+    ...(r.ms.ortQint8 !== undefined && r.ms.qint8 !== undefined
+      ? [`${r.case.name} ${r.threads} thr ORT qint8: ${ms(r.ms.ortQint8)} ms, torchrnn qint8 ${x(r.ms.ortQint8 / r.ms.qint8)} faster, ORT max |Δ| ${r.maxDiff.ortQint8?.toExponential(1) ?? '—'}`]
+      : []),
+    ...Object.entries(r.precisions ?? {}).map(
+      ([k, p]) =>
+        `${r.case.name} ${r.threads} thr ${k}: ${ms(r.ms[k])} ms, ${r.ms[k] ? x(r.ms.sync / r.ms[k]) : '—'} float32, ` +
+        `bound ${ms(p.boundMs)} ms (${r.ms[k] ? pct((100 * p.boundMs) / r.ms[k]) : '—'}), max |Δ| ${r.maxDiff[k]?.toExponential(1) ?? '—'}, ` +
+        `weights ${(p.weightBytes / 2 ** 20).toFixed(2)} of ${(r.float32WeightBytes / 2 ** 20).toFixed(2)} MiB`,
+    ),
+  ]);
+  return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt), ...(reduced.length ? ['', ...reduced] : [])].join('\n') +
     '\n(vs X: speed-up / needed on this machine\'s roofline; ok = target met. design: needed over ORT, torch on the' +
     ' design constants\' roofline. %bound, %design: torchrnn sync against each bound. %FMA: its FLOPs against the FMA peak of its cores. Speed-up = peer median /' +
     ' torchrnn sync median. others: cores other processes kept busy meanwhile.)';
@@ -332,6 +343,7 @@ export function markdown(rows, memory, info) {
   }
 
   out.push(...peakSection(rows, info));
+  out.push(...precisionSection(rows, info));
   out.push(...contentionSection(rows));
 
   out.push('## Correctness check before timing', '');
@@ -396,6 +408,97 @@ export function markdown(rows, memory, info) {
     '',
   );
   return out.join('\n');
+}
+
+/**
+ * "Reduced precision" (--precision): each converted module's median beside float32's from the same rounds,
+ * the speed-up, its bound on this machine (bytes per stored weight, the peak of its unit), how far its
+ * output strays from float32's, and the bytes its weights hold.
+ */
+function precisionSection(rows, info) {
+  const with_ = rows.filter((r) => r.precisions && Object.keys(r.precisions).length);
+  if (!with_.length) return [];
+  const out = ['## Reduced precision', ''];
+  const m = info.limits.measured;
+  const unit = (field, name) => (m?.[field] ? `${name} (${(m[field] / 1e9).toFixed(0)} G/s per core, measured)` : 'none measured: the fp32 FMA peak');
+  out.push(
+    'torchrnn sync on the module converted by `quantizeDynamic(module, { dtype })`, timed in the same ' +
+      "interleaved rounds as float32 (the `torchrnn sync` column above). Bound: this machine's roofline with " +
+      'W_hh (and W_hr) at the stored bytes per weight (qint8 1, bfloat16 and float16 2) and every FLOP at the ' +
+      `peak of the unit that computes on the format: qint8 ${unit('peakInt8Ops', 'VNNI vpdpbusd')}; bfloat16 ` +
+      `${unit('peakBf16Flops', 'vdpbf16ps')}; float16 the fp32 FMA peak. Max |Δ|: the output sequence against ` +
+      "float32's on the same input.",
+    '',
+  );
+  const body = [];
+  for (const r of with_) {
+    for (const [key, p] of Object.entries(r.precisions)) {
+      const ours = r.ms[key];
+      body.push([
+        r.case.name,
+        r.threads,
+        key,
+        ms(r.ms.sync),
+        ms(ours),
+        ours ? x(r.ms.sync / ours) : '—',
+        ms(p.boundMs),
+        ours ? pct((100 * p.boundMs) / ours) : '—',
+        r.maxDiff[key] === undefined ? '—' : r.maxDiff[key].toExponential(1),
+        busy(r),
+      ]);
+    }
+  }
+  out.push(
+    table(['case', 'threads', 'precision', 'float32 ms', 'ms', '× float32', 'bound ms', '% of bound', 'max abs Δ vs float32', 'others busy'], body),
+    '',
+  );
+  const ortRows = with_.filter((r) => r.ms.ortQint8 !== undefined && r.ms.qint8 !== undefined);
+  if (ortRows.length) {
+    out.push(
+      'Against onnxruntime\'s int8 LSTM: a com.microsoft `DynamicQuantizeLSTM` per layer (onnx_model.mjs) holding ' +
+        'torchrnn\'s own qint8 weights and per-row scales, which quantizes activations per call itself, timed in the ' +
+        'same rounds. Speed-up = its median / torchrnn qint8\'s; max abs Δ of each against torchrnn float32.',
+      '',
+      table(
+        ['case', 'threads', 'ORT qint8 ms', 'torchrnn qint8 ms', 'speed-up', 'ORT qint8 max abs Δ', 'torchrnn qint8 max abs Δ'],
+        ortRows.map((r) => [
+          r.case.name,
+          r.threads,
+          ms(r.ms.ortQint8),
+          ms(r.ms.qint8),
+          x(r.ms.ortQint8 / r.ms.qint8),
+          r.maxDiff.ortQint8?.toExponential(1) ?? '—',
+          r.maxDiff.qint8?.toExponential(1) ?? '—',
+        ]),
+      ),
+      '',
+    );
+  }
+  const mb = (b) => (b / 2 ** 20).toFixed(2);
+  const byCase = new Map();
+  for (const r of with_) byCase.set(r.case.name, r);
+  const keys = [...new Set(with_.flatMap((r) => Object.keys(r.precisions)))];
+  out.push(
+    'Resident weight memory: the bytes the weights and biases hold, in MiB, as the module reports them ' +
+      '(float32: its parameters; a converted module: `weightBytes`, its stored values, int8 scales and float32 ' +
+      'biases), and the share of float32\'s. The engine computes from a packed copy of the same values (panel ' +
+      'order, depth padded to 4 or 2 for the dot-product kernels), float32\'s as a converted module\'s, so the ' +
+      'shares hold for what the process keeps resident too (the growth of RSS on conversion would not measure ' +
+      'it: the allocator reuses pages freed earlier).',
+    '',
+  );
+  out.push(
+    table(
+      ['case', 'float32 MiB', ...keys.map((k) => `${k} MiB (share)`)],
+      [...byCase.values()].map((r) => [
+        r.case.name,
+        mb(r.float32WeightBytes),
+        ...keys.map((k) => (r.precisions[k] ? `${mb(r.precisions[k].weightBytes)} (${pct((100 * r.precisions[k].weightBytes) / r.float32WeightBytes)})` : '—')),
+      ]),
+    ),
+    '',
+  );
+  return out;
 }
 
 /** "Against the FMA peak": the GEMM alone and each case split into its input GEMM and its steps. */
@@ -559,6 +662,12 @@ function limitsSection({ measured, how }) {
         ['read bandwidth per core from L2, all cores at once', gb(m.l2BandwidthAllCores), `${gb(d.l2BandwidthAllCores)} (one figure)`, 'the same, each core on a buffer of its own at the same time'],
         ['read bandwidth per core from L3, one core alone', gb(m.l3Bandwidth), gb(d.l3Bandwidth), `the same over ${l3Test} (${l3Why})`],
         ['read bandwidth per core from L3, all cores at once', gb(m.l3BandwidthAllCores), `${gb(d.l3BandwidthAllCores)} (one figure)`, 'the same, each core on a buffer of its own at the same time'],
+        ...(m.peakInt8Ops
+          ? [['int8 dot-product peak per core (one core / all cores)', `${gf(m.peakInt8Ops)} / ${gf(m.peakInt8OpsAllCores)} (ops: 2 per byte product)`, '—', '16 independent chains of vpdpbusd (AVX-512 VNNI) in registers; the qint8 bound\'s peak']]
+          : []),
+        ...(m.peakBf16Flops
+          ? [['bfloat16 dot-product peak per core (one core / all cores)', `${gf(m.peakBf16Flops)} / ${gf(m.peakBf16FlopsAllCores)}`, '—', '16 independent chains of vdpbf16ps (AVX-512 BF16) in registers; the bfloat16 bound\'s peak']]
+          : []),
         ['physical cores', m.cores, d.cores, 'one thread pinned to each, from /sys/devices/system/cpu/cpu*/topology'],
       ],
     ),

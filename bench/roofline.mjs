@@ -67,6 +67,28 @@ export function perCoreLimits(limits, P) {
   };
 }
 
+/**
+ * The stored precisions of `quantizeDynamic` the bench times beside float32: bytes per stored weight, and
+ * the measured unit peak (a MachineLimits field) whose instructions compute on that format, where the CPU
+ * has one: int8 dot products (VNNI vpdpbusd) for qint8, bfloat16 dot products (vdpbf16ps) for bfloat16.
+ * float16 has no such unit here (its weights widen to float32 FMAs), nor has any format without the
+ * measured figure: those use the fp32 FMA peak.
+ */
+export const PRECISIONS = Object.freeze({
+  float32: { bytesPerWeight: 4, peak: undefined },
+  bfloat16: { bytesPerWeight: 2, peak: 'peakBf16Flops' },
+  float16: { bytesPerWeight: 2, peak: undefined },
+  qint8: { bytesPerWeight: 1, peak: 'peakInt8Ops' },
+});
+
+/** The per-core figures of perCoreLimits with the peak of the unit that computes on `precision`. */
+export function precisionLimits(limits, P, precision = 'float32') {
+  const lim = perCoreLimits(limits, P);
+  const field = PRECISIONS[precision].peak;
+  const unit = field && limits[P > 1 ? `${field}AllCores` : field];
+  return { ...lim, peak: Number.isFinite(unit) && unit > lim.peak ? unit : lim.peak, bytesPerWeight: PRECISIONS[precision].bytesPerWeight };
+}
+
 /** Rows of the gate matrices per hidden unit: LSTM i,f,g,o; GRU r,z,n; Elman RNN one. */
 export function gatesPerUnit(mode) {
   return { LSTM: 4, GRU: 3 }[mode] ?? 1;
@@ -105,10 +127,13 @@ function layerInput(c, l, { D, Hout }) {
  *   direction per core), or one after the other with each direction's units split over all P cores.
  * @param {object} c a case
  * @param {number} P cores
+ * With a `precision` other than float32 (PRECISIONS), W_hh and W_hr take its bytes per weight and every
+ * FLOP runs at the peak of its unit: the bound of the same forward with weights stored at that precision.
  * @param {MachineLimits} [limits]
+ * @param {keyof PRECISIONS} [precision]
  */
-export function bound(c, P, limits = DESIGN_LIMITS) {
-  const lim = perCoreLimits(limits, P);
+export function bound(c, P, limits = DESIGN_LIMITS, precision = 'float32') {
+  const lim = precisionLimits(limits, P, precision);
   const measured = limits !== DESIGN_LIMITS;
   const s = sizes(c);
   // Seconds for one core to do `flops` while reading `bytes` of recurrent weights.
@@ -120,7 +145,7 @@ export function bound(c, P, limits = DESIGN_LIMITS) {
   for (let l = 0; l < c.num_layers; l++) {
     const In = layerInput(c, l, s);
     total += (s.D * 2 * s.T * s.N * s.G * In) / (P * lim.peak);
-    const wBytes = 4 * (s.G * s.Hout + s.projElems); // per direction, per step
+    const wBytes = lim.bytesPerWeight * (s.G * s.Hout + s.projElems); // per direction, per step
     const stepFlops = 2 * s.N * (s.G * s.Hout + s.projElems);
     const share = s.D / P; // one direction's step = 1; each core holds D/P of it
     let steps = s.T * stepSeconds(stepFlops * share, wBytes * share);

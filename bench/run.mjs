@@ -14,24 +14,27 @@ import { parseArgs } from 'node:util';
 
 import { customCase, namedCases, randomInput } from './cases.mjs';
 import { peakRss } from './memory.mjs';
-import { buildOnnxModel, onnxCanExpress } from './onnx_model.mjs';
+import { buildOnnxInt8Model, buildOnnxModel, onnxCanExpress, onnxInt8CanExpress } from './onnx_model.mjs';
 import { createSession, loadOrt, ortPeer } from './peers/ort.mjs';
 import { TorchWorker, torchUnavailable } from './peers/torch.mjs';
-import { loadTorchrnn, makeModule, parameters, torchrnnPeers } from './peers/torchrnn.mjs';
+import { float32WeightBytes, loadTorchrnn, makeModule, parameters, quantizedPeers, torchrnnPeers } from './peers/torchrnn.mjs';
 import { watchLoad } from './machine_load.mjs';
 import { startCompetitor } from './contention.mjs';
 import { gemmFlops, SQUARE_SIZES, timeGemm, timeInputGemms } from './gemm.mjs';
 import { describeLimits, measureMachineLimits, readMachineLimits } from './machine_limits.mjs';
 import { consoleTable, machine, markdown } from './report.mjs';
-import { bound, DESIGN_LIMITS, perCoreLimits } from './roofline.mjs';
+import { bound, DESIGN_LIMITS, perCoreLimits, PRECISIONS } from './roofline.mjs';
 import { measure, PLANS } from './timing.mjs';
 import { agrees, maxAbsDiff, TOLERANCE } from './verify.mjs';
 
 const HELP = `usage: node bench/run.mjs [options]
-  --case NAME            a case of bench/cases.json (repeatable; default: all)
+  --case NAME[,NAME]     cases of bench/cases.json (repeatable, or comma-separated; default: all)
   --mode M --input-size I --hidden-size H [--num-layers L] [--bidirectional] [--proj-size P] --T T --N N
                          a custom shape instead (M: lstm, gru, rnn_tanh, rnn_relu)
   --threads 1,2          thread counts to measure (default 1,2)
+  --precision LIST       also time the module converted by quantizeDynamic to each of these dtypes
+                         (qint8, bfloat16, float16, comma-separated), in the same rounds as float32; with
+                         qint8, onnxruntime's int8 LSTM (DynamicQuantizeLSTM) on the same int8 weights too
   --no-ort, --no-torch   leave a peer out
   --no-memory            skip the peak-RSS probes (fresh processes per engine and case)
   --contention           also time every case and thread count with a busy competitor process beside the
@@ -62,6 +65,7 @@ function options() {
       T: { type: 'string' },
       N: { type: 'string' },
       threads: { type: 'string', default: '1,2' },
+      precision: { type: 'string', default: '' },
       'no-ort': { type: 'boolean' },
       'no-torch': { type: 'boolean' },
       'no-memory': { type: 'boolean' },
@@ -96,13 +100,17 @@ function options() {
     ];
   } else {
     const all = namedCases();
-    cases = values.case ? values.case.map((n) => all.find((c) => c.name === n) ?? fail(`no case ${n}: ${all.map((c) => c.name).join(', ')}`)) : all;
+    cases = values.case ? values.case.flatMap((n) => n.split(',')).map((n) => all.find((c) => c.name === n) ?? fail(`no case ${n}: ${all.map((c) => c.name).join(', ')}`)) : all;
   }
   const threads = values.threads.split(',').map(Number);
   if (!threads.every((n) => Number.isInteger(n) && n > 0)) fail(`--threads wants positive integers, got ${values.threads}`);
+  const precisions = values.precision.split(',').filter(Boolean);
+  const unknown = precisions.filter((p) => !(p in PRECISIONS) || p === 'float32');
+  if (unknown.length) fail(`--precision wants qint8, bfloat16, float16; got ${unknown.join(', ')}`);
   return {
     cases,
     threads,
+    precisions,
     ort: !values['no-ort'],
     torch: !values['no-torch'],
     memory: !values['no-memory'],
@@ -229,6 +237,15 @@ async function main() {
       if (o.missing) absent.ort = 'not measured';
       else if (!onnxCanExpress(c)) absent.ort = 'ONNX LSTM has no projection';
       else onnxBytes = buildOnnxModel(c, params);
+      // onnxruntime's int8 LSTM on torchrnn's own qint8 weights and scales, beside torchrnn's qint8.
+      let onnxInt8Bytes;
+      if (onnxBytes && opt.precisions.includes('qint8') && onnxInt8CanExpress(c)) {
+        const quantize = (data, rows, cols) => {
+          const q = t.lib.QuantizedWeight.quantize(new t.lib.Tensor(Float32Array.from(data), [rows, cols]), 'qint8');
+          return { values: q.values, scales: q.scales };
+        };
+        onnxInt8Bytes = buildOnnxInt8Model(c, params, quantize);
+      }
       if (worker) await worker.load(c, params, x, dir);
       else absent.torch = 'not measured';
       let inputGemm1Ms;
@@ -240,10 +257,17 @@ async function main() {
       for (const n of opt.threads) {
         const torchrnnThreads = t.setThreads(n);
         const peers = [...torchrnnPeers(t, module, xTensor)];
+        const reduced = quantizedPeers(t, module, xTensor, opt.precisions);
+        peers.push(...reduced);
         let session;
+        let sessionInt8;
         if (onnxBytes) {
           session = await createSession(o, onnxBytes, n);
           peers.push(ortPeer(o, session, c, x));
+        }
+        if (onnxInt8Bytes) {
+          sessionInt8 = await createSession(o, onnxInt8Bytes, n);
+          peers.push(ortPeer(o, sessionInt8, c, x, { key: 'ortQint8', label: 'onnxruntime qint8', precision: 'qint8' }));
         }
         if (worker) {
           const got = (await worker.request({ cmd: 'threads', n })).threads;
@@ -263,7 +287,11 @@ async function main() {
           const y = await p.output();
           spent[p.key] = performance.now() - t0;
           if (p.key === 'sync') reference = Float32Array.from(y);
-          else {
+          else if (p.precision) {
+            // A reduced precision differs from float32 by its rounding: reported, not judged against 1e-4.
+            maxDiff[p.key] = maxAbsDiff(y, reference);
+            log(`  ${n} thr  ${p.label}: max |Δ| vs float32 = ${maxDiff[p.key].toExponential(2)}`);
+          } else {
             maxDiff[p.key] = maxAbsDiff(y, reference);
             const ok = agrees(maxDiff[p.key]);
             log(`  ${n} thr  verify ${p.label}: max |Δ| = ${maxDiff[p.key].toExponential(2)} ${ok ? 'ok' : `FAILED (> ${TOLERANCE}): its times below compare a different computation`}`);
@@ -285,6 +313,14 @@ async function main() {
           busy,
           peakFlops: peakOf(n),
           inputGemmMs: inputGemm1Ms === undefined ? undefined : inputGemm1Ms / n,
+          // Per reduced precision: its bound on this machine, and the bytes its weights hold beside float32's.
+          precisions: Object.fromEntries(
+            reduced.map((p) => [
+              p.key,
+              { boundMs: bound(c, n, thisMachine.limits ?? undefined, p.key), designBoundMs: bound(c, n, undefined, p.key), weightBytes: p.weightBytes },
+            ]),
+          ),
+          float32WeightBytes: float32WeightBytes(module),
         };
         rows.push(row);
         log(
@@ -316,6 +352,7 @@ async function main() {
           );
         }
         await session?.release?.();
+        await sessionInt8?.release?.();
       }
 
       if (opt.memory) {
@@ -342,7 +379,7 @@ async function main() {
     writeFileSync(opt.json, `${JSON.stringify({ info, rows, memory: Object.fromEntries(memory) }, null, 2)}\n`);
     log(`wrote ${opt.json}`);
   }
-  const wrong = rows.filter((r) => Object.values(r.maxDiff).some((d) => !agrees(d)));
+  const wrong = rows.filter((r) => Object.entries(r.maxDiff).some(([k, d]) => !(k in r.precisions) && k !== 'ortQint8' && !agrees(d)));
   if (wrong.length) {
     log(`\nFAILED verification on: ${[...new Set(wrong.map((r) => r.case.name))].join(', ')}`);
     process.exitCode = 1;

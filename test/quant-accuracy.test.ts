@@ -5,12 +5,21 @@
  * measured by scripts/precision-report.mjs (docs/PRECISION.md) with about 2x headroom. A broken rounding or
  * scale, fed to the engine directly, is caught by the first check.
  */
-import { Linear, QuantizedWeight, quantizeDynamic, type QuantizedDType, type Tensor } from '../lib';
+import { Linear, QuantizedWeight, quantizeDynamic, type QuantizedDType, type RNNBase, type Tensor } from '../lib';
 import { native, type NativeModelSpec } from '../lib/native';
 import { mismatches } from './helpers/close';
 import { buildCell, buildModule, toHidden, type CellCase } from './helpers/fixture_cases';
 import { loadCases, toStateDict, toTensor } from './helpers/fixtures';
-import { buildQuantized, fixtureTensors, loadQuantFixture, quantModuleCases, runCase, worst } from './helpers/quant_cases';
+import {
+  buildQuantized,
+  fixtureTensors,
+  loadQuantFixture,
+  quantModuleCases,
+  roundsActivations,
+  runCase,
+  sameWeightsBound,
+  worst,
+} from './helpers/quant_cases';
 
 const fixture = loadQuantFixture();
 const cases = quantModuleCases(fixture);
@@ -18,9 +27,9 @@ const DTYPES: QuantizedDType[] = ['qint8', 'float16', 'bfloat16'];
 
 /** Largest error relative to the reference's largest |value|, by dtype and layer family: measured, then ~2x. */
 const BOUND_VS_FLOAT: Record<QuantizedDType, Record<'RNN' | 'LSTM' | 'GRU' | 'Linear', number>> = {
-  qint8: { RNN: 1e-1, LSTM: 3e-2, GRU: 3e-2, Linear: 1.5e-2 },
+  qint8: { RNN: 1e-1, LSTM: 4e-2, GRU: 3.5e-2, Linear: 3e-2 },
   float16: { RNN: 6e-3, LSTM: 2e-3, GRU: 2e-3, Linear: 5e-4 },
-  bfloat16: { RNN: 2.5e-2, LSTM: 1e-2, GRU: 1e-2, Linear: 7e-3 },
+  bfloat16: { RNN: 5e-2, LSTM: 1.6e-2, GRU: 1.7e-2, Linear: 9e-3 },
 };
 /** Against PyTorch's own quantize_dynamic (qint8, which also rounds activations to 8 bits): measured, then ~2x. */
 const BOUND_VS_TORCH_DYNAMIC = { LSTM: 1e-1, GRU: 7e-2, Linear: 4e-2 };
@@ -29,9 +38,14 @@ describe.each(DTYPES)('%s modules', (dtype) => {
   it.each(cases.map(({ quant, base }) => [quant.name, quant, base] as const))('%s', (_name, quant, base) => {
     const { float, quantized } = buildQuantized(base, dtype);
     const got = runCase(quantized, base);
-    // The same rounded weights in PyTorch's float32 forward: our engine's arithmetic is float32 throughout.
+    // The same rounded weights in PyTorch's float32 forward: our engine's arithmetic is float32 throughout,
+    // unless the kernels round activations too (then within their measured bound).
     const sameWeights = fixtureTensors(quant.weightOnly[dtype]);
-    expect(mismatches(got.map(([name, t], i) => [t, sameWeights[i][1], name]))).toEqual([]);
+    if (roundsActivations(dtype)) {
+      expect(worst(got.map(([, t], i) => [t, sameWeights[i][1]])).rel).toBeLessThanOrEqual(sameWeightsBound(dtype, base.mode));
+    } else {
+      expect(mismatches(got.map(([name, t], i) => [t, sameWeights[i][1], name]))).toEqual([]);
+    }
     // Against the float32 module and PyTorch's float32 results: the cost of the precision, bounded.
     const ours = runCase(float, base);
     const torchFloat = fixtureTensors({ output: base.output, h_n: base.h_n, c_n: base.c_n });
@@ -58,8 +72,9 @@ describe.each(DTYPES)('%s cells', (dtype) => {
     const expected = quant.weightOnly[dtype];
     const pairs: [Tensor, Tensor, string][] = [[h, toTensor(expected.h), 'h']];
     if (expected.c) pairs.push([c!, toTensor(expected.c), 'c']);
-    expect(mismatches(pairs)).toEqual([]);
     const family = base.mode.replace('Cell', '') as 'RNN' | 'LSTM' | 'GRU';
+    if (roundsActivations(dtype)) expect(worst(pairs.map(([t, e]) => [t, e])).rel).toBeLessThanOrEqual(sameWeightsBound(dtype, family));
+    else expect(mismatches(pairs)).toEqual([]);
     const floatState = float.forward(toTensor(base.input), toHidden(base.hx));
     const floatPairs = Array.isArray(floatState) ? floatState : [floatState];
     expect(worst(pairs.map(([t], i) => [t, floatPairs[i]])).rel).toBeLessThanOrEqual(BOUND_VS_FLOAT[dtype][family]);
@@ -72,7 +87,8 @@ describe.each(DTYPES)('%s Linear', (dtype) => {
     float.loadStateDict(toStateDict(c.params));
     const input = toTensor(c.input);
     const got = quantizeDynamic(float, { dtype }).forward(input);
-    expect(mismatches([[got, toTensor(c.weightOnly[dtype]), 'output']])).toEqual([]);
+    if (roundsActivations(dtype)) expect(worst([[got, toTensor(c.weightOnly[dtype])]]).rel).toBeLessThanOrEqual(sameWeightsBound(dtype, 'Linear'));
+    else expect(mismatches([[got, toTensor(c.weightOnly[dtype]), 'output']])).toEqual([]);
     expect(worst([[got, float.forward(input)]]).rel).toBeLessThanOrEqual(BOUND_VS_FLOAT[dtype].Linear);
     expect(worst([[got, toTensor(c.output)]]).rel).toBeLessThanOrEqual(BOUND_VS_FLOAT[dtype].Linear);
     if (dtype === 'qint8') {
@@ -118,14 +134,23 @@ describe('a broken rounding or scale is caught', () => {
     return [r.output, r.hN, r.cN!].map((data, i) => toTensor({ ...[base.output, base.h_n, base.c_n!][i], data: Array.from(data) }));
   }
 
+  /**
+   * Where `got` differs from what a correct conversion gives: PyTorch with the same rounded weights at the
+   * parity tolerance; or, where the kernels round activations too (those products are PyTorch's only within
+   * a bound), the correct conversion's run through quantizeDynamic, which the same path must give exactly.
+   */
   function sameWeightsMismatches(dtype: QuantizedDType, got: Tensor[]): string[] {
+    if (roundsActivations(dtype)) {
+      const viaModule = runCase(quantizeDynamic(buildModule(base), { dtype }) as unknown as RNNBase, base).map(([, t]) => t);
+      return mismatches(got.map((t, i) => [t, viaModule[i], `${dtype} ${i}`]));
+    }
     const expected = fixtureTensors(quant.weightOnly[dtype]);
     return mismatches(got.map((t, i) => [t, expected[i][1], expected[i][0]]));
   }
 
-  it('the correct conversion passes through the same path', () => {
-    const got = runStored('bfloat16', (w) => QuantizedWeight.quantize(w, 'bfloat16'));
-    expect(sameWeightsMismatches('bfloat16', got)).toEqual([]);
+  it.each<QuantizedDType>(['bfloat16', 'qint8'])('the correct %s conversion passes through the same path', (dtype) => {
+    const got = runStored(dtype, (w) => QuantizedWeight.quantize(w, dtype));
+    expect(sameWeightsMismatches(dtype, got)).toEqual([]);
   });
 
   it('bfloat16 truncated instead of rounded to nearest even', () => {

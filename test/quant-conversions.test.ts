@@ -6,7 +6,7 @@
 import { QuantizedWeight, Tensor } from '../lib';
 import { native } from '../lib/native';
 import { toTensor } from './helpers/fixtures';
-import { loadQuantFixture } from './helpers/quant_cases';
+import { loadQuantFixture, roundsActivations } from './helpers/quant_cases';
 
 const fixture = loadQuantFixture();
 const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
@@ -98,6 +98,9 @@ describe('the engine widens stored weights exactly', () => {
     const computed = linear.forward(Float32Array.of(1), 1);
     const expected = QuantizedWeight.quantize(new Tensor(values.slice(), [values.length, 1]), dtype).dequantize();
     const unsignedZero = (v: number): number => (v === 0 ? 0 : v);
-    expect(Array.from(computed, unsignedZero)).toEqual(Array.from(expected.data, unsignedZero));
+    // The AVX-512 BF16 dot product treats subnormal inputs as zero (its DAZ semantics): so do those kernels.
+    const smallestNormal = 1.1754943508222875e-38;
+    const asComputed = (v: number): number => (roundsActivations(dtype) && Math.abs(v) < smallestNormal ? 0 : unsignedZero(v));
+    expect(Array.from(computed, unsignedZero)).toEqual(Array.from(expected.data, asComputed));
   });
 });

@@ -27,7 +27,7 @@ describe('reduced precision on every kernel family', () => {
     if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
     const report = JSON.parse(r.stdout) as ChildReport;
     expect(report.backend).toBe(isa);
-    expect(report.quantized).toEqual(expectedQuantizedBackends(isa));
+    expect(report.quantized).toEqual(expectedQuantizedBackends(isa, isa));
     expect(report.threads).toBe(threads);
     expect(report.runs).toBeGreaterThanOrEqual(300);
     expect(report.mismatches).toEqual([]);

@@ -34,12 +34,16 @@ export async function createSession({ ort }, modelBytes, threads) {
   });
 }
 
-/** The ORT peer of one session and one input x (Float32Array laid out (T, N, input_size)). */
-export function ortPeer({ ort }, session, c, x) {
+/**
+ * The ORT peer of one session and one input x (Float32Array laid out (T, N, input_size)); `key` and
+ * `label` name another model of the same case (the int8 one).
+ */
+export function ortPeer({ ort }, session, c, x, { key = 'ort', label = 'onnxruntime', precision } = {}) {
   const feeds = { X: new ort.Tensor('float32', x, [c.T, c.N, c.input_size]) };
   return {
-    key: 'ort',
-    label: 'onnxruntime',
+    key,
+    label,
+    precision,
     output: async () => (await session.run(feeds)).Y.data,
     time: async (reps) => timeEachAsync(reps, () => session.run(feeds)),
   };

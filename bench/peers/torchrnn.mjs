@@ -147,3 +147,27 @@ export function torchrnnPeers(t, module, x) {
   };
   return [sync, async_];
 }
+
+/**
+ * torchrnn's blocking forward on `module` converted by quantizeDynamic to each of `precisions` (qint8,
+ * bfloat16, float16), one peer each, keyed by the precision; each carries `weightBytes`, what the converted
+ * module's stored weights and biases take (its own weightBytes figure).
+ */
+export function quantizedPeers(t, module, x, precisions) {
+  return precisions.map((dtype) => {
+    const q = t.lib.quantizeDynamic(module, { dtype });
+    return {
+      key: dtype,
+      label: `torchrnn ${dtype}`,
+      precision: dtype,
+      weightBytes: q.weightBytes,
+      output: async () => q.forward(x)[0].data,
+      time: async (reps) => timeEach(reps, () => q.forward(x)),
+    };
+  });
+}
+
+/** Bytes the float module's parameters take: what float32 weights (and biases) hold. */
+export function float32WeightBytes(module) {
+  return module.namedParameters().reduce((n, [, p]) => n + p.data.byteLength, 0);
+}

@@ -62,9 +62,12 @@ function convertDescendants(model: Module, dtype: QuantizedDType): void {
  * Converts the weights of every `RNN`, `LSTM`, `GRU`, their cells and `Linear` in `model` to a reduced precision, as
  * PyTorch's `quantize_dynamic(model, dtype=...)`: each becomes a `DynamicQuantized*` module whose weight
  * matrices are stored as `dtype` (biases stay float32), computed with float32 inputs, outputs and
- * accumulation. `'qint8'` stores int8 weights with one symmetric scale per output row (PyTorch's
- * per-channel observer; activations stay float32), `'float16'` and `'bfloat16'` round weights to nearest
- * even. docs/PRECISION.md gives the measured errors.
+ * states. `'qint8'` stores int8 weights with one symmetric scale per output row (PyTorch's per-channel
+ * observer), `'float16'` and `'bfloat16'` round weights to nearest even. Where the CPU has AVX-512 VNNI
+ * (qint8) or BF16 (bfloat16) dot products, each call also rounds the activations the weights multiply
+ * (8 bits per row with its own scale, as PyTorch's dynamic modules; bfloat16 to nearest even) and sums
+ * their products exactly or in float32; elsewhere activations and sums stay float32 (see
+ * `quantizedBackends()`). docs/PRECISION.md gives the measured errors.
  *
  * `model` may itself be such a layer: the converted layer is returned (PyTorch converts only children).
  * For a model holding layers (a `Sequential`, your own `Module`), as PyTorch, a converted copy is returned

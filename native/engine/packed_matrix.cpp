@@ -1,6 +1,8 @@
 #include "packed_matrix.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "../kernels/packing.h"
 #include "../kernels/reduced_precision.h"
@@ -50,6 +52,8 @@ PackedMatrix<T> PackedMatrix<T>::gemm(const WeightSource<T>& source, std::size_t
     m.scales_ = AlignedArray<float>(kernels::gemmPanelsSize(n, 1, panelCols));
     kernels::packGemmPanels(source.scales, n, 1, panelCols, m.scales_.data());
   }
+  m.columns_ = kernels::gemmPanelsSize(n, 1, panelCols);
+  if (source.format != WeightFormat::Float32) m.groupDepth(panelCols);
   return m;
 }
 
@@ -67,7 +71,34 @@ PackedMatrix<T> PackedMatrix<T>::recurrent(const WeightSource<T>& source, std::s
     m.scales_ = AlignedArray<float>(kernels::recurrentPanelsSize(gates, units, 1, panelUnits));
     kernels::packRecurrentPanels(source.scales, gates, units, 1, panelUnits, m.scales_.data());
   }
+  m.columns_ = kernels::recurrentPanelsSize(gates, units, 1, panelUnits);
+  if (source.format != WeightFormat::Float32) m.groupDepth(gates * panelUnits);
   return m;
+}
+
+template <class T>
+void PackedMatrix<T>::groupDepth(std::size_t cols) {
+  const std::size_t group = kernels::dotDepthGroup(format_);
+  if (group == 1) return;
+  const bool int8 = format_ == WeightFormat::Int8;
+  if (int8) {
+    sums_ = AlignedArray<std::int32_t>(columns_);
+    std::fill(sums_.data(), sums_.data() + columns_, 0);
+  }
+  if (depth_ == 0) return;
+  const std::size_t depth = (depth_ + group - 1) / group * group;
+  const std::size_t bytes = kernels::bytesPerWeight(format_);
+  AlignedArray<unsigned char> grouped(checkedMul(checkedMul(columns_, depth, "packed weights"), bytes, "packed weights"));
+  for (std::size_t c0 = 0; c0 < columns_; c0 += cols) {
+    if (int8)
+      kernels::groupInt8Panel(reinterpret_cast<const std::int8_t*>(reduced_.data()) + c0 * depth_, depth_, cols, group,
+                              reinterpret_cast<std::int8_t*>(grouped.data()) + c0 * depth, sums_.data() + c0);
+    else
+      kernels::groupBits16Panel(reinterpret_cast<const std::uint16_t*>(reduced_.data()) + c0 * depth_, depth_, cols,
+                                group, reinterpret_cast<std::uint16_t*>(grouped.data()) + c0 * depth);
+  }
+  reduced_ = std::move(grouped);
+  depth_ = depth;
 }
 
 template <class T>
@@ -79,6 +110,7 @@ void PackedMatrix<T>::bind(kernels::GemmArgs<T>& g, std::size_t firstColumn) con
   }
   g.bReduced = reduced_.data() + offset * kernels::bytesPerWeight(format_);
   g.bScales = format_ == WeightFormat::Int8 ? scales_.data() + firstColumn : nullptr;
+  g.bColumnSums = sums_.size() ? sums_.data() + firstColumn : nullptr;
 }
 
 template <class T>
@@ -89,6 +121,7 @@ void PackedMatrix<T>::bind(kernels::RecurrentStepArgs<T>& a) const {
   }
   a.whhReduced = reduced_.data();
   a.whhScales = format_ == WeightFormat::Int8 ? scales_.data() : nullptr;
+  a.whhColumnSums = sums_.size() ? sums_.data() : nullptr;
 }
 
 template class PackedMatrix<float>;

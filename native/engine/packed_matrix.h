@@ -37,6 +37,12 @@ class PackedMatrix {
 
   kernels::WeightFormat format() const { return format_; }
 
+ private:
+  // Reduced panels of `cols` columns into the layout of the kernels in use (kernels::dotDepthGroup()).
+  void groupDepth(std::size_t cols);
+
+ public:
+
   // Points a GEMM at the panels from column `firstColumn` on (a multiple of the panel width).
   void bind(kernels::GemmArgs<T>& g, std::size_t firstColumn) const;
   // Points a recurrent step at the panels.
@@ -48,6 +54,8 @@ class PackedMatrix {
   AlignedArray<T> values_;           // Float32 format
   AlignedArray<unsigned char> reduced_;  // reduced formats: the same panels, bytesPerWeight(format_) each
   AlignedArray<float> scales_;       // Int8: one per packed column, zero past the matrix's rows
+  AlignedArray<std::int32_t> sums_;  // Int8 in the dot-product layout: each packed column's sum, as scales_
+  std::size_t columns_ = 0;          // packed columns, padding included
 };
 
 }  // namespace engine

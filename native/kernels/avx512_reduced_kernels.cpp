@@ -1,9 +1,10 @@
-// The AVX-512 family's recurrent steps on reduced-precision W_hh (simd_reduced_recurrent.h): bfloat16
-// widened by a shift, float16 by vcvtph2ps, int8 by sign-extension and conversion. Compiled with the
-// AVX-512 flags, in the AVX-512 library only.
+// The AVX-512 family's recurrent steps and GEMM on reduced-precision panels (simd_reduced_recurrent.h,
+// simd_reduced_gemm.h): bfloat16 widened by a shift, float16 by vcvtph2ps, int8 by sign-extension and
+// conversion. Compiled with the AVX-512 flags, in the AVX-512 library only.
 #include <cstdint>
 
 #include "avx512_vector.h"
+#include "simd_reduced_gemm.h"
 #include "simd_reduced_recurrent.h"
 
 namespace torchrnn {
@@ -28,6 +29,16 @@ struct Avx512Widen {
 };
 
 }  // namespace
+
+GemmFn<float> avx512ReducedGemm(WeightFormat format) {
+  switch (format) {
+    case WeightFormat::BFloat16: return &reducedGemm<Avx512Float, Avx512Widen, WeightFormat::BFloat16>;
+    case WeightFormat::Float16: return &reducedGemm<Avx512Float, Avx512Widen, WeightFormat::Float16>;
+    case WeightFormat::Int8: return &reducedGemm<Avx512Float, Avx512Widen, WeightFormat::Int8>;
+    case WeightFormat::Float32: break;
+  }
+  return nullptr;
+}
 
 const RecurrentStepFn<float>* avx512ReducedRecurrentSteps(WeightFormat format) {
   switch (format) {

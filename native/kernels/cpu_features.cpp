@@ -65,6 +65,8 @@ CpuFeatures detectCpuFeatures() {
   const bool avx512fvlbwdq = bit(leaf7.ebx, 16) && bit(leaf7.ebx, 31) && bit(leaf7.ebx, 30) && bit(leaf7.ebx, 17);
   f.avx512 = f.avx2Fma && zmmState && avx512fvlbwdq;
   f.f16c = f.avx2Fma && bit(leaf1.ecx, 29);
+  f.avx512Vnni = f.avx512 && bit(leaf7.ecx, 11);
+  f.avx512Bf16 = f.avx512 && leaf7.eax >= 1 && bit(cpuid(7, 1).eax, 5);  // leaf 7's subleaf 1, when it has one
   return f;
 }
 #elif defined(__aarch64__) || defined(_M_ARM64)

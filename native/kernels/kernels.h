@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace torchrnn {
 namespace kernels {
@@ -38,6 +39,8 @@ struct GemmArgs {
   // for Int8 one scale per packed column (bScales[j] for column j of this call).
   const void* bReduced = nullptr;
   const float* bScales = nullptr;
+  // Int8 in the dot-product layout (dotDepthGroup(Int8) > 1) only: each packed column's sum of its int8 weights.
+  const std::int32_t* bColumnSums = nullptr;
 };
 
 // One time step of one direction for `rows` sequences: gates = gx + hPrev·W_hhᵀ, then the cell's update.
@@ -64,6 +67,7 @@ struct RecurrentStepArgs {
   // for Int8 one scale per packed column, in panel order ([panel][gate][unit]).
   const void* whhReduced = nullptr;
   const float* whhScales = nullptr;
+  const std::int32_t* whhColumnSums = nullptr;  // as GemmArgs::bColumnSums, in the scales' order
 };
 
 template <class T>
@@ -114,6 +118,16 @@ const RecurrentStepFn<float>* avx2ReducedRecurrentSteps(WeightFormat format);
 // AVX2 with F16C (a unit of its own, compiled with -mf16c): float16 only; call only when the CPU has F16C.
 const RecurrentStepFn<float>* avx2F16cReducedRecurrentSteps(WeightFormat format);
 const RecurrentStepFn<float>* avx512ReducedRecurrentSteps(WeightFormat format);
+// The AVX-512 GEMM that reads panels stored in `format` in registers, with the float table's panel width.
+GemmFn<float> avx512ReducedGemm(WeightFormat format);
+// AVX-512 VNNI (a unit of its own, compiled with -mavx512vnni): the qint8 GEMM and recurrent steps on int8
+// panels in the dot-product layout, activations quantized per call; call only when the CPU has VNNI.
+GemmFn<float> avx512VnniInt8Gemm();
+const RecurrentStepFn<float>* avx512VnniInt8RecurrentSteps();
+// AVX-512 BF16 (a unit of its own, -mavx512bf16): the bfloat16 GEMM and recurrent steps on bfloat16 panels
+// in the dot-product layout, activations rounded to bfloat16 per call; call only when the CPU has it.
+GemmFn<float> avx512Bf16Gemm();
+const RecurrentStepFn<float>* avx512Bf16RecurrentSteps();
 #endif
 #ifdef TORCHRNN_NEON_KERNELS
 const KernelTable<float>& neonKernelsF32();

@@ -6,6 +6,8 @@
 // avx2_reduced_kernels.cpp) puts them in place of the decoding ones; the packing stays as it is.
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -84,9 +86,45 @@ void decodingRecurrentStep(const RecurrentStepArgs<float>& s, std::size_t unitBe
   base.recurrentStep[static_cast<std::size_t>(Kind)](a, unitBegin, unitEnd);
 }
 
-// The GEMM always decodes (once per panel and call, then swept by every row of A); the recurrent step reads
-// the reduced panels directly where the family has such a kernel (AVX-512; AVX2, float16 when the CPU has
-// F16C), else decodes them too.
+// Whether the AVX-512 float table packs the panel widths the reduced AVX-512 kernels are written for: 32
+// GEMM columns (simd_reduced_gemm.h, avx512_dot_kernels.h) and 16 units per W_hh panel. Should the float
+// geometry change, those kernels stand aside rather than read panels of another shape.
+#ifdef TORCHRNN_X86_KERNELS
+bool avx512PanelsAsBuilt() {
+  const KernelTable<float>& base = selectKernels<float>();
+  return base.gemmPanelCols == 32 && base.recurrentPanelUnits == 16;
+}
+#endif
+
+// Whether the AVX-512 dot-product kernels may run: the AVX-512 family is in use and TORCHRNN_ISA does not
+// name avx512 itself (which forces the family's plain kernels, so that those stay tested where the
+// dot-product instructions exist).
+bool dotKernelsAllowed() {
+#ifdef TORCHRNN_X86_KERNELS
+  static const bool allowed = [] {
+    const char* forced = std::getenv("TORCHRNN_ISA");
+    return chosenIsa() == Isa::Avx512 && avx512PanelsAsBuilt() && !(forced != nullptr && std::strcmp(forced, "avx512") == 0);
+  }();
+  return allowed;
+#else
+  return false;
+#endif
+}
+
+// qint8 on VNNI, bfloat16 on AVX-512 BF16, where the CPU has them (asked once: cpuid may trap in a VM).
+bool int8OnVnni() {
+  static const bool on = dotKernelsAllowed() && detectCpuFeatures().avx512Vnni;
+  return on;
+}
+
+bool bfloat16OnDot() {
+  static const bool on = dotKernelsAllowed() && detectCpuFeatures().avx512Bf16;
+  return on;
+}
+
+// The recurrent step reads the reduced panels directly where the family has such a kernel (AVX-512; AVX2,
+// float16 when the CPU has F16C), else decodes them; the GEMM reads them directly on AVX-512, else decodes
+// them (once per panel and call, then swept by every row of A). The dot-product kernels replace both.
 template <WeightFormat Format>
 KernelTable<float> makeReducedTable() {
   const KernelTable<float>& base = selectKernels<float>();
@@ -108,10 +146,37 @@ KernelTable<float> makeReducedTable() {
   table.recurrentStep[static_cast<std::size_t>(CellKind::Gru)] = &decodingRecurrentStep<Format, CellKind::Gru>;
   if (direct)
     for (std::size_t kind = 0; kind < kCellKindCount; ++kind) table.recurrentStep[kind] = direct[kind];
+#ifdef TORCHRNN_X86_KERNELS
+  // AVX-512's GEMM reads the reduced panels in registers too: decoding a panel per call costs as much as
+  // its products when A has few rows (an LSTM projection, every step).
+  if (chosenIsa() == Isa::Avx512 && avx512PanelsAsBuilt()) table.packedGemm = avx512ReducedGemm(Format);
+  if (Format == WeightFormat::Int8 && int8OnVnni()) {
+    // Activations quantized per call, int8 dot products: GEMM and steps both read the grouped panels.
+    static const std::string vnni = std::string(base.name) + "-vnni";
+    table.name = vnni.c_str();
+    table.packedGemm = avx512VnniInt8Gemm();
+    const RecurrentStepFn<float>* steps = avx512VnniInt8RecurrentSteps();
+    for (std::size_t kind = 0; kind < kCellKindCount; ++kind) table.recurrentStep[kind] = steps[kind];
+  }
+  if (Format == WeightFormat::BFloat16 && bfloat16OnDot()) {
+    // Activations rounded to bfloat16 per call, bfloat16 dot products into float32.
+    static const std::string bf16 = std::string(base.name) + "-bf16";
+    table.name = bf16.c_str();
+    table.packedGemm = avx512Bf16Gemm();
+    const RecurrentStepFn<float>* steps = avx512Bf16RecurrentSteps();
+    for (std::size_t kind = 0; kind < kCellKindCount; ++kind) table.recurrentStep[kind] = steps[kind];
+  }
+#endif
   return table;
 }
 
 }  // namespace
+
+std::size_t dotDepthGroup(WeightFormat format) {
+  if (format == WeightFormat::Int8 && int8OnVnni()) return 4;
+  if (format == WeightFormat::BFloat16 && bfloat16OnDot()) return 2;
+  return 1;
+}
 
 const KernelTable<float>& reducedKernels(WeightFormat format) {
   switch (format) {

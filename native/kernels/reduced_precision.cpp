@@ -148,5 +148,30 @@ void decodePanel(WeightFormat format, const void* src, const float* scales, std:
   }
 }
 
+namespace {
+
+template <class T>
+void groupPanel(const T* src, std::size_t depth, std::size_t cols, std::size_t group, T* dst) {
+  const std::size_t padded = (depth + group - 1) / group * group;
+  std::fill(dst, dst + padded * cols, T(0));
+  for (std::size_t k = 0; k < depth; ++k)
+    for (std::size_t c = 0; c < cols; ++c) dst[(k / group) * cols * group + c * group + k % group] = src[k * cols + c];
+}
+
+}  // namespace
+
+void groupInt8Panel(const std::int8_t* src, std::size_t depth, std::size_t cols, std::size_t group, std::int8_t* dst,
+                    std::int32_t* sums) {
+  groupPanel(src, depth, cols, group, dst);
+  std::fill(sums, sums + cols, 0);
+  for (std::size_t k = 0; k < depth; ++k)
+    for (std::size_t c = 0; c < cols; ++c) sums[c] += src[k * cols + c];
+}
+
+void groupBits16Panel(const std::uint16_t* src, std::size_t depth, std::size_t cols, std::size_t group,
+                      std::uint16_t* dst) {
+  groupPanel(src, depth, cols, group, dst);
+}
+
 }  // namespace kernels
 }  // namespace torchrnn

@@ -65,6 +65,20 @@ void quantizeRows(const float* w, std::size_t rows, std::size_t cols, WeightForm
 void decodePanel(WeightFormat format, const void* src, const float* scales, std::size_t depth, std::size_t cols,
                  float* dst);
 
+// How many consecutive k of one packed column the kernels in use for `format` read as one 32-bit lane: 4
+// for qint8 on the VNNI kernels, 2 for bfloat16 on the BF16 kernels, else 1 (the panels as packing.h writes
+// them). Decided with the kernel family, once.
+std::size_t dotDepthGroup(WeightFormat format);
+
+// One packed panel of `depth` rows of `cols` columns ([k][c]) into the dot-product layout of `group`
+// consecutive k per column: dst[(k / group) * cols * group + c * group + k % group], depth padded with
+// zeros to a multiple of `group` (dst holds cols * paddedDepth values). For int8, also each column's sum
+// of its values into sums[c].
+void groupInt8Panel(const std::int8_t* src, std::size_t depth, std::size_t cols, std::size_t group, std::int8_t* dst,
+                    std::int32_t* sums);
+void groupBits16Panel(const std::uint16_t* src, std::size_t depth, std::size_t cols, std::size_t group,
+                      std::uint16_t* dst);
+
 // The name PyTorch gives a format ("bfloat16", "float16", "qint8", "float32").
 const char* weightFormatName(WeightFormat format);
 

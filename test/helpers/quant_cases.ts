@@ -1,6 +1,6 @@
 /** The cases of fixtures/quant.json (written by fixtures/generate_quant.py) and how tests measure a
  * quantized module against them. */
-import { RNNBase, Tensor, quantizeDynamic, type QuantizedDType } from '../../lib';
+import { RNNBase, Tensor, quantizeDynamic, quantizedBackends, type QuantizedDType } from '../../lib';
 import { buildModule, toHidden, type ModuleCase } from './fixture_cases';
 import { FixtureParam, FixtureTensor, loadCases, toTensor } from './fixtures';
 import * as fs from 'fs';
@@ -117,8 +117,63 @@ export function runCase(module: RNNBase, base: ModuleCase): Array<[string, Tenso
  * What quantizedBackends() reports under a family: recurrent steps that read the reduced panels on AVX-512
  * and AVX2 (float16 there through F16C, which every AVX2 CPU made has), decoding everywhere else.
  */
-export function expectedQuantizedBackends(family: string): Record<QuantizedDType, string> {
+/**
+ * Whether `dtype` runs here on dot-product kernels, which round activations too (qint8 on VNNI, bfloat16
+ * on AVX-512 BF16), as quantizedBackends() reports: their results are the same weights' float32 forward
+ * only within the bounds of {@link SAME_WEIGHTS_BOUND}, not to float32 rounding.
+ */
+export function roundsActivations(dtype: QuantizedDType): boolean {
+  return /-(vnni|bf16)$/.test(quantizedBackends()[dtype]);
+}
+
+/**
+ * With activations rounded: the largest error relative to the same weights' float32 forward's largest
+ * |value|, by layer family (cells take theirs) and for the large fixtures: measured by
+ * scripts/precision-report.mjs (docs/PRECISION.md), then ~2x.
+ */
+export const SAME_WEIGHTS_BOUND: Partial<Record<QuantizedDType, Record<'RNN' | 'LSTM' | 'GRU' | 'Linear' | 'large', number>>> = {
+  qint8: { RNN: 8e-2, LSTM: 2.5e-2, GRU: 2e-2, Linear: 2e-2, large: 1.3e-2 },
+  bfloat16: { RNN: 3.5e-2, LSTM: 2e-2, GRU: 1.2e-2, Linear: 6e-3, large: 5e-3 },
+};
+
+/** The bound of {@link SAME_WEIGHTS_BOUND} for `dtype` and `family`. */
+export function sameWeightsBound(dtype: QuantizedDType, family: 'RNN' | 'LSTM' | 'GRU' | 'Linear' | 'large'): number {
+  const bounds = SAME_WEIGHTS_BOUND[dtype];
+  if (bounds === undefined) throw new Error(`no measured bound for ${dtype} with rounded activations`);
+  return bounds[family];
+}
+
+/** This CPU's feature flags from /proc/cpuinfo (Linux), or undefined where there is none. */
+export function cpuFlags(): Set<string> | undefined {
+  try {
+    const line = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m);
+    return line ? new Set(line[1].trim().split(/\s+/)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether qint8 should run on the VNNI kernels in a process of kernel family `family` loaded with
+ * TORCHRNN_ISA = `forcedIsa`: the AVX-512 family, a CPU with VNNI, and no TORCHRNN_ISA naming avx512
+ * (which forces the family's plain kernels).
+ */
+export function expectsVnni(family: string, forcedIsa: string | undefined): boolean {
+  return family === 'avx512' && forcedIsa !== 'avx512' && cpuFlags()?.has('avx512_vnni') === true;
+}
+
+/** As {@link expectsVnni}, for bfloat16 on the AVX-512 BF16 kernels. */
+export function expectsBf16Dot(family: string, forcedIsa: string | undefined): boolean {
+  return family === 'avx512' && forcedIsa !== 'avx512' && cpuFlags()?.has('avx512_bf16') === true;
+}
+
+/** What quantizedBackends() reports in a process of kernel family `family` loaded with TORCHRNN_ISA = `forcedIsa`. */
+export function expectedQuantizedBackends(family: string, forcedIsa: string | undefined): Record<QuantizedDType, string> {
   const direct = (): boolean => family === 'avx512' || family === 'avx2';
   const name = (): string => `${family}-${direct() ? 'direct' : 'decode'}`;
-  return { bfloat16: name(), float16: name(), qint8: name() };
+  return {
+    bfloat16: expectsBf16Dot(family, forcedIsa) ? `${family}-bf16` : name(),
+    float16: name(),
+    qint8: expectsVnni(family, forcedIsa) ? `${family}-vnni` : name(),
+  };
 }
