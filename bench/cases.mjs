@@ -1,4 +1,4 @@
-// The shapes the benchmark runs: the seven named cases of cases.json (a copy of the project's
+// The shapes the benchmark runs: the named cases of cases.json (a copy of the project's
 // shared/bench-cases.json, so that a clone carries them), or one custom shape from the command line.
 // A case keeps bench-cases.json's field names, which are PyTorch's constructor arguments.
 

@@ -243,6 +243,7 @@ class LayerRun {
       a.cNext = s.cNext ? s.cNext + r0 * H_ : nullptr;
       a.hNext = projected ? s.cellOut + r0 * H_ : s.hNext + r0 * Hout_;
       a.out = projected ? nullptr : yStep;
+      a.lastUnitsFirst = i % 2 == 1;
       if (zigzag) {
         // Panels first to last on even steps, last to first on odd ones: the panels a step read last are
         // still in L2 when the next one starts, so part of a W_hh larger than L2 is read from there.

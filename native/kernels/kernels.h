@@ -64,6 +64,9 @@ struct RecurrentStepArgs {
   // for Int8 one scale per packed column, in panel order ([panel][gate][unit]).
   const void* whhReduced = nullptr;
   const float* whhScales = nullptr;
+  // A hint: walk the units last to first. Alternate steps that alternate it find the panels read last
+  // still in L1; every unit's sums are the same in either order, so results do not depend on it.
+  bool lastUnitsFirst = false;
 };
 
 template <class T>

@@ -307,16 +307,26 @@ void streamingAcrossUnits(const RecurrentStepArgs<typename V::Scalar>& s, std::s
   alignas(64) S sums[2][Rows * kRowSums];
   const S* pending = nullptr;
   std::size_t pendingUnit0 = 0, pendingPanels = 0, next = 0;
-  std::size_t unit0 = unitBegin;
-  for (; unit0 + (P - 1) * U < unitEnd; unit0 += P * U) {  // every panel of the group has units
+  // Whole groups of P panels, then single panels; with lastUnitsFirst the same tiles in reverse order.
+  const std::size_t groups = (unitEnd - unitBegin + U - 1) / U / P;
+  const std::size_t singles = (unitEnd - unitBegin + U - 1) / U - groups * P;
+  auto group = [&](std::size_t unit0) {
     streamingTile<V, Kind, Rows, P, kRowSums>(s, row0, unit0, unitEnd, sums[next], pending, pendingUnit0,
                                               pendingPanels);
     pending = sums[next], pendingUnit0 = unit0, pendingPanels = P, next ^= 1;
-  }
-  for (; unit0 < unitEnd; unit0 += U) {
+  };
+  auto single = [&](std::size_t unit0) {
     streamingTile<V, Kind, Rows, 1, kRowSums>(s, row0, unit0, unitEnd, sums[next], pending, pendingUnit0,
                                               pendingPanels);
     pending = sums[next], pendingUnit0 = unit0, pendingPanels = 1, next ^= 1;
+  };
+  const std::size_t singlesBegin = unitBegin + groups * P * U;
+  if (s.lastUnitsFirst) {
+    for (std::size_t i = singles; i-- > 0;) single(singlesBegin + i * U);
+    for (std::size_t i = groups; i-- > 0;) group(unitBegin + i * P * U);
+  } else {
+    for (std::size_t i = 0; i < groups; ++i) group(unitBegin + i * P * U);
+    for (std::size_t i = 0; i < singles; ++i) single(singlesBegin + i * U);
   }
   for (std::size_t r = 0; r < Rows; ++r) {
     for (std::size_t p = 0; p < pendingPanels; ++p) {
