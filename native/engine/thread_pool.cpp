@@ -26,7 +26,7 @@ namespace {
 constexpr auto kIdleSpin = std::chrono::microseconds(300);
 // Spins in a step barrier (or while the caller waits for its workers) before yielding the core: a
 // member may have been descheduled on a busy machine, and spinning then only delays it.
-constexpr std::size_t kBarrierSpins = 1 << 10;
+constexpr std::size_t kBarrierSpins = kSpinRounds;
 
 }  // namespace
 
@@ -41,6 +41,13 @@ std::size_t physicalCoreCount() {
     cores.insert(list);
   }
   return cores.empty() ? logical : cores.size();
+}
+
+void spinWait(std::size_t round) {
+  if (round < kBarrierSpins)
+    TORCHRNN_SPIN_PAUSE();
+  else
+    std::this_thread::yield();
 }
 
 void StepBarrier::arriveAndWait() {
