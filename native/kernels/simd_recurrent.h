@@ -169,8 +169,17 @@ void fewRowsAtPanels(std::size_t rows, const RecurrentStepArgs<typename V::Scala
 template <class V, CellKind Kind, std::size_t Panels>
 void rowBlocksAtPanels(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t unit0, std::size_t unitEnd) {
   constexpr std::size_t R = StepGeometry<V, Kind>::kWideRows;
+  // A last block of fewer than R / 2 rows has too few accumulators to cover the FMA latency (LSTM's 2-row
+  // tile runs at about half the rate of a full one): it and the full block before it go as two halves.
+  const std::size_t rest = s.rows % R;
+  const std::size_t full = s.rows / R - (rest > 0 && rest < R / 2 && s.rows > R ? 1 : 0);
   std::size_t row = 0;
-  for (; row + R <= s.rows; row += R) recurrentTile<V, Kind, R, Panels>(s, row, unit0, unitEnd);
+  for (; row < full * R; row += R) recurrentTile<V, Kind, R, Panels>(s, row, unit0, unitEnd);
+  const std::size_t left = s.rows - row;
+  if (left > R) {
+    fewRowsAtPanels<V, Kind, R - 1, Panels>(left / 2, s, row, unit0, unitEnd);
+    row += left / 2;
+  }
   if (row < s.rows) fewRowsAtPanels<V, Kind, R - 1, Panels>(s.rows - row, s, row, unit0, unitEnd);
 }
 
