@@ -159,8 +159,13 @@ void ThreadPool::workerLoop(std::size_t member, std::size_t seen) {
     const auto spinUntil = std::chrono::steady_clock::now() + kIdleSpin;
     std::size_t spins = 0;
     while (jobGeneration_.load(std::memory_order_acquire) == seen && !stopping_.load(std::memory_order_relaxed)) {
-      TORCHRNN_SPIN_PAUSE();
-      if ((++spins & 255) == 0 && std::chrono::steady_clock::now() > spinUntil) {
+      // Every 64th round gives the core away: on a busy machine the thread that posts the next job (or
+      // runs on alone meanwhile) may be waiting for this core; on a quiet one the yield returns at once.
+      if ((++spins & 63) == 0)
+        std::this_thread::yield();
+      else
+        TORCHRNN_SPIN_PAUSE();
+      if ((spins & 255) == 0 && std::chrono::steady_clock::now() > spinUntil) {
         std::unique_lock<std::mutex> lock(wakeMutex_);
         wake_.wait(lock, [&] { return jobGeneration_.load(std::memory_order_acquire) != seen || stopping_.load(); });
         break;
