@@ -48,8 +48,8 @@ describe('results do not depend on the thread count', () => {
     // One direction and a batch that fills a step: each thread carries its own batch rows.
     ['LSTM batch 13, rows split', () => new LSTM({ inputSize: 24, hiddenSize: 96, numLayers: 2 }), [40, 13, 24]],
     ['LSTM with projection, rows split', () => new LSTM({ inputSize: 24, hiddenSize: 96, projSize: 40 }), [40, 9, 24]],
-    // A W_hh larger than L2 at small batches: each step's units split across threads, a barrier per step
-    // (and, on a busy machine, the lead finishing alone), both directions one after the other.
+    // A W_hh larger than L2 at small batches: each step's units split across threads, a barrier per step,
+    // both directions one after the other.
     ['LSTM batch 1, units split', () => new LSTM({ inputSize: 16, hiddenSize: 320 }), [20, 1, 16]],
     ['bidirectional LSTM batch 2, units split', () => new LSTM({ inputSize: 16, hiddenSize: 320, bidirectional: true }), [20, 2, 16]],
     // Short steps on one thread, long sequences: the input projection runs in time chunks beside them.

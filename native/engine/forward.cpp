@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -73,14 +72,6 @@ constexpr double kFlopsPerStreamedByte = 4;
 // the process, like the busy cores that cause it.
 constexpr int kAlongsideSkips = 8;
 std::atomic<int> alongsideSkips{0};
-
-// A group whose lead waits at the step barriers more than kSoloWaitRatio times as long as it works, over
-// kSoloCheckSteps steps, goes on with the lead alone; the next kSoloSkips layers that would split their
-// steps across a group do not (see LayerRun::recurrence). Shared by the process, like the busy cores.
-constexpr std::size_t kSoloCheckSteps = 8;
-constexpr int kSoloWaitRatio = 2;
-constexpr int kSoloSkips = 8;
-std::atomic<int> splitSkips{0};
 
 // Rows of the input projection per time chunk when it runs alongside the recurrence.
 constexpr std::size_t kProjectionChunkRows = 128;
@@ -239,10 +230,7 @@ class LayerRun {
       lease.runShared(groups * rowSplit, member);  // independent: whichever thread is free takes a share
       return;
     }
-    std::size_t groupSize = plan.groupSize;
-    // After a group went solo (see recurrence), the next few layers that would split a step do not.
-    for (int skip = splitSkips.load(std::memory_order_relaxed); groupSize > 1 && skip > 0;)
-      if (splitSkips.compare_exchange_weak(skip, skip - 1, std::memory_order_relaxed)) groupSize = 1;
+    const std::size_t groupSize = plan.groupSize;
     const RowShare allRows{0, N_};
     StepBarrier barriers[2] = {StepBarrier(groupSize), StepBarrier(groupSize)};
     auto member = [&](std::size_t m) {
@@ -259,9 +247,6 @@ class LayerRun {
       lease.runShared(groups, member);
   }
 
-  // Names the final barrier of step i of a direction, for StepBarrier::goSolo (never 0).
-  std::size_t soloTag(std::size_t direction, std::size_t i) const { return direction * layout_.seqLen() + i + 1; }
-
   // The batch rows [begin, end) one thread carries through a direction's time loop.
   struct RowShare {
     std::size_t begin, end;
@@ -274,11 +259,6 @@ class LayerRun {
   // and member 0 moves the state in and out.
   // With `chunks` (one direction, every row), the gates of chunk t / chunkSteps are computed (or waited
   // for) before step t, and read from wherever that chunk is.
-  //
-  // When the lead of a group waits at the barriers longer than kSoloWaitRatio times it works (over
-  // kSoloCheckSteps steps), another member is not getting its core (a busy machine): the lead then
-  // finishes the sequence alone, the others leave, and the next kSoloSkips step splits of the process are
-  // not made. Units are computed alike by any thread: same bits.
   void recurrence(std::size_t direction, T* y, RowShare rows, std::size_t member, std::size_t members,
                   StepBarrier& barrier, ProjectionChunks<T>* chunks = nullptr, std::size_t chunkSteps = 1) {
     DirectionState<T> s = workspace_.state(direction);  // a copy: every member swaps its own pointers
@@ -291,37 +271,17 @@ class LayerRun {
     const std::size_t yCols = D_ * Hout_;
     const std::size_t rowStride = layout_.batchStride();
     const bool lead = member == 0;
-    // A group the lead has left to work alone (below): the others have nothing more to do.
-    if (members > 1 && barrier.soloAfter() != 0) {
-      if (!lead) return;
-      members = 1;
-    }
-    // The lead's time waiting at barriers and working, over the steps since the last check.
-    using Clock = std::chrono::steady_clock;
-    Clock::duration waited{}, worked{};
-    Clock::time_point mark = Clock::now();
     auto sync = [&] {
-      if (members <= 1) return;
-      if (!lead) return barrier.arriveAndWait();
-      const Clock::time_point arrive = Clock::now();
-      worked += arrive - mark;
-      barrier.arriveAndWait();
-      mark = Clock::now();
-      waited += mark - arrive;
+      if (members > 1) barrier.arriveAndWait();
     };
     const std::size_t U = kernels_.recurrentPanelUnits;
     const std::size_t panels = (H_ + U - 1) / U;
+    const std::size_t unitBegin = std::min(H_, panels * member / members * U);
+    const std::size_t unitEnd = std::min(H_, panels * (member + 1) / members * U);
     const std::size_t r0 = rows.begin;  // every row index below is relative to the batch, offsets to r0
-    std::size_t unitBegin = 0, unitEnd = 0;
-    bool zigzag = false;
-    auto share = [&] {
-      unitBegin = std::min(H_, panels * member / members * U);
-      unitEnd = std::min(H_, panels * (member + 1) / members * U);
-      // This thread's share of W_hh, and whether it is too big to stay in L2 from one step to the next.
-      const double shareBytes = double(unitEnd - unitBegin) * double(G_ / H_) * double(Hout_) * weightBytes_;
-      zigzag = shareBytes > kCoreCacheBytes / 2;
-    };
-    share();
+    // This thread's share of W_hh, and whether it is too big to stay in L2 from one step to the next.
+    const double shareBytes = double(unitEnd - unitBegin) * double(G_ / H_) * double(Hout_) * weightBytes_;
+    const bool zigzag = shareBytes > kCoreCacheBytes / 2;
     const std::size_t zigzagUnits = 4 * U;  // enough panels per call to keep the kernel's streams going
 
     // Forward: every sequence starts at t = 0. Reverse: a sequence joins at its own last step.
@@ -392,20 +352,7 @@ class LayerRun {
         sync();  // the projection reads every unit of the cell output
         projectStep(w, s, r0, active, yStep, rowStride * yCols, member, members);
       }
-      if (lead && members > 1 && (i + 1) % kSoloCheckSteps == 0) {
-        if (waited > worked * kSoloWaitRatio) {
-          barrier.goSolo(soloTag(direction, i));  // seen by every member once the barrier below opens
-          splitSkips.store(kSoloSkips, std::memory_order_relaxed);
-        }
-        waited = worked = Clock::duration{};
-      }
       sync();  // h_t complete before anyone reads it as h_{t-1}
-      // Only the barrier it was set before counts: a member still leaving the one before may see it early.
-      if (members > 1 && barrier.soloAfter() == soloTag(direction, i)) {
-        if (!lead) return;
-        members = 1;
-        share();
-      }
       // Forward: sequences whose last step this is leave their final state behind.
       if (!reverse && lead) storeFinalState(s.hNext, lstm ? s.cNext : nullptr, stack, r0 + activeAfter, r0 + active);
       std::swap(s.hPrev, s.hNext);

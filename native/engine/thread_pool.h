@@ -36,17 +36,10 @@ class StepBarrier {
   explicit StepBarrier(std::size_t members) : members_(members) {}
   void arriveAndWait();
 
-  // Set by one member before it arrives at the barrier that `tag` (not 0) names: after that barrier it
-  // works alone and the others leave, which every member sees once that barrier has opened.
-  void goSolo(std::size_t tag) { soloAfter_.store(tag, std::memory_order_relaxed); }
-  // The tag given to goSolo, or 0.
-  std::size_t soloAfter() const { return soloAfter_.load(std::memory_order_relaxed); }
-
  private:
   const std::size_t members_;
   std::atomic<std::size_t> arrived_{0};
   std::atomic<std::size_t> generation_{0};
-  std::atomic<std::size_t> soloAfter_{0};
 };
 
 class ThreadPool {
