@@ -1,5 +1,5 @@
-// The shapes the benchmark runs: the seven named cases of cases.json (a copy of the project's
-// shared/bench-cases.json, so that a clone carries them), or one custom shape from the command line.
+// The shapes the benchmark runs: the named cases of cases.json (the project's shared/bench-cases.json, so
+// that a clone carries them, plus lstm-long-b1), or one custom shape from the command line.
 // A case keeps bench-cases.json's field names, which are PyTorch's constructor arguments.
 
 import { readFileSync } from 'node:fs';

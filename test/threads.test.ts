@@ -48,6 +48,13 @@ describe('results do not depend on the thread count', () => {
     // One direction and a batch that fills a step: each thread carries its own batch rows.
     ['LSTM batch 13, rows split', () => new LSTM({ inputSize: 24, hiddenSize: 96, numLayers: 2 }), [40, 13, 24]],
     ['LSTM with projection, rows split', () => new LSTM({ inputSize: 24, hiddenSize: 96, projSize: 40 }), [40, 9, 24]],
+    // A W_hh larger than L2 at small batches: each step's units split across threads, a barrier per step,
+    // both directions one after the other.
+    ['LSTM batch 1, units split', () => new LSTM({ inputSize: 16, hiddenSize: 320 }), [20, 1, 16]],
+    ['bidirectional LSTM batch 2, units split', () => new LSTM({ inputSize: 16, hiddenSize: 320, bidirectional: true }), [20, 2, 16]],
+    // Short steps on one thread, long sequences: the input projection runs in time chunks beside them.
+    ['LSTM batch 1, 300 steps', () => new LSTM({ inputSize: 16, hiddenSize: 32 }), [300, 1, 16]],
+    ['GRU batch 2, 150 steps', () => new GRU({ inputSize: 16, hiddenSize: 24, numLayers: 2 }), [150, 2, 16]],
   ];
 
   it.each(models)('%s', (_name, make, shape) => {
@@ -69,6 +76,8 @@ describe('results do not depend on the thread count', () => {
     ['LSTM', 4, () => new LSTM({ inputSize: 16, hiddenSize: 96, bidirectional: true })],
     ['GRU', 2, () => new GRU({ inputSize: 16, hiddenSize: 128 })],
     ['RNN', 2, () => new RNN({ inputSize: 16, hiddenSize: 160 })],
+    // Steps too short to split: one thread runs the time loop, the projection goes beside it in chunks.
+    ['LSTM of 16 units', 2, () => new LSTM({ inputSize: 16, hiddenSize: 16 })],
   ] as [string, number, () => LSTM | GRU | RNN][])('packed %s with unequal lengths, %d threads', (_name, threads, make) => {
     const module = make().eval();
     const lengths = [60, 58, 41, 40, 40, 33, 20, 19, 7, 3, 1];

@@ -1,6 +1,7 @@
 #include "forward.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -10,6 +11,7 @@
 #include "checked_math.h"
 #include "dropout.h"
 #include "errors.h"
+#include "projection_chunks.h"
 #include "thread_pool.h"
 #include "workspace.h"
 
@@ -65,6 +67,15 @@ constexpr std::size_t kMinRowsPerThread = 4;
 constexpr double kCoreCacheBytes = 1 << 20;
 constexpr double kFlopsPerStreamedByte = 4;
 
+// Layers that run their projection first after one whose helper thread fell behind (see
+// LayerRun::projectsAlongside), counted down by every layer that could have gone alongside; shared by
+// the process, like the busy cores that cause it.
+constexpr int kAlongsideSkips = 8;
+std::atomic<int> alongsideSkips{0};
+
+// Rows of the input projection per time chunk when it runs alongside the recurrence.
+constexpr std::size_t kProjectionChunkRows = 128;
+
 // Runs one layer of the stack for one set of buffers; holds what every step of it shares.
 template <class T>
 class LayerRun {
@@ -94,21 +105,79 @@ class LayerRun {
     const std::size_t M = layout_.rows(), n = D_ * G_, k = packed_.inputSize;
     const double flops = 2.0 * double(M) * double(n) * double(k);
     const std::size_t members = std::min({lease.threads(), std::size_t(flops / kMinFlopsPerThread) + 1, M});
-    auto rowsOf = [&](std::size_t member) {
-      kernels::GemmArgs<T> g;
-      const std::size_t begin = M * member / members, end = M * (member + 1) / members;
-      g.m = end - begin;
-      g.n = n;
-      g.k = k;
-      g.a = x + begin * k;
-      g.lda = k;
-      packed_.wih.bind(g, 0);
-      g.bias = packed_.foldedBias.data();
-      g.c = workspace_.gates() + begin * n;
-      g.ldc = n;
-      kernels_.packedGemm(g);
-    };
+    auto rowsOf = [&](std::size_t member) { projectRows(x, M * member / members, M * (member + 1) / members); };
     lease.runShared(members, rowsOf);
+  }
+
+  // Rows [begin, end) of Gx. Every row is computed alike whatever the range (the GEMM's sums run over K in
+  // the same order for any row count), so any split of the rows gives the same bits.
+  void projectRows(const T* x, std::size_t begin, std::size_t end) {
+    projectRows(x, begin, end, workspace_.gates() + begin * D_ * G_);
+  }
+
+  // The same rows written at `dest` instead of their place in Gx.
+  void projectRows(const T* x, std::size_t begin, std::size_t end, T* dest) {
+    if (begin >= end) return;
+    const std::size_t n = D_ * G_, k = packed_.inputSize;
+    kernels::GemmArgs<T> g;
+    g.m = end - begin;
+    g.n = n;
+    g.k = k;
+    g.a = x + begin * k;
+    g.lda = k;
+    packed_.wih.bind(g, 0);
+    g.bias = packed_.foldedBias.data();
+    g.c = dest;
+    g.ldc = n;
+    kernels_.packedGemm(g);
+  }
+
+  // Steps per chunk of a projection computed alongside the recurrence: enough rows for the GEMM's row
+  // blocks, few enough steps for the recurrence to start early.
+  std::size_t chunkSteps() const { return std::max<std::size_t>(8, (kProjectionChunkRows + N_ - 1) / N_); }
+
+  // Whether the projection goes alongside the time loop (projectAlongside) rather than before it: when
+  // the whole layer's time loop runs on one thread (a short step, too few rows to split) and another
+  // thread would otherwise wait for it. On one thread the chunks gain nothing (measured: 3% slower).
+  // After a call whose helper fell behind (the other cores busy with other work) the next few such layers
+  // run their projection first instead: a late helper costs more than it saves.
+  bool projectsAlongside(std::size_t threads) const {
+    const RecurrencePlan plan = recurrencePlan(threads);
+    const bool fits = threads >= 2 && D_ == 1 && plan.rowSplit <= 1 && plan.groupSize == 1 &&
+                      layout_.seqLen() > chunkSteps() &&
+                      (layout_.batchStride() == 1 || N_ == 1);  // a time chunk is then one range of rows
+    if (!fits) return false;
+    for (int skip = alongsideSkips.load(std::memory_order_relaxed); skip > 0;)
+      if (alongsideSkips.compare_exchange_weak(skip, skip - 1, std::memory_order_relaxed)) return false;
+    return true;
+  }
+
+  // The input projection and the time loop together: Gx in chunks of steps, each computed before the
+  // first step that reads it, by whichever thread gets to it first, so the projection runs on a second
+  // thread beside the recurrence instead of before it. Should that thread not come (a busy machine), the
+  // recurrence computes each chunk itself just before its steps.
+  void projectAlongside(const T* x, T* y, ThreadPool::Lease& lease) {
+    const std::size_t T_ = layout_.seqLen();
+    const std::size_t chunkSteps = this->chunkSteps();
+    auto rowBegin = [&](std::size_t c) { return layout_.stepOffset(c * chunkSteps); };
+    auto project = [&](std::size_t c, T* dest) {
+      const std::size_t t1 = std::min(T_, (c + 1) * chunkSteps);
+      projectRows(x, rowBegin(c), t1 < T_ ? layout_.stepOffset(t1) : layout_.rows(), dest);
+    };
+    ProjectionChunks<T> chunks((T_ + chunkSteps - 1) / chunkSteps, workspace_.gates(), D_ * G_, chunkSteps * N_,
+                               project, rowBegin);
+    StepBarrier unused(1);
+    const RowShare allRows{0, N_};
+    auto member = [&](std::size_t m) {
+      if (m == 0) {
+        recurrence(0, y, allRows, 0, 1, unused, &chunks, chunkSteps);
+        chunks.finish();
+        if (chunks.helperWasLate()) alongsideSkips.store(kAlongsideSkips, std::memory_order_relaxed);
+      } else {
+        chunks.computeAll();
+      }
+    };
+    lease.runShared(2, member);  // without a second thread, member 0 computes every chunk itself
   }
 
   // Every direction's time loop. With threads to spare the directions run side by side, and each
@@ -118,8 +187,13 @@ class LayerRun {
   // core's cache) are split, and the group meets at one barrier per step. When a step is bound by
   // streaming a W_hh too big for one core's L2 (small batches), every thread works on one direction at a
   // time instead: each keeps its share of that W_hh in its own L2 for the whole sequence.
-  void recurrences(T* y, ThreadPool::Lease& lease) {
-    const std::size_t threads = lease.threads();
+  // How the time loops of a layer are spread over `threads` threads (see recurrences()).
+  struct RecurrencePlan {
+    bool sideBySide = false;  // the two directions at once, a group of threads each
+    std::size_t groups = 1, rowSplit = 1, groupSize = 1;
+  };
+
+  RecurrencePlan recurrencePlan(std::size_t threads) const {
     const std::size_t panels = (H_ + kernels_.recurrentPanelUnits - 1) / kernels_.recurrentPanelUnits;
     const double stepFlops = 2.0 * double(N_) * double(G_) * double(Hout_);
     // Recurrent weights read every step: W_hh [G, Hout], and W_hr [Hout, H] with a projection.
@@ -130,12 +204,21 @@ class LayerRun {
     const double directionFlops = stepFlops * double(layout_.seqLen());
     const double layerFlops = directionFlops * double(D_);
     const std::size_t stepSplit = std::min({threads, panels, std::size_t(stepCost / kMinStepFlopsPerThread) + 1});
-    const bool sideBySide = D_ == 2 && threads >= 2 && layerFlops >= kMinFlopsPerThread && !(streamBound && stepSplit > 1);
-    const std::size_t groups = sideBySide ? 2 : 1;
-    const std::size_t perGroup = threads / groups;
+    RecurrencePlan plan;
+    plan.sideBySide = D_ == 2 && threads >= 2 && layerFlops >= kMinFlopsPerThread && !(streamBound && stepSplit > 1);
+    plan.groups = plan.sideBySide ? 2 : 1;
+    const std::size_t perGroup = threads / plan.groups;
     // Each thread of a row split streams all of W_hh, so only where W_hh stays in its core's cache.
-    const std::size_t rowSplit = streamBound ? 1
+    plan.rowSplit = streamBound ? 1
         : std::min({perGroup, N_ / kMinRowsPerThread, std::size_t(directionFlops / kMinFlopsPerThread) + 1});
+    plan.groupSize = plan.sideBySide ? std::min(perGroup, stepSplit) : stepSplit;
+    return plan;
+  }
+
+  void recurrences(T* y, ThreadPool::Lease& lease) {
+    const RecurrencePlan plan = recurrencePlan(lease.threads());
+    const bool sideBySide = plan.sideBySide;
+    const std::size_t groups = plan.groups, rowSplit = plan.rowSplit;
     if (rowSplit > 1) {
       StepBarrier unused(1);
       auto member = [&](std::size_t m) {
@@ -147,7 +230,7 @@ class LayerRun {
       lease.runShared(groups * rowSplit, member);  // independent: whichever thread is free takes a share
       return;
     }
-    const std::size_t groupSize = sideBySide ? std::min(perGroup, stepSplit) : stepSplit;
+    const std::size_t groupSize = plan.groupSize;
     const RowShare allRows{0, N_};
     StepBarrier barriers[2] = {StepBarrier(groupSize), StepBarrier(groupSize)};
     auto member = [&](std::size_t m) {
@@ -174,8 +257,10 @@ class LayerRun {
   // The time loop of one direction for the batch rows of `rows`, writing h_t into y at
   // [t, n, direction * Hout]; this thread computes its share (`member` of `members`) of the hidden units,
   // and member 0 moves the state in and out.
+  // With `chunks` (one direction, every row), the gates of chunk t / chunkSteps are computed (or waited
+  // for) before step t, and read from wherever that chunk is.
   void recurrence(std::size_t direction, T* y, RowShare rows, std::size_t member, std::size_t members,
-                  StepBarrier& barrier) {
+                  StepBarrier& barrier, ProjectionChunks<T>* chunks = nullptr, std::size_t chunkSteps = 1) {
     DirectionState<T> s = workspace_.state(direction);  // a copy: every member swaps its own pointers
     const bool reverse = direction == 1;
     const std::size_t T_ = layout_.seqLen();
@@ -217,6 +302,12 @@ class LayerRun {
 
     for (std::size_t i = 0; i < T_; ++i) {
       const std::size_t t = reverse ? T_ - 1 - i : i;
+      // Gx of this step: its place in the projection, or in the chunk the recurrence computed itself.
+      const T* gates = workspace_.gates() + (layout_.stepOffset(t) + r0 * rowStride) * D_ * G_;
+      if (chunks) {
+        const std::size_t c = t / chunkSteps;
+        gates = chunks->ensure(c) + (layout_.stepOffset(t) - layout_.stepOffset(c * chunkSteps)) * D_ * G_;
+      }
       const std::size_t active = rows.within(layout_.activeRows(t));
       const std::size_t activeAfter = t + 1 < T_ ? rows.within(layout_.activeRows(t + 1)) : 0;
       if (reverse && activeAfter < active) {
@@ -237,12 +328,13 @@ class LayerRun {
 
       T* yStep = y + (layout_.stepOffset(t) + r0 * rowStride) * yCols + direction * Hout_;
       a.rows = active;
-      a.gx = workspace_.gates() + (layout_.stepOffset(t) + r0 * rowStride) * D_ * G_ + direction * G_;
+      a.gx = gates + direction * G_;
       a.hPrev = s.hPrev + r0 * Hout_;
       a.cPrev = s.cPrev ? s.cPrev + r0 * H_ : nullptr;
       a.cNext = s.cNext ? s.cNext + r0 * H_ : nullptr;
       a.hNext = projected ? s.cellOut + r0 * H_ : s.hNext + r0 * Hout_;
       a.out = projected ? nullptr : yStep;
+      a.lastUnitsFirst = i % 2 == 1;
       if (zigzag) {
         // Panels first to last on even steps, last to first on odd ones: the panels a step read last are
         // still in L2 when the next one starts, so part of a W_hh larger than L2 is read from there.
@@ -361,8 +453,12 @@ void runForward(const PackedWeights<T>& weights, const ForwardPlan& plan, const 
     const T* x = layer == 0 ? inputs.input.data : workspace.layerBuffer((layer - 1) % 2);
     T* y = layer + 1 == L ? outputs.output : workspace.layerBuffer(layer % 2);
     LayerRun<T> run(weights, plan, inputs, outputs, workspace, layer);
-    run.inputProjection(x, lease);
-    run.recurrences(y, lease);
+    if (run.projectsAlongside(lease.threads())) {
+      run.projectAlongside(x, y, lease);
+    } else {
+      run.inputProjection(x, lease);
+      run.recurrences(y, lease);
+    }
     if (layer + 1 < L) applyDropout(y, layerOutputElements, inputs.dropout, inputs.dropoutSeed, layer);
   }
 }

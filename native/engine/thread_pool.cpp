@@ -26,7 +26,7 @@ namespace {
 constexpr auto kIdleSpin = std::chrono::microseconds(300);
 // Spins in a step barrier (or while the caller waits for its workers) before yielding the core: a
 // member may have been descheduled on a busy machine, and spinning then only delays it.
-constexpr std::size_t kBarrierSpins = 1 << 10;
+constexpr std::size_t kBarrierSpins = kSpinRounds;
 
 }  // namespace
 
@@ -41,6 +41,13 @@ std::size_t physicalCoreCount() {
     cores.insert(list);
   }
   return cores.empty() ? logical : cores.size();
+}
+
+void spinWait(std::size_t round) {
+  if (round < kBarrierSpins)
+    TORCHRNN_SPIN_PAUSE();
+  else
+    std::this_thread::yield();
 }
 
 void StepBarrier::arriveAndWait() {
@@ -152,8 +159,13 @@ void ThreadPool::workerLoop(std::size_t member, std::size_t seen) {
     const auto spinUntil = std::chrono::steady_clock::now() + kIdleSpin;
     std::size_t spins = 0;
     while (jobGeneration_.load(std::memory_order_acquire) == seen && !stopping_.load(std::memory_order_relaxed)) {
-      TORCHRNN_SPIN_PAUSE();
-      if ((++spins & 255) == 0 && std::chrono::steady_clock::now() > spinUntil) {
+      // Every 64th round gives the core away: on a busy machine the thread that posts the next job (or
+      // runs on alone meanwhile) may be waiting for this core; on a quiet one the yield returns at once.
+      if ((++spins & 63) == 0)
+        std::this_thread::yield();
+      else
+        TORCHRNN_SPIN_PAUSE();
+      if ((spins & 255) == 0 && std::chrono::steady_clock::now() > spinUntil) {
         std::unique_lock<std::mutex> lock(wakeMutex_);
         wake_.wait(lock, [&] { return jobGeneration_.load(std::memory_order_acquire) != seen || stopping_.load(); });
         break;

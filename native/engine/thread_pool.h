@@ -22,6 +22,13 @@ namespace engine {
 // Physical cores (SMT siblings counted once, from /sys where it exists), else hardware_concurrency.
 std::size_t physicalCoreCount();
 
+// Rounds of a wait for another thread that only spin, about the time a short job takes.
+constexpr std::size_t kSpinRounds = 1 << 10;
+
+// One round of a wait for another thread: a pause for the first kSpinRounds, then the core is yielded, so
+// a thread that waits for a descheduled one lets it run on a busy machine.
+void spinWait(std::size_t round);
+
 // Spin barrier for the members of one parallel job (one per recurrent step): spins, then yields, so an
 // oversubscribed machine still makes progress.
 class StepBarrier {

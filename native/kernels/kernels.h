@@ -68,6 +68,9 @@ struct RecurrentStepArgs {
   const void* whhReduced = nullptr;
   const float* whhScales = nullptr;
   const std::int32_t* whhColumnSums = nullptr;  // as GemmArgs::bColumnSums, in the scales' order
+  // A hint: walk the units last to first. Alternate steps that alternate it find the panels read last
+  // still in L1; every unit's sums are the same in either order, so results do not depend on it.
+  bool lastUnitsFirst = false;
 };
 
 template <class T>

@@ -47,12 +47,13 @@ template <class V>
 struct ExpConstants : std::conditional_t<sizeof(typename V::Scalar) == 4, ExpConstantsFloat<V>, ExpConstantsDouble<V>> {};
 
 // e^x for any x: +inf past the overflow point (so 1 / (1 + e^x) reaches exactly 0), a tiny normal number
-// below the underflow point; NaN gives a finite value, which the callers replace by NaN at the end.
+// below the underflow point, NaN for NaN: the clamp keeps NaN (min and max return their second operand
+// when either is NaN), and every step after it carries NaN through.
 template <class V>
 typename V::Reg expClamped(typename V::Reg x) {
   using C = ExpConstants<V>;
   using S = typename V::Scalar;
-  x = V::min(V::max(x, V::set1(S(C::kMin))), V::set1(S(C::kMax)));
+  x = V::min(V::set1(S(C::kMax)), V::max(V::set1(S(C::kMin)), x));
   const typename V::Reg n = V::roundNearest(V::mul(x, V::set1(S(C::kLog2e))));
   typename V::Reg r = V::fma(n, V::set1(S(-C::kLn2High)), x);
   r = V::fma(n, V::set1(S(-C::kLn2Low)), r);
@@ -65,8 +66,7 @@ template <class V>
 typename V::Reg sigmoidVector(typename V::Reg x) {
   using S = typename V::Scalar;
   const typename V::Reg one = V::set1(S(1));
-  const typename V::Reg y = V::div(one, V::add(one, expClamped<V>(V::sub(V::zero(), x))));
-  return V::whereNaN(x, y);
+  return V::div(one, V::add(one, expClamped<V>(V::sub(V::zero(), x))));  // NaN stays NaN
 }
 
 template <class V>
@@ -83,8 +83,9 @@ typename V::Reg tanhVector(typename V::Reg x) {
   series = V::fma(series, a2, V::set1(S(-1.0 / 3)));
   series = V::fma(V::mul(series, a2), a, a);
   const S smallLimit = sizeof(S) == 4 ? S(0.0625) : S(0.001);
+  // NaN: not less than the limit, so `large`, which is NaN.
   const typename V::Reg magnitude = V::whereLess(a, V::set1(smallLimit), series, large);
-  return V::whereNaN(x, V::copySign(magnitude, x));
+  return V::copySign(magnitude, x);
 }
 
 template <class V>
