@@ -6,6 +6,7 @@
  */
 import { endianness } from 'node:os';
 import type { DType } from '../tensor';
+import { arrayView } from '../tensor/dtype';
 import { STORED_FLOAT_SIZE, decodeFloats, swapBytes, type StoredFloat } from './float_bytes';
 
 /** The element formats model files store and this library reads. */
@@ -32,17 +33,15 @@ export type StorageArray = Float32Array | Float64Array | BigInt64Array | Int32Ar
 
 const HOST_LITTLE_ENDIAN = endianness() === 'LE';
 
-const INTEGER_ARRAYS = {
-  int64: BigInt64Array,
-  int32: Int32Array,
-  int16: Int16Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  bool: Uint8Array,
-} as const;
+/** The stored formats that load as the dtype of the same name, element for element. */
+type StoredInteger = Exclude<StoredElement, StoredFloat>;
+
+function isStoredInteger(stored: StoredElement): stored is StoredInteger {
+  return !Object.hasOwn(STORED_FLOAT_SIZE, stored);
+}
 
 /** The elements of `bytes` stored as an integer or bool format, as an aligned array of the host's byte order. */
-function decodeIntegers(bytes: Uint8Array, stored: keyof typeof INTEGER_ARRAYS, littleEndian: boolean, owned: boolean): StorageArray {
+function decodeIntegers(bytes: Uint8Array, stored: StoredInteger, littleEndian: boolean, owned: boolean): StorageArray {
   const size = STORED_ELEMENT_SIZE[stored];
   // A copy unless the caller gave up an aligned buffer: the source may sit at any offset of a larger file,
   // and the result must not alias bytes the caller still holds.
@@ -52,7 +51,7 @@ function decodeIntegers(bytes: Uint8Array, stored: keyof typeof INTEGER_ARRAYS, 
     // PyTorch writes 0 and 1; any other byte is still true, and is kept as 1 so that a bool tensor holds 0/1.
     for (let i = 0; i < copy.length; i++) copy[i] = copy[i] === 0 ? 0 : 1;
   }
-  return new INTEGER_ARRAYS[stored](copy.buffer as ArrayBuffer, copy.byteOffset, copy.length / size);
+  return arrayView(stored, copy.buffer as ArrayBuffer, copy.byteOffset, copy.length / size);
 }
 
 /**
@@ -61,7 +60,7 @@ function decodeIntegers(bytes: Uint8Array, stored: keyof typeof INTEGER_ARRAYS, 
  * where the format allows; otherwise into new memory, never aliasing `bytes`.
  */
 export function decodeElements(bytes: Uint8Array, stored: StoredElement, littleEndian: boolean, owned = false): StorageArray {
-  if (stored in INTEGER_ARRAYS) return decodeIntegers(bytes, stored as keyof typeof INTEGER_ARRAYS, littleEndian, owned);
+  if (isStoredInteger(stored)) return decodeIntegers(bytes, stored, littleEndian, owned);
   return decodeFloats(bytes, stored as StoredFloat, littleEndian, owned);
 }
 

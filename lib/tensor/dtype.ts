@@ -115,6 +115,11 @@ export function checkDType(dtype: unknown): asserts dtype is DType {
   }
 }
 
+/** The typed array of `dtype` over `length` elements of existing memory, from `byteOffset` (aligned). */
+export function arrayView<D extends DType>(dtype: D, buffer: ArrayBuffer, byteOffset: number, length: number): DTypeArrays[D] {
+  return new CONSTRUCTORS[dtype](buffer, byteOffset, length) as DTypeArrays[D];
+}
+
 /** A zero-filled typed array of `length` elements of `dtype`. */
 export function allocate<D extends DType>(dtype: D, length: number): DTypeArrays[D] {
   return new CONSTRUCTORS[dtype](length) as DTypeArrays[D];
