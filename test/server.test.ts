@@ -311,14 +311,17 @@ async function answerMetrics(port: number): Promise<AnswerMetrics> {
   return { open: gauge('open'), reservedBytes: gauge('reserved_bytes'), waitingForClient: gauge('waiting_for_client'), bufferedBytes: gauge('buffered_bytes') };
 }
 
-/** Polls /metrics until `done` holds (bounded by the test's timeout). */
-async function until(port: number, done: (m: AnswerMetrics) => boolean): Promise<AnswerMetrics> {
+/** Polls `read` (a reading of /metrics) until `done` holds (bounded by the test's timeout). */
+async function untilRead<M>(read: () => Promise<M>, done: (m: M) => boolean): Promise<M> {
   for (;;) {
-    const metrics = await answerMetrics(port);
+    const metrics = await read();
     if (done(metrics)) return metrics;
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Polls the answers' gauges until `done` holds. */
+const until = (port: number, done: (m: AnswerMetrics) => boolean): Promise<AnswerMetrics> => untilRead(() => answerMetrics(port), done);
 
 /**
  * A 4000-step request of zeros: 256 kB of JSON whose answer (512 000 output numbers) is about 10 MB of
@@ -427,6 +430,9 @@ async function bodyMetrics(port: number): Promise<{ held: number; waiting: numbe
   return { held: sampleValue(metrics, 'torchrnn_bodies_held_bytes') as number, waiting: sampleValue(metrics, 'torchrnn_bodies_waiting') as number };
 }
 
+/** Polls the request bodies' gauges until `done` holds. */
+const untilBodies = (port: number, done: (m: { held: number; waiting: number }) => boolean) => untilRead(() => bodyMetrics(port), done);
+
 describe('bounded request bodies (--max-receiving)', () => {
   let bounded: Server | undefined;
   afterAll(async () => {
@@ -439,7 +445,7 @@ describe('bounded request bodies (--max-receiving)', () => {
     // Holds 60 000 bytes of the budget while it stalls mid-body.
     const first = stalledUpload(port, 60_000, 1_000);
     try {
-      for (let m = await bodyMetrics(port); m.held !== 60_000; m = await bodyMetrics(port)) await new Promise((r) => setTimeout(r, 25));
+      await untilBodies(port, (m) => m.held === 60_000);
       // 40 000 bytes are left: a body declaring 50 000 waits; a small one after it waits its turn (arrival
       // order, so that a stream of small bodies cannot starve a large one).
       const x = random([60, 1, 32], 41);
@@ -448,10 +454,10 @@ describe('bounded request bodies (--max-receiving)', () => {
       expect(largeBody.length).toBeLessThan(50_000);
       let answered = 0;
       const large = request(port, 'POST', '/predict', largeBody.padEnd(50_000, ' '), { 'Content-Type': 'application/json' });
-      for (let m = await bodyMetrics(port); m.waiting !== 1; m = await bodyMetrics(port)) await new Promise((r) => setTimeout(r, 25));
+      await untilBodies(port, (m) => m.waiting === 1);
       const small = postJson(port, { input: y.toArray() });
       for (const pending of [large, small]) void pending.then(() => (answered += 1));
-      for (let m = await bodyMetrics(port); m.waiting !== 2; m = await bodyMetrics(port)) await new Promise((r) => setTimeout(r, 25));
+      await untilBodies(port, (m) => m.waiting === 2);
       expect((await request(port, 'GET', '/health')).status).toBe(200);
       expect(answered).toBe(0);
       expect((await bodyMetrics(port)).held).toBe(60_000);
@@ -474,13 +480,13 @@ describe('bounded request bodies (--max-receiving)', () => {
     const first = stalledUpload(port, 60_000, 10);
     const second = stalledUpload(port, 60_000, 10);
     try {
-      for (let m = await bodyMetrics(port); m.waiting !== 1; m = await bodyMetrics(port)) await new Promise((r) => setTimeout(r, 25));
+      await untilBodies(port, (m) => m.waiting === 1);
       expect((await request(port, 'GET', '/health')).status).toBe(200);
       second.destroy();
-      for (let m = await bodyMetrics(port); m.waiting !== 0; m = await bodyMetrics(port)) await new Promise((r) => setTimeout(r, 25));
+      await untilBodies(port, (m) => m.waiting === 0);
       expect(await bodyMetrics(port)).toEqual({ held: 60_000, waiting: 0 });
       first.destroy();
-      for (let m = await bodyMetrics(port); m.held !== 0; m = await bodyMetrics(port)) await new Promise((r) => setTimeout(r, 25));
+      await untilBodies(port, (m) => m.held === 0);
     } finally {
       first.destroy();
       second.destroy();
@@ -504,7 +510,7 @@ describe('bounded request bodies (--max-receiving)', () => {
     const { port } = bounded;
     const first = stalledUpload(port, 60_000, 10);
     try {
-      for (let m = await bodyMetrics(port); m.held !== 60_000; m = await bodyMetrics(port)) await new Promise((r) => setTimeout(r, 25));
+      await untilBodies(port, (m) => m.held === 60_000);
       const answer = await request(port, 'POST', '/predict', ' '.repeat(60_001), { 'Content-Type': 'application/json' });
       expect(answer.status).toBe(413);
     } finally {
