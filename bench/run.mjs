@@ -16,7 +16,7 @@ import { customCase, namedCases, randomInput } from './cases.mjs';
 import { peakRss } from './memory.mjs';
 import { buildOnnxInt8Model, buildOnnxModel, onnxCanExpress, onnxInt8CanExpress } from './onnx_model.mjs';
 import { createSession, loadOrt, ortPeer } from './peers/ort.mjs';
-import { TorchWorker, torchUnavailable } from './peers/torch.mjs';
+import { TorchWorker, torchPeerEnv, torchUnavailable } from './peers/torch.mjs';
 import { float32WeightBytes, loadTorchrnn, makeModule, parameters, quantizedPeers, torchrnnPeers } from './peers/torchrnn.mjs';
 import { watchLoad } from './machine_load.mjs';
 import { startCompetitor } from './contention.mjs';
@@ -180,8 +180,9 @@ async function main() {
     ort: o.missing ? `not measured: ${o.missing}` : `${o.version} (CPU execution provider; intraOpNumThreads = the thread count, interOpNumThreads 1, graphOptimizationLevel 'all', sequential)`,
     torch: torchWhy
       ? `not measured: ${torchWhy}`
-      : `${torchInfo.torch} (Python ${torchInfo.python}, numpy ${torchInfo.numpy}; BLAS ${torchInfo.blas.join(', ') || 'not found'}; torch.set_num_threads(n), no_grad, eval; ` +
-        `BLAS environment as found: ${Object.entries(torchInfo.env).map(([k, v]) => `${k}=${v}`).join(' ') || 'none set'})`,
+      : `${torchInfo.torch} (Python ${torchInfo.python}, numpy ${torchInfo.numpy}; BLAS ${torchInfo.blas.join(', ') || 'not found'}; torch.set_num_threads(n) and OpenBLAS's own thread count, no_grad, eval; ` +
+        `BLAS environment of the worker: ${Object.entries(torchInfo.env).map(([k, v]) => `${k}=${v}`).join(' ') || 'none set'}` +
+        `${torchPeerEnv().dropped.length ? `; taken out of ours so that OpenBLAS picks its kernels by CPU model: ${torchPeerEnv().dropped.join(' ')}` : ''})`,
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     plan: opt.plan,
     limits: { measured: thisMachine.limits, how: thisMachine.how },

@@ -10,12 +10,12 @@ Requests:
   {"cmd": "load", "case": {...}, "params": [[name, shape], ...], "weights": path, "input": path}
         weights: the parameters as little-endian float32, concatenated in "params" order;
         input: x as little-endian float32, (T, N, input_size)
-  {"cmd": "threads", "n": 2}                       torch.set_num_threads(n)
+  {"cmd": "threads", "n": 2}                       torch.set_num_threads(n), and OpenBLAS's own count
   {"cmd": "output", "path": path}                  one forward; writes its output there as float32
   {"cmd": "time", "reps": k}                       k forwards, each timed: {"ms": [...]}
   {"cmd": "rss"}                                   the process's peak RSS so far, in KiB
 
-OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE and the like are left as the environment sets them.
+The environment it runs in is chosen by bench/peers/torch.mjs (see there for OPENBLAS_CORETYPE).
 """
 import ctypes
 import json
@@ -29,25 +29,42 @@ import numpy as np
 import torch
 
 
-def blas_in_use():
-    """Which BLAS this process really loaded: Debian's libblas.so.3 is whichever implementation the
-    alternatives system points at (reference BLAS unless OpenBLAS or BLIS is installed), and PyTorch's
-    speed depends on it entirely."""
+def blas_paths():
+    """The BLAS libraries this process really loaded: Debian's libblas.so.3 is whichever implementation
+    the alternatives system points at (reference BLAS unless OpenBLAS or BLIS is installed)."""
     libs = set()
     with open("/proc/self/maps") as maps:
         for line in maps:
             path = line.split()[-1]
             if "blas" in os.path.basename(path).lower() or "blis" in os.path.basename(path).lower():
                 libs.add(os.path.realpath(path))
-    found = sorted(libs)
-    for path in found:
+    return sorted(libs)
+
+
+def blas_in_use():
+    """blas_paths(), with the kernel core OpenBLAS chose where it is OpenBLAS: PyTorch's speed depends on
+    both entirely."""
+    found = []
+    for path in blas_paths():
         try:
             core = ctypes.CDLL(path).openblas_get_corename
             core.restype = ctypes.c_char_p
-            found = [f"{p} (OpenBLAS core {core().decode()})" if p == path else p for p in found]
+            found.append(f"{path} (OpenBLAS core {core().decode()})")
+        except (OSError, AttributeError):
+            found.append(path)
+    return found
+
+
+def openblas_thread_setters():
+    """OpenBLAS's own thread-count setters in this process: Debian's libopenblas0-pthread keeps a pool of
+    its own that torch.set_num_threads does not reach, so a "one thread" PyTorch would use every core."""
+    setters = []
+    for path in blas_paths():
+        try:
+            setters.append(ctypes.CDLL(path).openblas_set_num_threads)
         except (OSError, AttributeError):
             pass
-    return found
+    return setters
 
 
 class Peer:
@@ -100,6 +117,8 @@ class Peer:
 
     def threads(self, req):
         torch.set_num_threads(int(req["n"]))
+        for set_blas_threads in openblas_thread_setters():
+            set_blas_threads(int(req["n"]))
         return {"threads": torch.get_num_threads()}
 
     def output(self, req):

@@ -19,6 +19,24 @@ export function torchUnavailable() {
   return undefined;
 }
 
+// OpenBLAS's kernel choice, when it is left to OpenBLAS: it reads the CPU model and takes the best kernels
+// it has for it (SkylakeX's or Cooperlake's on AVX-512). A shell may pin an older core (OPENBLAS_CORETYPE
+// =Haswell, with a matching OPENBLAS_L2_SIZE) for its own reasons; the peer would then run AVX2 kernels on
+// an AVX-512 machine, an unfair rival. BENCH_TORCH_CORETYPE names a core on purpose when one is wanted.
+const PINNED_BLAS_SETTINGS = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'];
+
+/**
+ * The environment the PyTorch worker runs in: ours without the OpenBLAS settings that pin a kernel core,
+ * or with OPENBLAS_CORETYPE from BENCH_TORCH_CORETYPE. `dropped` lists what was taken out, for RESULTS.md.
+ */
+export function torchPeerEnv(env = process.env) {
+  const out = { ...env };
+  const dropped = PINNED_BLAS_SETTINGS.filter((k) => k in out).map((k) => `${k}=${out[k]}`);
+  for (const k of PINNED_BLAS_SETTINGS) delete out[k];
+  if (env.BENCH_TORCH_CORETYPE) out.OPENBLAS_CORETYPE = env.BENCH_TORCH_CORETYPE;
+  return { env: out, dropped };
+}
+
 /** A running torch_peer.py. */
 export class TorchWorker {
   #child;
@@ -27,7 +45,7 @@ export class TorchWorker {
   #exited;
 
   constructor() {
-    this.#child = spawn(PYTHON, [SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.#child = spawn(PYTHON, [SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'], env: torchPeerEnv().env });
     createInterface({ input: this.#child.stdout }).on('line', (line) => {
       const waiter = this.#waiting.shift();
       if (waiter) waiter(line);
