@@ -1,23 +1,22 @@
 // The packed GEMM of the SIMD kernel families, C = A·Bᵀ (+ bias), on any register type V. BLIS's loops
 // around one register-blocked micro-kernel, with BLIS's operands swapped (B, the weights, is packed once
 // ahead, so B takes the place of BLIS's L2-resident block and a few rows of A that of its L1 micro-panel):
-// rows of A in blocks (224 on AVX-512, in L2 or L3) copied into tile-shaped micro-panels (the rows no longer
-// sit a power of two apart in the same L1 sets; on AVX-512 the copy is a register transpose, else it
-// costs up to 8% of a 256-wide product), K in chunks of 2 KB of a row (512 floats: a 14-row micro-panel is
-// 28 KB of L1's 48), B panels in column blocks of 512 KB per chunk (half of L2), then a Rows x
-// (Vectors * lanes) tile of C held in registers while an A micro-panel (in L1) meets each B panel of the
-// block (streamed from L2): 2 vector loads and Rows broadcasts per 2 * Rows FMAs. C is read and written
-// once per K chunk. B is the pre-packed weights. Private to the unit that includes it (see avx512_vector.h
-// for why).
+// rows of A in blocks (224 on AVX-512, in L2 or L3) copied into tile-shaped micro-panels (the rows no
+// longer sit a power of two apart in the same L1 sets; for floats on AVX-512 and AVX2 the copy is a
+// register transpose, else it costs up to 8% of a 256-wide product), K in chunks of 2 KB of a row (512
+// floats: a 14-row micro-panel is 28 KB of L1's 48), B panels in column blocks of 512 KB per chunk (half
+// of L2), then a Rows x (Vectors * lanes) tile of C held in registers while an A micro-panel (in L1) meets
+// each B panel of the block (streamed from L2): 2 vector loads and Rows broadcasts per 2 * Rows FMAs. C is
+// read and written once per K chunk. B is the pre-packed weights. Private to the unit that includes it
+// (see avx512_vector.h for why).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <new>
-#include <type_traits>
 
-#if defined(__AVX512F__)
+#if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
@@ -66,40 +65,87 @@ void packRowsOfA(std::size_t rows, std::size_t tileRows, std::size_t kc, const S
 }
 
 #if defined(__AVX512F__)
-// The same for 14 rows of floats, 16 k at a time transposed in registers (the element loop above costs
-// as much as 8% of a 256- or 512-wide product): 14 row loads, 64 shuffles and 16 stores per 224 floats.
+// Shuffles for the transpose below, in their all-lanes masked forms: GCC 12 warns of the unmasked ones'
+// undefined pass-through operand.
+inline __m512 interleaveLow(__m512 x, __m512 y) { return _mm512_maskz_unpacklo_ps(0xffff, x, y); }
+inline __m512 interleaveHigh(__m512 x, __m512 y) { return _mm512_maskz_unpackhi_ps(0xffff, x, y); }
+inline __m512 interleavePairsLow(__m512 x, __m512 y) {
+  return _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xff, _mm512_castps_pd(x), _mm512_castps_pd(y)));
+}
+inline __m512 interleavePairsHigh(__m512 x, __m512 y) {
+  return _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xff, _mm512_castps_pd(x), _mm512_castps_pd(y)));
+}
+// 128-bit lanes 0 and 2 (Odd: 1 and 3) of x, then the same of y.
+template <bool Odd>
+__m512 evenOrOddLanes(__m512 x, __m512 y) {
+  return _mm512_maskz_shuffle_f32x4(0xffff, x, y, Odd ? _MM_SHUFFLE(3, 1, 3, 1) : _MM_SHUFFLE(2, 0, 2, 0));
+}
+
+// packRowsOfA for 14 rows of floats, 16 k at a time transposed in registers (the element loop costs as much
+// as 8% of a 256- or 512-wide product): 14 row loads, 64 shuffles and 16 stores per 224 floats.
 inline void packFourteenRowsOfA(std::size_t kc, const float* a, std::size_t lda, float* packed) {
   std::size_t k = 0;
   for (; k + 16 <= kc; k += 16) {
     __m512 r[16];
-    for (std::size_t i = 0; i < 14; ++i) r[i] = _mm512_loadu_ps(a + i * lda + k);
-    r[14] = r[15] = _mm512_setzero_ps();
+    for (std::size_t i = 0; i < 16; ++i) r[i] = i < 14 ? _mm512_loadu_ps(a + i * lda + k) : _mm512_setzero_ps();
     // Pairs, then quads of rows interleaved within each 128-bit lane: t[4g + m] holds, in lane j, column
     // 4j + m of rows 4g .. 4g + 3.
     __m512 t[16];
     for (std::size_t g = 0; g < 4; ++g) {
-      const __m512 lo01 = _mm512_unpacklo_ps(r[4 * g], r[4 * g + 1]), hi01 = _mm512_unpackhi_ps(r[4 * g], r[4 * g + 1]);
-      const __m512 lo23 = _mm512_unpacklo_ps(r[4 * g + 2], r[4 * g + 3]), hi23 = _mm512_unpackhi_ps(r[4 * g + 2], r[4 * g + 3]);
-      t[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(lo01), _mm512_castps_pd(lo23)));
-      t[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(lo01), _mm512_castps_pd(lo23)));
-      t[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(hi01), _mm512_castps_pd(hi23)));
-      t[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(hi01), _mm512_castps_pd(hi23)));
+      const __m512 lo01 = interleaveLow(r[4 * g], r[4 * g + 1]), hi01 = interleaveHigh(r[4 * g], r[4 * g + 1]);
+      const __m512 lo23 = interleaveLow(r[4 * g + 2], r[4 * g + 3]), hi23 = interleaveHigh(r[4 * g + 2], r[4 * g + 3]);
+      t[4 * g] = interleavePairsLow(lo01, lo23);
+      t[4 * g + 1] = interleavePairsHigh(lo01, lo23);
+      t[4 * g + 2] = interleavePairsLow(hi01, hi23);
+      t[4 * g + 3] = interleavePairsHigh(hi01, hi23);
     }
     // Then a 4 x 4 transpose of 128-bit lanes across the quads: column 4j + m gathers lane j of each.
     float* out = packed + k * 14;
+    const __mmask16 first14 = 0x3fff;
     for (std::size_t m = 0; m < 4; ++m) {
-      const __m512 p0 = _mm512_shuffle_f32x4(t[m], t[4 + m], _MM_SHUFFLE(2, 0, 2, 0));
-      const __m512 p1 = _mm512_shuffle_f32x4(t[m], t[4 + m], _MM_SHUFFLE(3, 1, 3, 1));
-      const __m512 p2 = _mm512_shuffle_f32x4(t[8 + m], t[12 + m], _MM_SHUFFLE(2, 0, 2, 0));
-      const __m512 p3 = _mm512_shuffle_f32x4(t[8 + m], t[12 + m], _MM_SHUFFLE(3, 1, 3, 1));
-      const __mmask16 first14 = 0x3fff;
-      _mm512_mask_storeu_ps(out + m * 14, first14, _mm512_shuffle_f32x4(p0, p2, _MM_SHUFFLE(2, 0, 2, 0)));
-      _mm512_mask_storeu_ps(out + (4 + m) * 14, first14, _mm512_shuffle_f32x4(p1, p3, _MM_SHUFFLE(2, 0, 2, 0)));
-      _mm512_mask_storeu_ps(out + (8 + m) * 14, first14, _mm512_shuffle_f32x4(p0, p2, _MM_SHUFFLE(3, 1, 3, 1)));
-      _mm512_mask_storeu_ps(out + (12 + m) * 14, first14, _mm512_shuffle_f32x4(p1, p3, _MM_SHUFFLE(3, 1, 3, 1)));
+      const __m512 even01 = evenOrOddLanes<false>(t[m], t[4 + m]), odd01 = evenOrOddLanes<true>(t[m], t[4 + m]);
+      const __m512 even23 = evenOrOddLanes<false>(t[8 + m], t[12 + m]);
+      const __m512 odd23 = evenOrOddLanes<true>(t[8 + m], t[12 + m]);
+      _mm512_mask_storeu_ps(out + m * 14, first14, evenOrOddLanes<false>(even01, even23));
+      _mm512_mask_storeu_ps(out + (4 + m) * 14, first14, evenOrOddLanes<false>(odd01, odd23));
+      _mm512_mask_storeu_ps(out + (8 + m) * 14, first14, evenOrOddLanes<true>(even01, even23));
+      _mm512_mask_storeu_ps(out + (12 + m) * 14, first14, evenOrOddLanes<true>(odd01, odd23));
     }
   }
   if (k < kc) packRowsOfA<float>(14, 14, kc - k, a + k, lda, packed + k * 14);
+}
+#endif
+
+#if defined(__AVX2__)
+// packRowsOfA for the AVX2 tile's 6 rows of floats, 8 k at a time (rows 6 and 7 of the 8 x 8 transpose are zero). Each
+// transposed column is stored whole, its two spare lanes overwritten by the next column; the last one
+// stores 6 lanes only.
+inline void packSixRowsOfA(std::size_t kc, const float* a, std::size_t lda, float* packed) {
+  std::size_t k = 0;
+  for (; k + 8 <= kc; k += 8) {
+    __m256 r[8];
+    for (std::size_t i = 0; i < 8; ++i) r[i] = i < 6 ? _mm256_loadu_ps(a + i * lda + k) : _mm256_setzero_ps();
+    // u[4h + m] holds, in 128-bit lane j, column 4j + m of rows 4h .. 4h + 3.
+    __m256 u[8];
+    for (std::size_t h = 0; h < 2; ++h) {
+      const __m256 lo01 = _mm256_unpacklo_ps(r[4 * h], r[4 * h + 1]), hi01 = _mm256_unpackhi_ps(r[4 * h], r[4 * h + 1]);
+      const __m256 lo23 = _mm256_unpacklo_ps(r[4 * h + 2], r[4 * h + 3]);
+      const __m256 hi23 = _mm256_unpackhi_ps(r[4 * h + 2], r[4 * h + 3]);
+      u[4 * h] = _mm256_shuffle_ps(lo01, lo23, 0x44);
+      u[4 * h + 1] = _mm256_shuffle_ps(lo01, lo23, 0xEE);
+      u[4 * h + 2] = _mm256_shuffle_ps(hi01, hi23, 0x44);
+      u[4 * h + 3] = _mm256_shuffle_ps(hi01, hi23, 0xEE);
+    }
+    __m256 col[8];
+    for (std::size_t m = 0; m < 4; ++m) {
+      col[m] = _mm256_permute2f128_ps(u[m], u[4 + m], 0x20);
+      col[4 + m] = _mm256_permute2f128_ps(u[m], u[4 + m], 0x31);
+    }
+    float* out = packed + k * 6;
+    for (std::size_t c = 0; c < 7; ++c) _mm256_storeu_ps(out + c * 6, col[c]);
+    _mm256_maskstore_ps(out + 42, _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0), col[7]);
+  }
+  if (k < kc) packRowsOfA<float>(6, 6, kc - k, a + k, lda, packed + k * 6);
 }
 #endif
 
@@ -226,9 +272,17 @@ void packRowBlock(const GemmArgs<typename V::Scalar>& g, std::size_t i0, std::si
   for (std::size_t i = i0; i < iEnd; i += Geo::kTileRows) {
     const std::size_t rows = smaller(Geo::kTileRows, iEnd - i);
 #if defined(__AVX512F__)
-    if constexpr (std::is_same<typename V::Reg, __m512>::value && Geo::kTileRows == 14) {
+    if constexpr (sizeof(typename V::Scalar) == 4 && V::kLanes == 16 && Geo::kTileRows == 14) {
       if (rows == 14) {
         packFourteenRowsOfA(kc, g.a + i * g.lda + k0, g.lda, packed + (i - i0) * kc);
+        continue;
+      }
+    }
+#endif
+#if defined(__AVX2__)
+    if constexpr (sizeof(typename V::Scalar) == 4 && V::kLanes == 8 && Geo::kTileRows == 6) {
+      if (1 && rows == 6) {
+        packSixRowsOfA(kc, g.a + i * g.lda + k0, g.lda, packed + (i - i0) * kc);
         continue;
       }
     }
