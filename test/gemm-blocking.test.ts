@@ -14,7 +14,7 @@ function filled(length: number, seed: number): Float32Array {
 
 describe.each([
   ['K over two chunks', 41, 700],
-  ['K over four chunks, rows over a row block', 150, 1030],
+  ['K over four chunks, rows over a row block', 250, 2060],
 ])('%s', (_, rows, k) => {
   const wide = 600;
   const narrow = 100; // under every family's column block
