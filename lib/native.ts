@@ -104,6 +104,24 @@ export interface NativePackedModel {
     hOut: NativeArray,
     cOut: NativeArray | undefined,
   ): void;
+  /**
+   * `forward` on padded input with positional arguments, results written into the caller's arrays of the
+   * results' exact lengths (`output`, `hN`, and `cN` for LSTM, else undefined), which must not share memory
+   * with each other; an input sharing memory with a result is copied first. `h0` / `c0` undefined for zeros.
+   */
+  forwardInto(
+    seqLen: number,
+    batch: number,
+    batchFirst: boolean,
+    input: NativeArray,
+    h0: NativeArray | undefined,
+    c0: NativeArray | undefined,
+    output: NativeArray,
+    hN: NativeArray,
+    cN: NativeArray | undefined,
+    dropout: number,
+    dropoutSeed: number,
+  ): void;
 }
 
 /** A Linear layer's weight, packed once for the engine's GEMM kernel; read-only afterwards. */

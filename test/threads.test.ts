@@ -55,6 +55,9 @@ describe('results do not depend on the thread count', () => {
     // Short steps on one thread, long sequences: the input projection runs in time chunks beside them.
     ['LSTM batch 1, 300 steps', () => new LSTM({ inputSize: 16, hiddenSize: 32 }), [300, 1, 16]],
     ['GRU batch 2, 150 steps', () => new GRU({ inputSize: 16, hiddenSize: 24, numLayers: 2 }), [150, 2, 16]],
+    // A small bidirectional model: its directions still run side by side, its projection's rows split.
+    ['small bidirectional LSTM', () => new LSTM({ inputSize: 100, hiddenSize: 15, numLayers: 2, bidirectional: true }), [20, 3, 100]],
+    ['small bidirectional GRU, batch 1', () => new GRU({ inputSize: 30, hiddenSize: 20, bidirectional: true }), [40, 1, 30]],
   ];
 
   it.each(models)('%s', (_name, make, shape) => {

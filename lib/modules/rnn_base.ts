@@ -9,7 +9,7 @@ import { randomUint32 } from '../random';
 import { Tensor } from '../tensor';
 import { EngineModule } from './engine_module';
 import { buildingCopyShell, type Module } from './module';
-import { forwardResult, preparePacked, preparePadded, type ForwardSpec, type PreparedForward } from './rnn_forward';
+import { forwardResult, preparePacked, preparePadded, quickPaddedCall, type ForwardSpec, type PreparedForward } from './rnn_forward';
 import { checkDropout, resolveConfig, type RNNMode } from './rnn_options';
 import { parameterSpecs } from './rnn_parameters';
 
@@ -83,6 +83,8 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
   readonly projSize: number;
 
   #dropout: number;
+  /** What forward's checks read of this module, kept until a parameter changes (which may change dtype). */
+  #spec: ForwardSpec | undefined;
 
   /** Checks `options` in PyTorch's order, then creates and initialises the parameters. */
   protected constructor(className: string, mode: RNNMode, options: Record<string, unknown>) {
@@ -139,6 +141,7 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
    * Blocks the calling thread: see {@link RNNBase.forwardAsync}.
    */
   forward<I extends Tensor | PackedSequence>(input: I, hx?: HiddenInput<H> | null): ForwardResult<I, H> {
+    if (input instanceof Tensor) return this.#forwardPadded(input, hx) as ForwardResult<I, H>;
     const prepared = this.#prepare(input, hx);
     return this.#results(prepared, this.packedModel().forward(this.#nativeArgs(prepared))) as ForwardResult<I, H>;
   }
@@ -176,8 +179,13 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
     return [this.inputSize, this.hiddenSize, ...extras].join(', ');
   }
 
-  #prepare(input: unknown, hx: unknown): PreparedForward {
-    const spec: ForwardSpec = {
+  protected override parametersChanged(): void {
+    super.parametersChanged();
+    this.#spec = undefined;
+  }
+
+  #forwardSpec(): ForwardSpec {
+    this.#spec ??= {
       mode: this.mode,
       className: this.className,
       inputSize: this.inputSize,
@@ -188,7 +196,49 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
       projSize: this.projSize,
       dtype: this.dtype,
     };
+    return this.#spec;
+  }
+
+  #prepare(input: unknown, hx: unknown): PreparedForward {
+    const spec = this.#forwardSpec();
     return input instanceof PackedSequence ? preparePacked(spec, input, hx) : preparePadded(spec, input, hx);
+  }
+
+  /**
+   * Forward on a padded tensor, the path of short sequences: a well-formed call passes a few comparisons
+   * (anything else gets PyTorch's checks in order), the results are allocated here and the addon writes
+   * into them, with positional arguments and no result object.
+   */
+  #forwardPadded(input: Tensor, hx: unknown): [Tensor, H] {
+    const spec = this.#forwardSpec();
+    const call = quickPaddedCall(spec, input, hx) ?? preparePadded(spec, input, hx).args;
+    const { seqLen, batch } = call;
+    const batched = input.shape.length === 3;
+    const directions = this.bidirectional ? 2 : 1;
+    const hout = this.projSize > 0 ? this.projSize : this.hiddenSize;
+    const features = directions * hout;
+    const stacks = this.numLayers * directions;
+    const float32 = spec.dtype === 'float32';
+    const make = (size: number): Float32Array | Float64Array => (float32 ? new Float32Array(size) : new Float64Array(size));
+    const output = make(seqLen * batch * features);
+    const hN = make(stacks * batch * hout);
+    const lstm = this.mode === 'LSTM';
+    const cN = lstm ? make(stacks * batch * this.hiddenSize) : undefined;
+    // No reads past an array's end (V8 takes a slow path for them): RNN and GRU have one state.
+    let h0: Tensor['data'] | undefined;
+    let c0: Tensor['data'] | undefined;
+    if (hx !== undefined && hx !== null) {
+      if (lstm) [h0, c0] = [(hx as readonly Tensor[])[0].data, (hx as readonly Tensor[])[1].data];
+      else h0 = (hx as Tensor).data;
+    }
+    const active = this.training && this.#dropout > 0 && this.numLayers > 1;
+    this.packedModel().forwardInto(seqLen, batch, batched && this.batchFirst, input.data, h0, c0, output, hN, cN,
+      active ? this.#dropout : 0, active ? randomUint32() : 0);
+    const outputShape = !batched ? [seqLen, features] : this.batchFirst ? [batch, seqLen, features] : [seqLen, batch, features];
+    const stateShape = (size: number): number[] => (batched ? [stacks, batch, size] : [stacks, size]);
+    const h = new Tensor(hN, stateShape(hout));
+    const states = cN === undefined ? h : [h, new Tensor(cN, stateShape(this.hiddenSize))];
+    return [new Tensor(output, outputShape), states as H];
   }
 
   /** Adds dropout: a fresh mask seed per call in training mode; none in eval mode or with one layer. */

@@ -129,6 +129,36 @@ function sequenceAndBatch(spec: ForwardSpec, input: Tensor): [number, number] {
 }
 
 /**
+ * `[seqLen, batch]` of a padded forward that plainly passes every check of {@link preparePadded} — input
+ * `(L, N, In)`, `(N, L, In)` or `(L, In)` of the module's dtype with L > 0, absent states or states of the
+ * expected shape and dtype — read with a handful of comparisons; undefined for anything else, which then
+ * goes through preparePadded's checks in PyTorch's order.
+ */
+export function quickPaddedCall(spec: ForwardSpec, input: Tensor, hx: unknown): { seqLen: number; batch: number } | undefined {
+  if (input.dtype !== spec.dtype) return undefined;
+  const shape = input.shape;
+  const rank = shape.length;
+  if ((rank !== 2 && rank !== 3) || shape[rank - 1] !== spec.inputSize) return undefined;
+  const seqLen = rank === 2 || !spec.batchFirst ? shape[0] : shape[1];
+  const batch = rank === 2 ? 1 : spec.batchFirst ? shape[0] : shape[1];
+  if (seqLen === 0) return undefined;
+  if (hx === undefined || hx === null) return { seqLen, batch };
+  const stacks = spec.numLayers * numDirections(spec);
+  const hout = outputHiddenSize(spec);
+  if (stateCount(spec.mode) === 1) return quickState(spec, hx, rank, stacks, batch, hout) ? { seqLen, batch } : undefined;
+  if (!Array.isArray(hx) || hx.length !== 2) return undefined;
+  const fits = quickState(spec, hx[0], rank, stacks, batch, hout) && quickState(spec, hx[1], rank, stacks, batch, spec.hiddenSize);
+  return fits ? { seqLen, batch } : undefined;
+}
+
+function quickState(spec: ForwardSpec, state: unknown, rank: number, stacks: number, batch: number, size: number): boolean {
+  if (!(state instanceof Tensor) || state.dtype !== spec.dtype) return false;
+  const shape = state.shape;
+  if (rank === 3) return shape.length === 3 && shape[0] === stacks && shape[1] === batch && shape[2] === size;
+  return shape.length === 2 && shape[0] === stacks && shape[1] === size;
+}
+
+/**
  * Checks a padded (L, N, In) / (N, L, In) / unbatched (L, In) forward as PyTorch does — input rank, hx form
  * and rank, input dtype and size, hidden sizes, sequence length — and prepares the native call.
  */

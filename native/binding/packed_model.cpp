@@ -109,7 +109,7 @@ struct StepArray {
 };
 
 template <class T>
-StepArray<T> stepArray(Napi::Env env, napi_value value, const char* name, bool optional) {
+StepArray<T> stepArray(Napi::Env env, napi_value value, const char* name, bool optional, const char* method = "step") {
   StepArray<T> out;
   bool isTyped = false;
   napi_is_typedarray(env, value, &isTyped);
@@ -123,7 +123,7 @@ StepArray<T> stepArray(Napi::Env env, napi_value value, const char* name, bool o
   void* data = nullptr;
   if (isTyped) napi_get_typedarray_info(env, value, &arrayType, &length, &data, nullptr, nullptr);
   if (!isTyped || arrayType != typedArrayTypeOf<T>())
-    throw Napi::TypeError::New(env, std::string("step: ") + name + " must be a " +
+    throw Napi::TypeError::New(env, std::string(method) + ": " + name + " must be a " +
                                         (typedArrayTypeOf<T>() == napi_float32_array ? "Float32Array" : "Float64Array"));
   out.data = length ? static_cast<T*>(data) : nullptr;
   out.size = length;
@@ -132,9 +132,10 @@ StepArray<T> stepArray(Napi::Env env, napi_value value, const char* name, bool o
 }
 
 template <class T>
-void expectStepLength(Napi::Env env, const StepArray<T>& a, std::size_t expected, const char* name) {
+void expectStepLength(Napi::Env env, const StepArray<T>& a, std::size_t expected, const char* name,
+                      const char* method = "step") {
   if (a.present && a.size != expected)
-    throw Napi::RangeError::New(env, std::string("step: ") + name + " must have " + std::to_string(expected) +
+    throw Napi::RangeError::New(env, std::string(method) + ": " + name + " must have " + std::to_string(expected) +
                                          " elements, got " + std::to_string(a.size));
 }
 
@@ -145,13 +146,23 @@ bool overlaps(const StepArray<T>& a, const StepArray<T>& b) {
   return a0 < b0 + b.size * sizeof(T) && b0 < a0 + a.size * sizeof(T);
 }
 
+// A positional integer argument in [0, max], read without running JS (a Number, never converted).
+std::size_t positionalInteger(Napi::Env env, const Napi::Value& value, double max, const char* method, const char* name) {
+  const double number = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : -1;
+  if (!(number >= 0 && number <= max && std::floor(number) == number))
+    throw Napi::RangeError::New(env, std::string(method) + ": " + name + " must be an integer in [0, " +
+                                         std::to_string(static_cast<unsigned long long>(max)) + "]");
+  return static_cast<std::size_t>(number);
+}
+
 }  // namespace
 
 Napi::Function PackedModel::defineClass(Napi::Env env) {
   return DefineClass(env, "PackedModel",
                      {InstanceMethod<&PackedModel::forward>("forward"),
                       InstanceMethod<&PackedModel::forwardAsync>("forwardAsync"),
-                      InstanceMethod<&PackedModel::step>("step")});
+                      InstanceMethod<&PackedModel::step>("step"),
+                      InstanceMethod<&PackedModel::forwardInto>("forwardInto")});
 }
 
 PackedModel::PackedModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedModel>(info) {
@@ -236,6 +247,64 @@ void PackedModel::stepWith(const Napi::CallbackInfo& info, const std::shared_ptr
   });
 }
 
+// forward's lean form for padded input: positional arguments (numbers and typed arrays, so reading them
+// runs no JS and the views stay valid until the engine is done), results written into the caller's
+// arrays, no result object. A short sequence then costs about what the engine does.
+template <class T>
+void PackedModel::forwardIntoWith(const Napi::CallbackInfo& info,
+                                  const std::shared_ptr<const engine::PackedWeights<T>>& weights) {
+  const Napi::Env env = info.Env();
+  constexpr const char* kMethod = "forwardInto";
+  const engine::ModelSpec& spec = weights->spec;
+  if (info.Length() < 11)
+    throw Napi::TypeError::New(env, "forwardInto(seqLen, batch, batchFirst, input, h0, c0, output, hN, cN, dropout, "
+                                    "dropoutSeed) takes 11 arguments");
+  const std::size_t seqLen = positionalInteger(env, info[0], double(engine::kMaxDimension), kMethod, "seqLen");
+  const std::size_t batch = positionalInteger(env, info[1], double(engine::kMaxDimension), kMethod, "batch");
+  if (!info[2].IsBoolean()) throw Napi::TypeError::New(env, "forwardInto: batchFirst must be a boolean");
+  const bool batchFirst = info[2].As<Napi::Boolean>().Value();
+  const double dropout = info[9].IsNumber() ? info[9].As<Napi::Number>().DoubleValue() : -1;
+  const auto dropoutSeed = static_cast<std::uint32_t>(positionalInteger(env, info[10], double(UINT32_MAX), kMethod, "dropoutSeed"));
+  const bool lstm = spec.mode == engine::Mode::Lstm;
+  StepArray<T> input = stepArray<T>(env, info[3], "input", false, kMethod);
+  StepArray<T> h0 = stepArray<T>(env, info[4], "h0", true, kMethod);
+  StepArray<T> c0 = stepArray<T>(env, info[5], "c0", true, kMethod);
+  const StepArray<T> output = stepArray<T>(env, info[6], "output", false, kMethod);
+  const StepArray<T> hN = stepArray<T>(env, info[7], "hN", false, kMethod);
+  const StepArray<T> cN = stepArray<T>(env, info[8], "cN", !lstm, kMethod);
+  if (!lstm && cN.present) throw Napi::TypeError::New(env, "forwardInto: cN is only for LSTM");
+
+  withJsErrors(env, [&] {
+    const engine::ForwardPlan plan = engine::planForward(spec, engine::SequenceLayout::padded(seqLen, batch, batchFirst));
+    expectStepLength(env, output, plan.outputElements, "output", kMethod);
+    expectStepLength(env, hN, plan.hiddenElements, "hN", kMethod);
+    if (lstm) expectStepLength(env, cN, plan.cellElements, "cN", kMethod);
+    if (overlaps(output, hN) || overlaps(output, cN) || overlaps(hN, cN))
+      throw Napi::RangeError::New(env, "forwardInto: output, hN and cN must not share memory");
+    // Every layer reads its input while the last one writes the output, and h_n is written before the
+    // reverse direction has read h0: an input that shares memory with a result is copied first.
+    std::vector<T> copies[3];
+    StepArray<T>* ins[3] = {&input, &h0, &c0};
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (overlaps(*ins[i], output) || overlaps(*ins[i], hN) || overlaps(*ins[i], cN)) {
+        copies[i].assign(ins[i]->data, ins[i]->data + ins[i]->size);
+        ins[i]->data = copies[i].data();
+      }
+    }
+    engine::ForwardInputs<T> inputs;
+    inputs.input = engine::Span<T>{input.data, input.size};
+    if (h0.present) inputs.h0 = engine::Span<T>{h0.data, h0.size};
+    if (c0.present) inputs.c0 = engine::Span<T>{c0.data, c0.size};
+    inputs.dropout = dropout;
+    inputs.dropoutSeed = dropoutSeed;
+    engine::ForwardOutputs<T> outputs;
+    outputs.output = output.data;
+    outputs.hN = hN.data;
+    outputs.cN = lstm ? cN.data : nullptr;
+    engine::runForward(*weights, plan, inputs, outputs);
+  });
+}
+
 template <class T>
 Napi::Value PackedModel::forwardAsyncWith(const Napi::CallbackInfo& info,
                                           const std::shared_ptr<const engine::PackedWeights<T>>& weights) {
@@ -265,6 +334,13 @@ Napi::Value PackedModel::forward(const Napi::CallbackInfo& info) {
 Napi::Value PackedModel::step(const Napi::CallbackInfo& info) {
   return callFromJs(info.Env(), [&] {
     std::visit([&](const auto& weights) { stepWith(info, weights); }, weights_);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value PackedModel::forwardInto(const Napi::CallbackInfo& info) {
+  return callFromJs(info.Env(), [&] {
+    std::visit([&](const auto& weights) { forwardIntoWith(info, weights); }, weights_);
     return info.Env().Undefined();
   });
 }

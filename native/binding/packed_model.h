@@ -1,4 +1,4 @@
-// The JS class PackedModel: weights packed once in the constructor, then forward / forwardAsync.
+// The JS class PackedModel: weights packed once in the constructor, then forward / forwardAsync / forwardInto / step.
 #pragma once
 
 #include <memory>
@@ -24,11 +24,16 @@ class PackedModel : public Napi::ObjectWrap<PackedModel> {
   // step(batch, input, h0, c0, hOut, cOut): one step of a one-layer, one-direction model (a cell), its
   // arguments positional and its results written into the caller's arrays; returns undefined.
   Napi::Value step(const Napi::CallbackInfo& info);
+  // forwardInto(seqLen, batch, batchFirst, input, h0, c0, output, hN, cN, dropout, dropoutSeed): forward on
+  // padded input with positional arguments, its results written into the caller's arrays; returns undefined.
+  Napi::Value forwardInto(const Napi::CallbackInfo& info);
 
   template <class T>
   Napi::Value forwardWith(const Napi::CallbackInfo& info, const std::shared_ptr<const engine::PackedWeights<T>>& weights);
   template <class T>
   void stepWith(const Napi::CallbackInfo& info, const std::shared_ptr<const engine::PackedWeights<T>>& weights);
+  template <class T>
+  void forwardIntoWith(const Napi::CallbackInfo& info, const std::shared_ptr<const engine::PackedWeights<T>>& weights);
   template <class T>
   Napi::Value forwardAsyncWith(const Napi::CallbackInfo& info,
                                const std::shared_ptr<const engine::PackedWeights<T>>& weights);

@@ -55,6 +55,15 @@ namespace {
 // A parallel region (~100 us each): the projection, a layer's recurrences. Waking a worker costs a few
 // microseconds on a quiet machine and up to a time slice on a busy one.
 constexpr double kMinFlopsPerThread = 1e7;
+// Shares that never wait for one another (runShared) go lower: a worker still spinning from the last
+// call takes its share at once, and one that is not is left out (the caller takes its share), so a
+// share pays only for being posted (under a microsecond). The projection's rows (~5 us each)...
+constexpr double kMinSharedFlopsPerThread = 1e6;
+// ...and a direction's time loop beside the other's: a step costs at least the chain of its cell update
+// (~0.1 us, as long as this many flops) however few its flops, so short sequences of small steps still
+// take a few microseconds per direction.
+constexpr double kStepChainFlops = 2e4;
+constexpr double kMinSharedDirectionFlops = 2e5;
 // One recurrent step split across a group (~40 us each): every step then ends at a barrier, and on a busy
 // machine a barrier can wait a whole time slice for a descheduled member, so only long steps are split.
 constexpr double kMinStepFlopsPerThread = 4e6;
@@ -104,7 +113,7 @@ class LayerRun {
   void inputProjection(const T* x, ThreadPool::Lease& lease) {
     const std::size_t M = layout_.rows(), n = D_ * G_, k = packed_.inputSize;
     const double flops = 2.0 * double(M) * double(n) * double(k);
-    const std::size_t members = std::min({lease.threads(), std::size_t(flops / kMinFlopsPerThread) + 1, M});
+    const std::size_t members = std::min({lease.threads(), std::size_t(flops / kMinSharedFlopsPerThread) + 1, M});
     auto rowsOf = [&](std::size_t member) { projectRows(x, M * member / members, M * (member + 1) / members); };
     lease.runShared(members, rowsOf);
   }
@@ -205,7 +214,11 @@ class LayerRun {
     const double layerFlops = directionFlops * double(D_);
     const std::size_t stepSplit = std::min({threads, panels, std::size_t(stepCost / kMinStepFlopsPerThread) + 1});
     RecurrencePlan plan;
-    plan.sideBySide = D_ == 2 && threads >= 2 && layerFlops >= kMinFlopsPerThread && !(streamBound && stepSplit > 1);
+    // Without a group's split or barrier the two directions are independent shares (runShared).
+    const double directionCost = std::max(stepCost, kStepChainFlops) * double(layout_.seqLen());
+    const bool sharedDirections = stepSplit == 1 && directionCost >= kMinSharedDirectionFlops;
+    plan.sideBySide = D_ == 2 && threads >= 2 && (layerFlops >= kMinFlopsPerThread || sharedDirections) &&
+                      !(streamBound && stepSplit > 1);
     plan.groups = plan.sideBySide ? 2 : 1;
     const std::size_t perGroup = threads / plan.groups;
     // Each thread of a row split streams all of W_hh, so only where W_hh stays in its core's cache.

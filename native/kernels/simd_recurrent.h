@@ -14,6 +14,7 @@
 #include "kernels.h"
 #include "prefetch.h"
 #include "simd_activations.h"
+#include "simd_lockstep.h"
 
 namespace torchrnn {
 namespace kernels {
@@ -232,6 +233,20 @@ void streamingTile(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t r
       for (std::size_t g = 0; g < G; ++g) V::store(sums + r * RowSums + (p * G + g) * U, acc[r][p][g]);
 }
 
+// The update of one row's Panels consecutive panels from unit0 as one (ConsecutiveVectors), their chains
+// side by side, from sums parked as [panel][gate][lane].
+template <class V, CellKind Kind, std::size_t Panels>
+TORCHRNN_FLATTEN void updatePanelsTogether(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row,
+                                           std::size_t unit0, std::size_t unitEnd, const typename V::Scalar* sums) {
+  constexpr std::size_t G = gatesPerUnit(Kind);
+  constexpr std::size_t U = V::kLanes;
+  using W = ConsecutiveVectors<V, Panels>;
+  typename W::Reg acc[G];
+  for (std::size_t g = 0; g < G; ++g)
+    for (std::size_t p = 0; p < Panels; ++p) acc[g].r[p] = V::load(sums + (p * G + g) * U);
+  cellUpdate<W, Kind>(s, row, unit0, unitEnd - unit0 < W::kLanes ? unitEnd - unit0 : W::kLanes, acc);
+}
+
 // A GEMV-like step (bound by reading W_hh): tiles across units whose updates each run inside the next
 // tile's K loop, so only the last tile's updates are left outside any loop.
 template <class V, CellKind Kind, std::size_t Rows>
@@ -266,7 +281,15 @@ void streamingAcrossUnits(const RecurrentStepArgs<typename V::Scalar>& s, std::s
     for (std::size_t i = 0; i < groups; ++i) group(unitBegin + i * P * U);
     for (std::size_t i = 0; i < singles; ++i) single(singlesBegin + i * U);
   }
+  // The last tile's updates have no K loop to hide in, and the next step waits for them: a whole group's
+  // panels go as one update over consecutive units, their chains side by side.
   for (std::size_t r = 0; r < Rows; ++r) {
+    if constexpr (P > 1) {
+      if (pendingPanels == P && pendingUnit0 + (P - 1) * U < unitEnd) {
+        updatePanelsTogether<V, Kind, P>(s, row0 + r, pendingUnit0, unitEnd, pending + r * kRowSums);
+        continue;
+      }
+    }
     for (std::size_t p = 0; p < pendingPanels; ++p) {
       const std::size_t unit = pendingUnit0 + p * U;
       if (unit >= unitEnd) break;
