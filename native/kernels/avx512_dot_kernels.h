@@ -114,11 +114,13 @@ struct DotKernels {
       for (std::size_t r = 0; r < Rows; ++r) {
         const __m512 sums = Dot::finish(acc[r][v], rows[row0 + r], g.bColumnSums ? g.bColumnSums + col : nullptr,
                                         g.bScales ? g.bScales + col : nullptr);
+        // One sum for either store, so that the compiler contracts it with finish's product the same way.
+        const __m512 value = _mm512_add_ps(sums, bias);
         float* out = g.c + (row0 + r) * g.ldc + col;
         if (Stream && lanes == kLanes && reinterpret_cast<std::uintptr_t>(out) % 64 == 0)
-          _mm512_stream_ps(out, _mm512_add_ps(sums, bias));
+          _mm512_stream_ps(out, value);
         else
-          _mm512_mask_storeu_ps(out, m, _mm512_add_ps(sums, bias));
+          _mm512_mask_storeu_ps(out, m, value);
       }
     }
   }
