@@ -16,6 +16,7 @@ struct BFloat16Dot {
   using Acc = __m512;
   struct Row {};  // nothing: bfloat16 values need no scale
   static constexpr std::size_t kGroup = 2;
+  static constexpr bool kExactSums = false;
 
   // n floats to bfloat16 bits, rounding to nearest even (vcvtne2ps2bf16; NaN stays NaN), and a zero past n
   // when n is odd (its weights are zeros).
@@ -36,6 +37,7 @@ struct BFloat16Dot {
   }
 
   static Acc zero() { return _mm512_setzero_ps(); }
+  static Acc add(Acc x, Acc y) { return _mm512_add_ps(x, y); }
 
   // acc + both products of each lane's pair of a and w. Spelled as the instruction for GCC (see
   // avx512_vnni_kernels.cpp).

@@ -39,6 +39,7 @@ struct Int8Dot {
     std::int32_t zeroPoint;
   };
   static constexpr std::size_t kGroup = 4;
+  static constexpr bool kExactSums = true;
   static constexpr std::size_t kLanes = 16;
 
   // n floats to uint8 over the row's range widened to include 0 (so that 0 is exact, as PyTorch's
@@ -85,6 +86,7 @@ struct Int8Dot {
   }
 
   static Acc zero() { return _mm512_setzero_si512(); }
+  static Acc add(Acc x, Acc y) { return _mm512_add_epi32(x, y); }
 
   // acc + the 4-byte dot products of a (unsigned) and w (signed) per lane. Spelled as the instruction for
   // GCC, whose register allocation around the intrinsic stores every accumulator to the stack each iteration.
