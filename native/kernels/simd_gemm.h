@@ -375,11 +375,11 @@ void simdPackedGemm(const GemmArgs<typename V::Scalar>& g) {
             } else {
               next.present = false;
             }
-            gemmBlock<V>(g, i0, iEnd, k0, kc, deepA + k0 * Geo::kRowBlock, jc, jcEnd, fetch, next, streamC);
+            // Never streamed: C comes back for every chunk.
+            gemmBlock<V>(g, i0, iEnd, k0, kc, deepA + k0 * Geo::kRowBlock, jc, jcEnd, fetch, next, false);
           }
         }
       }
-      if (streamC) V::streamFence();  // the streamed lines visible before any thread is told C is done
       return;
     }
   }
@@ -419,7 +419,7 @@ void simdPackedGemm(const GemmArgs<typename V::Scalar>& g) {
       }
     }
   }
-  if (streamC) V::streamFence();  // as above
+  if (streamC) V::streamFence();  // the streamed lines visible before any thread is told C is done
 }
 
 }  // namespace
