@@ -2,9 +2,11 @@
  * The packed GEMM's loop orders. A product deep and wide enough (several K chunks, several column blocks)
  * runs its K chunks innermost, so that its C stays in cache between chunks; a narrow one runs them outside
  * the column blocks. Both must sum every element over the same chunks in the same order: a wide layer's
- * columns are the very bits of a narrow layer made of those columns alone. Run under each TORCHRNN_ISA.
+ * columns are the very bits of a narrow layer made of those columns alone. An output of 8 MiB or more is
+ * stored around the caches where its lines are aligned (a recurrent layer's input projection): the same
+ * bits as a plain store. Run under each TORCHRNN_ISA.
  */
-import { Linear, Tensor } from '../lib';
+import { LSTM, Linear, Tensor, getNumThreads, setNumThreads } from '../lib';
 import { seededRandom } from './helpers/seeded';
 
 function filled(length: number, seed: number): Float32Array {
@@ -49,5 +51,30 @@ describe.each([
       }
     }
     expect(worst).toBeLessThan(2e-4);
+  });
+});
+
+describe('an input projection past 8 MiB, stored around the caches', () => {
+  const initial = getNumThreads();
+  afterAll(() => setNumThreads(initial));
+
+  // Steps x batch 8 x 4 * 512 gates: 8.5 MB in one GEMM on one thread (K = 32, one chunk); on two, each
+  // thread's half is under 8 MiB and stored as before.
+  it.each([
+    ['float32', 130],
+    ['float64', 65],
+  ] as const)('%s: the bits of the plain stores', (dtype, steps) => {
+    const [batch, input] = [8, 32];
+    const lstm = new LSTM({ inputSize: input, hiddenSize: 512, dtype }).eval();
+    const values = filled(steps * batch * input, 4);
+    const x = new Tensor(dtype === 'float32' ? values : Float64Array.from(values), [steps, batch, input]);
+    setNumThreads(1);
+    const [streamed] = lstm.forward(x) as [Tensor, [Tensor, Tensor]];
+    setNumThreads(2);
+    const [plain] = lstm.forward(x) as [Tensor, [Tensor, Tensor]];
+    expect(streamed.data.length).toBe(steps * batch * 512);
+    let mismatches = 0;
+    for (let i = 0; i < plain.data.length; i++) if (!Object.is(streamed.data[i], plain.data[i])) mismatches++;
+    expect(mismatches).toBe(0);
   });
 });

@@ -31,6 +31,10 @@ struct Avx2Float {
   static Reg loadFirst(const Scalar* p, std::size_t n) { return _mm256_maskload_ps(p, firstLanes(n)); }
   static void store(Scalar* p, Reg v) { _mm256_storeu_ps(p, v); }
   static void storeFirst(Scalar* p, Reg v, std::size_t n) { _mm256_maskstore_ps(p, firstLanes(n), v); }
+  // A whole vector to memory around the caches (p aligned to the vector); streamFence orders such stores
+  // before any later store, so that another thread told afterwards sees them.
+  static void stream(Scalar* p, Reg v) { _mm256_stream_ps(p, v); }
+  static void streamFence() { _mm_sfence(); }
   static Reg fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
   static Reg add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
   static Reg sub(Reg a, Reg b) { return _mm256_sub_ps(a, b); }
@@ -69,6 +73,8 @@ struct Avx2Double {
   static Reg loadFirst(const Scalar* p, std::size_t n) { return _mm256_maskload_pd(p, firstLanes(n)); }
   static void store(Scalar* p, Reg v) { _mm256_storeu_pd(p, v); }
   static void storeFirst(Scalar* p, Reg v, std::size_t n) { _mm256_maskstore_pd(p, firstLanes(n), v); }
+  static void stream(Scalar* p, Reg v) { _mm256_stream_pd(p, v); }  // as Avx2Float's
+  static void streamFence() { _mm_sfence(); }
   static Reg fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_pd(a, b, c); }
   static Reg add(Reg a, Reg b) { return _mm256_add_pd(a, b); }
   static Reg sub(Reg a, Reg b) { return _mm256_sub_pd(a, b); }

@@ -25,6 +25,10 @@ struct Avx512Float {
   static Reg loadFirst(const Scalar* p, std::size_t n) { return _mm512_maskz_loadu_ps(firstLanes(n), p); }
   static void store(Scalar* p, Reg v) { _mm512_storeu_ps(p, v); }
   static void storeFirst(Scalar* p, Reg v, std::size_t n) { _mm512_mask_storeu_ps(p, firstLanes(n), v); }
+  // A whole vector to memory around the caches (p aligned to the vector); streamFence orders such stores
+  // before any later store, so that another thread told afterwards sees them.
+  static void stream(Scalar* p, Reg v) { _mm512_stream_ps(p, v); }
+  static void streamFence() { _mm_sfence(); }
   static Reg fma(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
   static Reg add(Reg a, Reg b) { return _mm512_add_ps(a, b); }
   static Reg sub(Reg a, Reg b) { return _mm512_sub_ps(a, b); }
@@ -62,6 +66,8 @@ struct Avx512Double {
   static Reg loadFirst(const Scalar* p, std::size_t n) { return _mm512_maskz_loadu_pd(firstLanes(n), p); }
   static void store(Scalar* p, Reg v) { _mm512_storeu_pd(p, v); }
   static void storeFirst(Scalar* p, Reg v, std::size_t n) { _mm512_mask_storeu_pd(p, firstLanes(n), v); }
+  static void stream(Scalar* p, Reg v) { _mm512_stream_pd(p, v); }  // as Avx512Float's
+  static void streamFence() { _mm_sfence(); }
   static Reg fma(Reg a, Reg b, Reg c) { return _mm512_fmadd_pd(a, b, c); }
   static Reg add(Reg a, Reg b) { return _mm512_add_pd(a, b); }
   static Reg sub(Reg a, Reg b) { return _mm512_sub_pd(a, b); }

@@ -43,6 +43,9 @@ struct NeonFloat {
     }
   }
   static void store(Scalar* p, Reg v) { std::memcpy(p, &v, sizeof v); }
+  // The x86 headers' store around the caches, here a plain one (the GEMM streams only 64-byte panels).
+  static void stream(Scalar* p, Reg v) { store(p, v); }
+  static void streamFence() {}
   // Writes p[0 .. n) only.
   static void storeFirst(Scalar* p, Reg v, std::size_t n) {
     switch (n) {
@@ -102,6 +105,9 @@ struct NeonDouble {
     }
   }
   static void store(Scalar* p, Reg v) { std::memcpy(p, &v, sizeof v); }
+  // The x86 headers' store around the caches, here a plain one (the GEMM streams only 64-byte panels).
+  static void stream(Scalar* p, Reg v) { store(p, v); }
+  static void streamFence() {}
   // Writes p[0 .. n) only.
   static void storeFirst(Scalar* p, Reg v, std::size_t n) {
     switch (n) {

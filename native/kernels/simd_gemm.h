@@ -7,8 +7,10 @@
 // floats: a 14-row micro-panel is 28 KB of L1's 48), B panels in column blocks of 512 KB per chunk (half
 // of L2), then a Rows x (Vectors * lanes) tile of C held in registers while an A micro-panel (in L1) meets
 // each B panel of the block (streamed from L2): 2 vector loads and Rows broadcasts per 2 * Rows FMAs. C is
-// read and written once per K chunk. B is the pre-packed weights. Private to the unit that includes it
-// (see avx512_vector.h for why).
+// read and written once per K chunk; a C of 8 MiB or more with K in one chunk (a long sequence's input
+// projection) is written by non-temporal stores, whole aligned lines around the caches, fenced before the
+// call returns. B is the pre-packed weights. Private to the unit that includes it (see avx512_vector.h for
+// why).
 #pragma once
 
 #include <cstddef>
@@ -52,6 +54,9 @@ struct GemmGeometry {
   static constexpr std::size_t kDeepColumnBlock = kPanelCols * 8;
   // A C or B bigger than this is not expected to be in L2: only then is fetching it ahead worth its cost.
   static constexpr std::size_t kFetchAheadBytes = std::size_t(1) << 20;
+  // A C at least this big (per call: a thread's rows) is far past L2 and this core's share of L3: its
+  // lines are written around the caches (see simdPackedGemm).
+  static constexpr std::size_t kStreamOutputBytes = std::size_t(8) << 20;
 };
 
 inline std::size_t smaller(std::size_t a, std::size_t b) { return a < b ? a : b; }
@@ -151,8 +156,10 @@ inline void packSixRowsOfA(std::size_t kc, const float* a, std::size_t lda, floa
 
 // `a` is a micro-panel [kc][Rows] of packed A. With Fetch, the tile also starts its rows of C on their way
 // to L2 (their stores, or their loads after the first chunk, then need not wait on memory) and, unless
-// `ahead` is null, fetches ahead + k * aheadStep, a slice of B wanted soon, into L2 at step k.
-template <class V, std::size_t Rows, bool Fetch = false>
+// `ahead` is null, fetches ahead + k * aheadStep, a slice of B wanted soon, into L2 at step k. With
+// Stream (whole panels of aligned rows only), its rows of C go to memory around the caches instead, so
+// they are not fetched.
+template <class V, std::size_t Rows, bool Fetch = false, bool Stream = false>
 void gemmTile(std::size_t kc, const typename V::Scalar* a, const typename V::Scalar* panel,
               typename V::Scalar* c, std::size_t ldc, std::size_t cols, bool firstChunk,
               const typename V::Scalar* bias, const char* ahead = nullptr, std::size_t aheadStep = 0) {
@@ -171,12 +178,14 @@ void gemmTile(std::size_t kc, const typename V::Scalar* a, const typename V::Sca
     }
   };
   std::size_t k = 0;
-  if constexpr (Fetch) {
+  if constexpr (Fetch && !Stream) {
     for (const std::size_t early = smaller(kc, Rows); k < early; ++k) {
       prefetchToL2(c + k * ldc);
       prefetchToL2(c + k * ldc + cols - 1);
       step(k);
     }
+  }
+  if constexpr (Fetch) {
     if (ahead) {
       for (; k < kc; ++k) {
         prefetchToL2(ahead + k * aheadStep);
@@ -199,7 +208,9 @@ void gemmTile(std::size_t kc, const typename V::Scalar* a, const typename V::Sca
         sum = V::add(sum, addend);
       else
         sum = V::add(sum, whole ? V::load(cr) : V::loadFirst(cr, lanes));
-      if (whole)
+      if (Stream)
+        V::stream(cr, sum);
+      else if (whole)
         V::store(cr, sum);
       else
         V::storeFirst(cr, sum, lanes);
@@ -222,7 +233,7 @@ void gemmEdgeTile(std::size_t rows, std::size_t kc, const typename V::Scalar* a,
 // A micro-panel (packed at `packedA`, tile i's at (i - i0) * kc) meets each panel in turn. When `fetch`,
 // full tiles also start their rows of C on the way to L2 and, with `next`, each tile pass brings its share
 // of the B block computed next (columns from nextColumn, K from nextK) into L2, so that block's first pass
-// does not wait on memory.
+// does not wait on memory. With `stream`, whole panels of full tiles are stored around the caches.
 template <class V>
 struct NextBlock {
   bool present = false;
@@ -232,7 +243,7 @@ struct NextBlock {
 template <class V>
 void gemmBlock(const GemmArgs<typename V::Scalar>& g, std::size_t i0, std::size_t iEnd, std::size_t k0,
                std::size_t kc, const typename V::Scalar* packedA, std::size_t jc, std::size_t jcEnd, bool fetch,
-               NextBlock<V> next) {
+               NextBlock<V> next, bool stream) {
   using S = typename V::Scalar;
   using Geo = GemmGeometry<V>;
   const bool firstChunk = k0 == 0;
@@ -249,13 +260,19 @@ void gemmBlock(const GemmArgs<typename V::Scalar>& g, std::size_t i0, std::size_
       const std::size_t cols = smaller(Geo::kPanelCols, g.n - j0);
       const S* bias = g.bias ? g.bias + j0 : nullptr;
       S* c = g.c + i * g.ldc + j0;
+      const bool streamTile = stream && cols == Geo::kPanelCols;
       if (rows == Geo::kTileRows && fetch) {
         const char* ahead = nullptr;
         const std::size_t jNext = next.column + (j0 - jc);
         if (hasNext && aheadStep > 0 && jNext < g.n)
           ahead = reinterpret_cast<const char*>(g.bPacked + jNext * g.k + next.k0 * Geo::kPanelCols) +
                   (i - i0) / Geo::kTileRows * sliceBytes;
-        gemmTile<V, Geo::kTileRows, true>(kc, a, panel, c, g.ldc, cols, firstChunk, bias, ahead, aheadStep);
+        if (streamTile)
+          gemmTile<V, Geo::kTileRows, true, true>(kc, a, panel, c, g.ldc, cols, firstChunk, bias, ahead, aheadStep);
+        else
+          gemmTile<V, Geo::kTileRows, true>(kc, a, panel, c, g.ldc, cols, firstChunk, bias, ahead, aheadStep);
+      } else if (rows == Geo::kTileRows && streamTile) {
+        gemmTile<V, Geo::kTileRows, false, true>(kc, a, panel, c, g.ldc, cols, firstChunk, bias);
       } else if (rows == Geo::kTileRows) {
         gemmTile<V, Geo::kTileRows>(kc, a, panel, c, g.ldc, cols, firstChunk, bias);
       } else {
@@ -320,6 +337,15 @@ void simdPackedGemm(const GemmArgs<typename V::Scalar>& g) {
   const bool fetchC = g.m * g.n * sizeof(S) > Geo::kFetchAheadBytes;
   const bool fetchB = g.n * g.k * sizeof(S) > Geo::kFetchAheadBytes;
   const bool fetch = fetchC || fetchB;
+  // A C far larger than the caches (a long sequence's input projection, read later by the recurrence)
+  // would be read in by every store that misses before being written over: as much traffic again, and the
+  // products wait on it. Its whole lines go straight to memory instead. Only when K is one chunk: C is
+  // then written once, never read (a deeper C is read back chunk after chunk, and streaming its last chunk
+  // measured 3% slower). Only where every whole vector of a panel is aligned: C's start and row stride in
+  // whole cache lines.
+  const bool streamC = g.k <= Geo::kDepthChunk && g.m * g.n * sizeof(S) >= Geo::kStreamOutputBytes &&
+                       reinterpret_cast<std::uintptr_t>(g.c) % 64 == 0 && g.ldc * sizeof(S) % 64 == 0 &&
+                       Geo::kPanelCols * sizeof(S) % 64 == 0;
 
   // Deep and wide (several K chunks, several column blocks): the K chunks go innermost, so that a block of
   // C (kRowBlock x kDeepColumnBlock) stays in L2 from one chunk to the next instead of travelling to L3 and
@@ -349,7 +375,8 @@ void simdPackedGemm(const GemmArgs<typename V::Scalar>& g) {
             } else {
               next.present = false;
             }
-            gemmBlock<V>(g, i0, iEnd, k0, kc, deepA + k0 * Geo::kRowBlock, jc, jcEnd, fetch, next);
+            // Never streamed: C comes back for every chunk.
+            gemmBlock<V>(g, i0, iEnd, k0, kc, deepA + k0 * Geo::kRowBlock, jc, jcEnd, fetch, next, false);
           }
         }
       }
@@ -388,10 +415,11 @@ void simdPackedGemm(const GemmArgs<typename V::Scalar>& g) {
           else
             next.present = false;
         }
-        gemmBlock<V>(g, i0, iEnd, k0, kc, packedA, jc, jcEnd, fetch, next);
+        gemmBlock<V>(g, i0, iEnd, k0, kc, packedA, jc, jcEnd, fetch, next, streamC);
       }
     }
   }
+  if (streamC) V::streamFence();  // the streamed lines visible before any thread is told C is done
 }
 
 }  // namespace
