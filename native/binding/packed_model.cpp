@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -146,6 +147,24 @@ bool overlaps(const StepArray<T>& a, const StepArray<T>& b) {
   return a0 < b0 + b.size * sizeof(T) && b0 < a0 + a.size * sizeof(T);
 }
 
+// Results may be written while inputs are still read (every layer reads its input while the last one
+// writes the output, h_n is written before the reverse direction has read h0, a cell may write h into
+// h's own array): each of input, h0 and c0 that shares memory with a result is read from a copy instead,
+// kept in `copies` for the call.
+template <class T>
+void readSharedInputsFromCopies(StepArray<T>& input, StepArray<T>& h0, StepArray<T>& c0,
+                                std::initializer_list<const StepArray<T>*> results, std::vector<T> (&copies)[3]) {
+  StepArray<T>* ins[3] = {&input, &h0, &c0};
+  for (std::size_t i = 0; i < 3; ++i) {
+    bool shared = false;
+    for (const StepArray<T>* result : results) shared = shared || overlaps(*ins[i], *result);
+    if (shared) {
+      copies[i].assign(ins[i]->data, ins[i]->data + ins[i]->size);
+      ins[i]->data = copies[i].data();
+    }
+  }
+}
+
 // A positional integer argument in [0, max], read without running JS (a Number, never converted).
 std::size_t positionalInteger(Napi::Env env, const Napi::Value& value, double max, const char* method, const char* name) {
   const double number = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : -1;
@@ -224,16 +243,8 @@ void PackedModel::stepWith(const Napi::CallbackInfo& info, const std::shared_ptr
     expectStepLength(env, hOut, plan.hiddenElements, "hOut");
     if (lstm) expectStepLength(env, cOut, plan.cellElements, "cOut");
     if (overlaps(hOut, cOut)) throw Napi::RangeError::New(env, "step: hOut and cOut must not share memory");
-    // The results may be written while the inputs are still read: an output that shares memory with an
-    // input (h = cell(x, h) into h's own array) gets its input copied first.
     std::vector<T> copies[3];
-    StepArray<T>* ins[3] = {&input, &h0, &c0};
-    for (std::size_t i = 0; i < 3; ++i) {
-      if (overlaps(*ins[i], hOut) || overlaps(*ins[i], cOut)) {
-        copies[i].assign(ins[i]->data, ins[i]->data + ins[i]->size);
-        ins[i]->data = copies[i].data();
-      }
-    }
+    readSharedInputsFromCopies(input, h0, c0, {&hOut, &cOut}, copies);
     engine::ForwardInputs<T> inputs;
     inputs.input = engine::Span<T>{input.data, input.size};
     if (h0.present) inputs.h0 = engine::Span<T>{h0.data, h0.size};
@@ -281,16 +292,8 @@ void PackedModel::forwardIntoWith(const Napi::CallbackInfo& info,
     if (lstm) expectStepLength(env, cN, plan.cellElements, "cN", kMethod);
     if (overlaps(output, hN) || overlaps(output, cN) || overlaps(hN, cN))
       throw Napi::RangeError::New(env, "forwardInto: output, hN and cN must not share memory");
-    // Every layer reads its input while the last one writes the output, and h_n is written before the
-    // reverse direction has read h0: an input that shares memory with a result is copied first.
     std::vector<T> copies[3];
-    StepArray<T>* ins[3] = {&input, &h0, &c0};
-    for (std::size_t i = 0; i < 3; ++i) {
-      if (overlaps(*ins[i], output) || overlaps(*ins[i], hN) || overlaps(*ins[i], cN)) {
-        copies[i].assign(ins[i]->data, ins[i]->data + ins[i]->size);
-        ins[i]->data = copies[i].data();
-      }
-    }
+    readSharedInputsFromCopies(input, h0, c0, {&output, &hN, &cN}, copies);
     engine::ForwardInputs<T> inputs;
     inputs.input = engine::Span<T>{input.data, input.size};
     if (h0.present) inputs.h0 = engine::Span<T>{h0.data, h0.size};
