@@ -9,7 +9,7 @@ import { randomUint32 } from '../random';
 import { Tensor } from '../tensor';
 import { EngineModule } from './engine_module';
 import { buildingCopyShell, type Module } from './module';
-import { forwardResult, preparePacked, preparePadded, quickPaddedCall, type ForwardSpec, type PreparedForward } from './rnn_forward';
+import { forwardResult, paddedResultShapes, preparePacked, preparePadded, quickPaddedCall, type ForwardSpec, type PreparedForward } from './rnn_forward';
 import { checkDropout, resolveConfig, type RNNMode } from './rnn_options';
 import { parameterSpecs } from './rnn_parameters';
 
@@ -214,16 +214,15 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
     const call = quickPaddedCall(spec, input, hx) ?? preparePadded(spec, input, hx).args;
     const { seqLen, batch } = call;
     const batched = input.shape.length === 3;
-    const directions = this.bidirectional ? 2 : 1;
-    const hout = this.projSize > 0 ? this.projSize : this.hiddenSize;
-    const features = directions * hout;
-    const stacks = this.numLayers * directions;
-    const float32 = spec.dtype === 'float32';
-    const make = (size: number): Float32Array | Float64Array => (float32 ? new Float32Array(size) : new Float64Array(size));
-    const output = make(seqLen * batch * features);
-    const hN = make(stacks * batch * hout);
+    const { outputShape, stateShapes } = paddedResultShapes(spec, seqLen, batch, batched);
+    const make = (shape: number[]): Float32Array | Float64Array => {
+      const size = shape.reduce((n, d) => n * d, 1);
+      return spec.dtype === 'float32' ? new Float32Array(size) : new Float64Array(size);
+    };
+    const output = make(outputShape);
+    const hN = make(stateShapes[0]);
     const lstm = this.mode === 'LSTM';
-    const cN = lstm ? make(stacks * batch * this.hiddenSize) : undefined;
+    const cN = lstm ? make(stateShapes[1]) : undefined;
     // No reads past an array's end (V8 takes a slow path for them): RNN and GRU have one state.
     let h0: Tensor['data'] | undefined;
     let c0: Tensor['data'] | undefined;
@@ -231,20 +230,23 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
       if (lstm) [h0, c0] = [(hx as readonly Tensor[])[0].data, (hx as readonly Tensor[])[1].data];
       else h0 = (hx as Tensor).data;
     }
-    const active = this.training && this.#dropout > 0 && this.numLayers > 1;
-    this.packedModel().forwardInto(seqLen, batch, batched && this.batchFirst, input.data, h0, c0, output, hN, cN,
-      active ? this.#dropout : 0, active ? randomUint32() : 0);
-    const outputShape = !batched ? [seqLen, features] : this.batchFirst ? [batch, seqLen, features] : [seqLen, batch, features];
-    const stateShape = (size: number): number[] => (batched ? [stacks, batch, size] : [stacks, size]);
-    const h = new Tensor(hN, stateShape(hout));
-    const states = cN === undefined ? h : [h, new Tensor(cN, stateShape(this.hiddenSize))];
+    const [dropout, dropoutSeed] = this.#dropoutArgs();
+    this.packedModel().forwardInto(seqLen, batch, batched && this.batchFirst, input.data, h0, c0, output, hN, cN, dropout, dropoutSeed);
+    const h = new Tensor(hN, stateShapes[0]);
+    const states = cN === undefined ? h : [h, new Tensor(cN, stateShapes[1])];
     return [new Tensor(output, outputShape), states as H];
   }
 
-  /** Adds dropout: a fresh mask seed per call in training mode; none in eval mode or with one layer. */
+  /** forward's native arguments, with this call's dropout. */
   #nativeArgs(prepared: PreparedForward): NativeForwardArgs {
+    const [dropout, dropoutSeed] = this.#dropoutArgs();
+    return { ...prepared.args, dropout, dropoutSeed };
+  }
+
+  /** The dropout probability and mask seed of one call: a fresh seed in training mode; none in eval mode or with one layer. */
+  #dropoutArgs(): [number, number] {
     const active = this.training && this.#dropout > 0 && this.numLayers > 1;
-    return { ...prepared.args, dropout: active ? this.#dropout : 0, dropoutSeed: active ? randomUint32() : 0 };
+    return active ? [this.#dropout, randomUint32()] : [0, 0];
   }
 
   #results(prepared: PreparedForward, result: NativeForwardResult): [Tensor | PackedSequence, H] {

@@ -175,17 +175,23 @@ export function preparePadded(spec: ForwardSpec, input: unknown, hx: unknown): P
   if (states) checkStateSizes(spec, states, expected, batched);
   if (seqLen === 0) throw new Error('Expected sequence length to be larger than 0 in RNN');
 
-  const features = numDirections(spec) * outputHiddenSize(spec);
-  const outputShape = !batched ? [seqLen, features] : spec.batchFirst ? [batch, seqLen, features] : [seqLen, batch, features];
   // An unbatched (L, In) input is the same buffer in either layout.
   const args: PreparedForward['args'] = { input: input.data, seqLen, batch, batchFirst: batched && spec.batchFirst };
   if (states) args.h0 = states[0].data;
   if (states?.[1]) args.c0 = states[1].data;
-  return {
-    args,
-    outputShape,
-    stateShapes: expected.map((shape) => (batched ? shape : [shape[0], shape[2]])),
-  };
+  return { args, ...paddedResultShapes(spec, seqLen, batch, batched) };
+}
+
+/**
+ * The shapes of a padded forward's output and of its final states (h_n, and c_n for an LSTM): `(L, N, D *
+ * Hout)` or `(N, L, D * Hout)` with batchFirst, `(L, D * Hout)` unbatched; states `(layers * D, N, size)`,
+ * or `(layers * D, size)` unbatched.
+ */
+export function paddedResultShapes(spec: ForwardSpec, seqLen: number, batch: number, batched: boolean): { outputShape: number[]; stateShapes: number[][] } {
+  const features = numDirections(spec) * outputHiddenSize(spec);
+  const outputShape = !batched ? [seqLen, features] : spec.batchFirst ? [batch, seqLen, features] : [seqLen, batch, features];
+  const stateShapes = expectedStateShapes(spec, batch).map((shape) => (batched ? shape : [shape[0], shape[2]]));
+  return { outputShape, stateShapes };
 }
 
 /**
