@@ -165,6 +165,7 @@ async function main() {
   if (o.missing) log(`onnxruntime-node: ${o.missing}`);
 
   let worker;
+  const droppedBlasSettings = torchPeerEnv().dropped;
   let torchInfo;
   const torchWhy = opt.torch ? torchUnavailable() : 'left out (--no-torch)';
   if (torchWhy) log(`PyTorch: ${torchWhy}`);
@@ -182,7 +183,7 @@ async function main() {
       ? `not measured: ${torchWhy}`
       : `${torchInfo.torch} (Python ${torchInfo.python}, numpy ${torchInfo.numpy}; BLAS ${torchInfo.blas.join(', ') || 'not found'}; torch.set_num_threads(n) and OpenBLAS's own thread count, no_grad, eval; ` +
         `BLAS environment of the worker: ${Object.entries(torchInfo.env).map(([k, v]) => `${k}=${v}`).join(' ') || 'none set'}` +
-        `${torchPeerEnv().dropped.length ? `; taken out of ours so that OpenBLAS picks its kernels by CPU model: ${torchPeerEnv().dropped.join(' ')}` : ''})`,
+        `${droppedBlasSettings.length ? `; taken out of ours so that OpenBLAS picks its kernels by CPU model: ${droppedBlasSettings.join(' ')}` : ''})`,
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     plan: opt.plan,
     limits: { measured: thisMachine.limits, how: thisMachine.how },
