@@ -197,6 +197,14 @@ export interface NativeAddon {
    * every element and returns a new array of the same type.
    */
   activationDiagnostic(name: 'sigmoid' | 'tanh', values: NativeArray): NativeArray;
+  /**
+   * Diagnostic for the tests: member `member` of every step group (a recurrent step split across
+   * threads) stays away from every 32nd round and the 3 after it (at most `delayMicroseconds`), like a
+   * member descheduled by another process now and then; 0 turns it off.
+   */
+  stepGroupLateness(member: number, delayMicroseconds: number): void;
+  /** Diagnostic for the tests: shares run by another member, rounds run alone, and rejoins, since load. */
+  stepGroupCounts(): { stolenShares: number; soloRounds: number; rejoins: number };
 }
 
 function loadAddon(): NativeAddon {

@@ -54,6 +54,29 @@ Napi::Value activationDiagnostic(const Napi::CallbackInfo& info) {
   return applyActivation<float>(env, name, info[1]);
 }
 
+// Test-only: member `member` of every step group is late for every 32nd round, for at most `delayUs`
+// microseconds (see setStepGroupLatenessForTesting); 0 turns it off.
+Napi::Value stepGroupLateness(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  const double member = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+  const double delay = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1;
+  if (!(member >= 0 && member < 1024) || !(delay >= 0 && delay <= 1e6))
+    throw Napi::RangeError::New(env, "stepGroupLateness expects a member in [0, 1024) and a delay in [0, 1e6] us");
+  engine::setStepGroupLatenessForTesting(static_cast<std::size_t>(member),
+                                         std::chrono::microseconds(static_cast<long long>(delay)));
+  return env.Undefined();
+}
+
+// Test-only: how often step groups ran another member's share, ran rounds alone, and rejoined.
+Napi::Value stepGroupCounts(const Napi::CallbackInfo& info) {
+  const engine::StepGroupCounts counts = engine::stepGroupCounts();
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("stolenShares", static_cast<double>(counts.stolenShares));
+  result.Set("soloRounds", static_cast<double>(counts.soloRounds));
+  result.Set("rejoins", static_cast<double>(counts.rejoins));
+  return result;
+}
+
 // Every exported function through callFromJs: no C++ exception leaves a call from JS.
 template <Napi::Value (*Function)(const Napi::CallbackInfo&)>
 Napi::Value guarded(const Napi::CallbackInfo& info) {
@@ -67,6 +90,8 @@ void exportEngineSettings(Napi::Env env, Napi::Object exports) {
   exports.Set("backend", Napi::Function::New(env, guarded<backend>, "backend"));
   exports.Set("setNumThreads", Napi::Function::New(env, guarded<setNumThreads>, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, guarded<getNumThreads>, "getNumThreads"));
+  exports.Set("stepGroupLateness", Napi::Function::New(env, guarded<stepGroupLateness>, "stepGroupLateness"));
+  exports.Set("stepGroupCounts", Napi::Function::New(env, guarded<stepGroupCounts>, "stepGroupCounts"));
   exports.Set("activationDiagnostic", Napi::Function::New(env, guarded<activationDiagnostic>, "activationDiagnostic"));
 }
 

@@ -50,19 +50,99 @@ void spinWait(std::size_t round) {
     std::this_thread::yield();
 }
 
-void StepBarrier::arriveAndWait() {
-  const std::size_t generation = generation_.load(std::memory_order_acquire);
-  if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == members_) {
-    arrived_.store(0, std::memory_order_relaxed);
-    generation_.store(generation + 1, std::memory_order_release);
-    return;
+namespace {
+
+std::atomic<std::uint64_t> stolenShares{0}, soloRounds{0}, rejoins{0};
+std::atomic<std::size_t> lateMember{0};
+std::atomic<std::int64_t> lateMicroseconds{0};
+
+}  // namespace
+
+std::atomic<bool> StepGroup::testLateness_{false};
+
+StepGroupCounts stepGroupCounts() {
+  StepGroupCounts counts;
+  counts.stolenShares = stolenShares.load();
+  counts.soloRounds = soloRounds.load();
+  counts.rejoins = rejoins.load();
+  return counts;
+}
+
+void setStepGroupLatenessForTesting(std::size_t member, std::chrono::microseconds delay) {
+  lateMember.store(member);
+  lateMicroseconds.store(delay.count());
+  StepGroup::enableLatenessForTesting(delay.count() > 0);
+}
+
+void StepGroup::enableLatenessForTesting(bool on) { testLateness_.store(on); }
+
+void StepGroup::beLateForTesting(const Member& self, std::uint32_t r) const {
+  // Only on rounds still open: a member catching up after being late is not late for the rounds it skips.
+  if (self.index != lateMember.load() % members_ || r % 32 != 0 || roundOf(word_.load()) != r) return;
+  // Away until the others have run this round and 3 more without it, so that they take its share whatever
+  // the machine's speed; the delay bounds the wait where the sequence ends sooner.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(lateMicroseconds.load());
+  while (std::uint32_t(roundOf(word_.load(std::memory_order_acquire)) - r) < 4 && std::chrono::steady_clock::now() < until)
+    spinWait(0);  // never yields: back as soon as those rounds are done, however busy the machine
+}
+
+// Counted only off the fast path: each is a round that already lost time to a late member.
+void StepGroup::countStolen() { stolenShares.fetch_add(1, std::memory_order_relaxed); }
+void StepGroup::countSolo() { soloRounds.fetch_add(1, std::memory_order_relaxed); }
+void StepGroup::countRejoin() { rejoins.fetch_add(1, std::memory_order_relaxed); }
+
+bool StepGroup::claim(std::uint32_t r, std::size_t m) {
+  const std::uint64_t bit = std::uint64_t(1) << (kClaimShift + m);
+  std::uint64_t word = word_.load(std::memory_order_acquire);
+  for (;;) {
+    if (roundOf(word) != r || (word & bit) != 0) return false;
+    if (word_.compare_exchange_weak(word, word | bit, std::memory_order_acq_rel, std::memory_order_acquire)) return true;
   }
-  for (std::size_t spins = 0; generation_.load(std::memory_order_acquire) == generation; ++spins) {
-    if (spins < kBarrierSpins)
-      TORCHRNN_SPIN_PAUSE();
-    else
-      std::this_thread::yield();
+}
+
+void StepGroup::finish(std::uint32_t r) {
+  std::uint64_t word = word_.load(std::memory_order_relaxed);
+  for (;;) {
+    // This share is claimed and not yet counted, so the word is still round r's.
+    const bool last = (word & 0xff) + 1 == members_;
+    const std::uint64_t next = last ? std::uint64_t(r + 1) << kRoundShift : word + 1;
+    // Sequentially consistent, as sleepers_ is: a sleeper that counted itself in after this is seen by the
+    // member that opens its wake round, or sees that round itself.
+    if (word_.compare_exchange_weak(word, next, std::memory_order_seq_cst, std::memory_order_relaxed)) return;
   }
+}
+
+void StepGroup::sleepWhileAlone(std::uint32_t r) {
+  const std::uint32_t wake = wakeRound_.load();
+  auto awake = [&] { return left_.load() || std::int32_t(roundOf(word_.load()) - wake) >= 0; };
+  if (std::int32_t(wake - r) <= 1) return;  // the offer is too near to sleep
+  sleepers_.fetch_add(1);
+  {
+    std::unique_lock<std::mutex> lock(sleepMutex_);
+    // The bound only caps what a missed wake-up could cost; the wake-up itself comes from wakeSleepers.
+    sleep_.wait_for(lock, std::chrono::milliseconds(20), awake);
+  }
+  sleepers_.fetch_sub(1);
+}
+
+void StepGroup::wakeSleepers(std::uint32_t r) {
+  // Round r is open, so the word holds r: a sleeper that checks after this sees it, one that checked
+  // before is waiting on the condition variable by the time the lock is taken here.
+  if (std::int32_t(r - wakeRound_.load()) < 0) return;
+  { std::lock_guard<std::mutex> held(sleepMutex_); }
+  sleep_.notify_all();
+}
+
+void StepGroup::leave() {
+  if (members_ == 1) return;
+  left_.store(true);
+  { std::lock_guard<std::mutex> held(sleepMutex_); }
+  sleep_.notify_all();
+}
+
+void StepGroup::waitForRound(std::uint32_t r) {
+  // A later round's number in the word means round r is complete; the word never goes back.
+  for (std::size_t spins = 0; roundOf(word_.load(std::memory_order_acquire)) == r; ++spins) spinWait(spins);
 }
 
 ThreadPool& ThreadPool::instance() {
