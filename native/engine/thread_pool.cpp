@@ -140,6 +140,14 @@ void StepGroup::leave() {
   sleep_.notify_all();
 }
 
+void StepGroup::waitForOffer(std::uint32_t r) {
+  const auto until = std::chrono::steady_clock::now() + 2 * kWakeAhead;
+  for (std::size_t spins = 0; roundOf(word_.load(std::memory_order_acquire)) == r; ++spins) {
+    if ((spins & 255) == 0 && std::chrono::steady_clock::now() > until) return waitForRound(r);
+    TORCHRNN_SPIN_PAUSE();
+  }
+}
+
 void StepGroup::waitForRound(std::uint32_t r) {
   // A later round's number in the word means round r is complete; the word never goes back.
   for (std::size_t spins = 0; roundOf(word_.load(std::memory_order_acquire)) == r; ++spins) spinWait(spins);

@@ -108,13 +108,16 @@ class StepGroup {
       }
     if (!ranOwn) {  // this member was the late one: the others ran its share
       sleepWhileAlone(r);
-      waitForRound(r);
+      waitForOffer(r);
       return;
     }
     const auto waitStart = Clock::now();
     waitForRound(r);
     const auto waited = Clock::now() - waitStart;
-    if (stole || waited > std::max<Clock::duration>(kLateWait, 4 * (ownDone - start))) {
+    // A share taken after a short own share (the state moved in, a worker just woken for the job) says
+    // little: the others may simply not have got there yet.
+    const bool late = stole && ownDone - start > kLateShare;
+    if (late || waited > std::max<Clock::duration>(kLateWait, 4 * (ownDone - start))) {
       self.stretch = std::min(kMaxStretch, std::max<std::size_t>(kMinStretch, 2 * self.stretch));
       self.soloLeft = self.stretch;
       // The split is offered again at round r + stretch + 1; the late member is woken about kWakeAhead
@@ -133,6 +136,7 @@ class StepGroup {
   // Waits for the others longer than this (and than a few of this member's own shares) mean one was
   // descheduled midway: on a quiet machine they finish within microseconds of each other.
   static constexpr auto kLateWait = std::chrono::microseconds(50);
+  static constexpr auto kLateShare = std::chrono::microseconds(5);
   static constexpr std::size_t kMinStretch = 2, kMaxStretch = 256;
   // How long before the offer a sleeping member is woken: a wake-up takes tens of microseconds.
   static constexpr auto kWakeAhead = std::chrono::microseconds(200);
@@ -159,6 +163,9 @@ class StepGroup {
   // Counts one share of round r done; the last one opens round r + 1.
   void finish(std::uint32_t r);
   void waitForRound(std::uint32_t r);
+  // The same for a member that was late: it spins without giving its core away for a while (yielding on a
+  // busy machine can cost a time slice, and it would be late for the offer again), then as waitForRound.
+  void waitForOffer(std::uint32_t r);
   // A member whose share of round r was taken: while the others run alone it sleeps, so that its core
   // goes to them (or to whatever keeps it busy) instead of to a spin, until 2 rounds before the offer.
   void sleepWhileAlone(std::uint32_t r);
