@@ -54,16 +54,18 @@ Napi::Value activationDiagnostic(const Napi::CallbackInfo& info) {
   return applyActivation<float>(env, name, info[1]);
 }
 
-// Test-only: member `member` of every step group is late for every 32nd round, for at most `delayUs`
-// microseconds (see setStepGroupLatenessForTesting); 0 turns it off.
+// Test-only: member `member` of every step group stays away from every `everyRounds`-th round until the
+// others have run it, and offers of the split after rounds alone wait for every member (see
+// setStepGroupLatenessForTesting); 0 turns it off.
 Napi::Value stepGroupLateness(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   const double member = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
-  const double delay = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1;
-  if (!(member >= 0 && member < 1024) || !(delay >= 0 && delay <= 1e6))
-    throw Napi::RangeError::New(env, "stepGroupLateness expects a member in [0, 1024) and a delay in [0, 1e6] us");
-  engine::setStepGroupLatenessForTesting(static_cast<std::size_t>(member),
-                                         std::chrono::microseconds(static_cast<long long>(delay)));
+  const double every = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1;
+  // Rounds kept away from are far enough apart that an offer of the split never falls on one.
+  if (!(member >= 0 && member < 1024 && member == static_cast<double>(static_cast<long>(member))) ||
+      !(every == 0 || (every >= 8 && every <= 1e6 && every == static_cast<double>(static_cast<long>(every)))))
+    throw Napi::RangeError::New(env, "stepGroupLateness expects an integer member in [0, 1024) and everyRounds 0 or an integer in [8, 1e6]");
+  engine::setStepGroupLatenessForTesting(static_cast<std::size_t>(member), static_cast<std::size_t>(every));
   return env.Undefined();
 }
 

@@ -53,8 +53,13 @@ void spinWait(std::size_t round) {
 namespace {
 
 std::atomic<std::uint64_t> stolenShares{0}, soloRounds{0}, rejoins{0};
-std::atomic<std::size_t> lateMember{0};
-std::atomic<std::int64_t> lateMicroseconds{0};
+std::atomic<std::size_t> lateMember{0}, lateEvery{0};
+
+// Whether the test hook keeps member m away from round r.
+bool keptAwayForTesting(std::uint32_t r, std::size_t m, std::size_t members) {
+  const std::size_t every = lateEvery.load(std::memory_order_relaxed);
+  return every != 0 && r % every == 0 && m == lateMember.load(std::memory_order_relaxed) % members;
+}
 
 }  // namespace
 
@@ -68,22 +73,38 @@ StepGroupCounts stepGroupCounts() {
   return counts;
 }
 
-void setStepGroupLatenessForTesting(std::size_t member, std::chrono::microseconds delay) {
+void setStepGroupLatenessForTesting(std::size_t member, std::size_t everyRounds) {
   lateMember.store(member);
-  lateMicroseconds.store(delay.count());
-  StepGroup::enableLatenessForTesting(delay.count() > 0);
+  lateEvery.store(everyRounds);
+  StepGroup::testLateness_.store(everyRounds != 0);
 }
 
-void StepGroup::enableLatenessForTesting(bool on) { testLateness_.store(on); }
+bool StepGroup::beLateForTesting(const Member& self, std::uint32_t r, bool ownClaimed) {
+  if (!heldAwayForTesting(r, self.index)) return ownClaimed;
+  std::uint64_t word = word_.load(std::memory_order_acquire);
+  if (roundOf(word) != r) return false;  // the others ran the round while this member was not there
+  // Give back a share claimed when this member opened the round: the round cannot end without it.
+  while (ownClaimed && !word_.compare_exchange_weak(word, word & ~claimBit(self.index))) {
+  }
+  // Away until the others have run the round without it, however long that takes on a busy machine.
+  for (std::size_t spins = 0; roundOf(word_.load(std::memory_order_acquire)) == r; ++spins) spinWait(spins);
+  return false;
+}
 
-void StepGroup::beLateForTesting(const Member& self, std::uint32_t r) const {
-  // Only on rounds still open: a member catching up after being late is not late for the rounds it skips.
-  if (self.index != lateMember.load() % members_ || r % 32 != 0 || roundOf(word_.load()) != r) return;
-  // Away until the others have run this round and 3 more without it, so that they take its share whatever
-  // the machine's speed; the delay bounds the wait where the sequence ends sooner.
-  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(lateMicroseconds.load());
-  while (std::uint32_t(roundOf(word_.load(std::memory_order_acquire)) - r) < 4 && std::chrono::steady_clock::now() < until)
-    spinWait(0);  // never yields: back as soon as those rounds are done, however busy the machine
+void StepGroup::awaitClaimsForTesting(std::uint32_t r) {
+  for (std::size_t spins = 0;; ++spins) {
+    const std::uint64_t word = word_.load(std::memory_order_acquire);
+    if (roundOf(word) != r || left_.load()) return;
+    bool all = true;
+    for (std::size_t m = 0; m < members_; ++m)
+      if ((word & claimBit(m)) == 0 && !heldAwayForTesting(r, m)) all = false;
+    if (all) return;
+    spinWait(spins);
+  }
+}
+
+bool StepGroup::heldAwayForTesting(std::uint32_t r, std::size_t m) const {
+  return keptAwayForTesting(r, m, members_);
 }
 
 // Counted only off the fast path: each is a round that already lost time to a late member.
@@ -92,7 +113,7 @@ void StepGroup::countSolo() { soloRounds.fetch_add(1, std::memory_order_relaxed)
 void StepGroup::countRejoin() { rejoins.fetch_add(1, std::memory_order_relaxed); }
 
 bool StepGroup::claim(std::uint32_t r, std::size_t m) {
-  const std::uint64_t bit = std::uint64_t(1) << (kClaimShift + m);
+  const std::uint64_t bit = claimBit(m);
   std::uint64_t word = word_.load(std::memory_order_acquire);
   for (;;) {
     if (roundOf(word) != r || (word & bit) != 0) return false;
@@ -100,16 +121,15 @@ bool StepGroup::claim(std::uint32_t r, std::size_t m) {
   }
 }
 
-void StepGroup::finish(std::uint32_t r) {
-  std::uint64_t word = word_.load(std::memory_order_relaxed);
-  for (;;) {
-    // This share is claimed and not yet counted, so the word is still round r's.
-    const bool last = (word & 0xff) + 1 == members_;
-    const std::uint64_t next = last ? std::uint64_t(r + 1) << kRoundShift : word + 1;
-    // Sequentially consistent, as sleepers_ is: a sleeper that counted itself in after this is seen by the
-    // member that opens its wake round, or sees that round itself.
-    if (word_.compare_exchange_weak(word, next, std::memory_order_seq_cst, std::memory_order_relaxed)) return;
-  }
+bool StepGroup::finish(std::uint32_t r, std::size_t self) {
+  // This share is claimed and not yet counted, so the word is still round r's: one add, never retried.
+  const std::uint64_t before = word_.fetch_add(1, std::memory_order_acq_rel);
+  if ((before & 0xff) + 1 != members_) return false;
+  // Every share is claimed and done, so nobody else writes the word until it holds round r + 1.
+  // Sequentially consistent, as sleepers_ is: a sleeper that counted itself in after this is seen by the
+  // member that opens its wake round, or sees that round itself.
+  word_.store(std::uint64_t(r + 1) << kRoundShift | claimBit(self), std::memory_order_seq_cst);
+  return true;
 }
 
 void StepGroup::sleepWhileAlone(std::uint32_t r) {
@@ -143,14 +163,19 @@ void StepGroup::leave() {
 void StepGroup::waitForOffer(std::uint32_t r) {
   const auto until = std::chrono::steady_clock::now() + 2 * kWakeAhead;
   for (std::size_t spins = 0; roundOf(word_.load(std::memory_order_acquire)) == r; ++spins) {
-    if ((spins & 255) == 0 && std::chrono::steady_clock::now() > until) return waitForRound(r);
+    if ((spins & 255) == 0 && std::chrono::steady_clock::now() > until) {
+      waitForRound(r);
+      return;
+    }
     TORCHRNN_SPIN_PAUSE();
   }
 }
 
-void StepGroup::waitForRound(std::uint32_t r) {
+std::size_t StepGroup::waitForRound(std::uint32_t r) {
   // A later round's number in the word means round r is complete; the word never goes back.
-  for (std::size_t spins = 0; roundOf(word_.load(std::memory_order_acquire)) == r; ++spins) spinWait(spins);
+  std::size_t spins = 0;
+  for (; roundOf(word_.load(std::memory_order_acquire)) == r; ++spins) spinWait(spins);
+  return spins;
 }
 
 ThreadPool& ThreadPool::instance() {

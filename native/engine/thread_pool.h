@@ -39,10 +39,12 @@ struct StepGroupCounts {
 };
 StepGroupCounts stepGroupCounts();
 
-// Test-only: member `member` (modulo the group's size) of every step group stays away from every 32nd
-// round and the 3 after it (or for `delay`, if that is shorter), like a member descheduled by another
-// process now and then; a zero delay turns it off.
-void setStepGroupLatenessForTesting(std::size_t member, std::chrono::microseconds delay);
+// Test-only: member `member` (modulo the group's size) of every step group stays away from every
+// `everyRounds`-th round until the others have run it without it, like a member descheduled by another
+// process now and then; and a split offered again after rounds alone waits for every member's claim, like
+// members all scheduled in time for it. Lateness and punctuality come from round numbers, not the clock,
+// so what happens does not depend on the machine's load. Zero turns it off.
+void setStepGroupLatenessForTesting(std::size_t member, std::size_t everyRounds);
 
 // The members of one split recurrent step: each round (a step, or a part of one that every unit needs
 // before the next) has one share per member, and ends when every share is done. A member claims its own
@@ -63,7 +65,9 @@ class StepGroup {
     explicit Member(std::size_t index) : index(index) {}
     std::size_t index;
     std::uint32_t round = 0;
+    bool opened = false;       // this member opened `round`, its own share claimed with it
     std::size_t soloLeft = 0;  // rounds still to run alone
+    bool offering = false;     // the stretch alone is over: this round offers the split again
     std::size_t stretch = 0;   // rounds alone after the last lateness
   };
 
@@ -83,41 +87,56 @@ class StepGroup {
       share(std::size_t(0));
       return;
     }
-    if (testLateness_.load(std::memory_order_relaxed)) beLateForTesting(self, r);
+    // The member that opened round r claimed its own share of it in the same write (it is running, not
+    // waiting to be scheduled), so only the others pay a claim at the start of a round.
+    bool ownClaimed = self.opened;
+    self.opened = false;
+    const bool testing = testLateness_.load(std::memory_order_relaxed);
+    if (testing) ownClaimed = beLateForTesting(self, r, ownClaimed);
     if (sleepers_.load() != 0) wakeSleepers(r);
     if (self.soloLeft > 0) {
-      --self.soloLeft;
+      self.offering = --self.soloLeft == 0;
       countSolo();
       for (std::size_t i = 0; i < members_; ++i) {
         const std::size_t m = lastFirst ? members_ - 1 - i : i;
-        if (claim(r, m)) runShare(r, m, share);
+        if ((m == self.index && ownClaimed) || claim(r, m)) runShare(self, r, m, share);
       }
       waitForRound(r);
       return;
     }
     const auto start = Clock::now();
-    const bool ranOwn = claim(r, self.index);
-    if (ranOwn) runShare(r, self.index, share);
+    const bool ranOwn = ownClaimed || claim(r, self.index);
+    if (ranOwn) runShare(self, r, self.index, share);
     const auto ownDone = Clock::now();
-    bool stole = false;
+    // Offered the split again after a stretch alone: under the test hook, every member is there for it.
+    const bool offered = self.offering;
+    self.offering = false;
+    if (testing && offered) awaitClaimsForTesting(r);
+    bool stole = false, stoleFromHeld = false;
     for (std::size_t m = 0; m < members_; ++m)
       if (m != self.index && claim(r, m)) {
-        runShare(r, m, share);
+        runShare(self, r, m, share);
         stole = true;
         countStolen();
+        if (testing) stoleFromHeld = stoleFromHeld || heldAwayForTesting(r, m);
       }
     if (!ranOwn) {  // this member was the late one: the others ran its share
       sleepWhileAlone(r);
       waitForOffer(r);
       return;
     }
-    const auto waitStart = Clock::now();
-    waitForRound(r);
-    const auto waited = Clock::now() - waitStart;
-    // A share taken after a short own share (the state moved in, a worker just woken for the job) says
-    // little: the others may simply not have got there yet.
-    const bool late = stole && ownDone - start > kLateShare;
-    if (late || waited > std::max<Clock::duration>(kLateWait, 4 * (ownDone - start))) {
+    // The clock is read again only after a long wait: the common round reads it twice.
+    const std::size_t spins = waitForRound(r);
+    bool late;
+    if (testing) {
+      late = stoleFromHeld;  // under the test hook only its absences are lateness, whatever the clock says
+    } else {
+      const Clock::duration waited = spins < kUntimedSpins ? Clock::duration(0) : Clock::now() - ownDone;
+      // A share taken after a short own share (the state moved in, a worker just woken for the job) says
+      // little: the others may simply not have got there yet.
+      late = (stole && ownDone - start > kLateShare) || waited > std::max<Clock::duration>(kLateWait, 4 * (ownDone - start));
+    }
+    if (late) {
       self.stretch = std::min(kMaxStretch, std::max<std::size_t>(kMinStretch, 2 * self.stretch));
       self.soloLeft = self.stretch;
       // The split is offered again at round r + stretch + 1; the late member is woken about kWakeAhead
@@ -125,9 +144,9 @@ class StepGroup {
       const auto roundAlone = std::max<Clock::duration>(std::chrono::microseconds(1), (ownDone - start) * members_);
       const std::size_t ahead = std::min<std::size_t>(self.stretch, 2 + std::size_t(kWakeAhead / roundAlone));
       wakeRound_.store(r + std::uint32_t(self.stretch + 1 - ahead));
-    } else if (self.stretch > 0) {  // offered the split again after a stretch alone, and it was taken
+    } else if (self.stretch > 0) {  // every member punctual: the next stretch alone, if any, is shorter
       self.stretch /= 2;
-      countRejoin();
+      if (offered) countRejoin();  // offered the split again after a stretch alone, and it was taken
     }
   }
 
@@ -137,6 +156,8 @@ class StepGroup {
   // descheduled midway: on a quiet machine they finish within microseconds of each other.
   static constexpr auto kLateWait = std::chrono::microseconds(50);
   static constexpr auto kLateShare = std::chrono::microseconds(5);
+  // Spins of a wait for the round's end (a few microseconds) below which it is not timed: far below kLateWait.
+  static constexpr std::size_t kUntimedSpins = 64;
   static constexpr std::size_t kMinStretch = 2, kMaxStretch = 256;
   // How long before the offer a sleeping member is woken: a wake-up takes tens of microseconds.
   static constexpr auto kWakeAhead = std::chrono::microseconds(200);
@@ -144,25 +165,33 @@ class StepGroup {
   // The claim word: the round (high 32 bits), the shares claimed in it (bits 8..31), shares done (bits 0..7).
   static constexpr int kRoundShift = 32, kClaimShift = 8;
   static std::uint32_t roundOf(std::uint64_t word) { return std::uint32_t(word >> kRoundShift); }
+  static std::uint64_t claimBit(std::size_t m) { return std::uint64_t(1) << (kClaimShift + m); }
 
-  friend void setStepGroupLatenessForTesting(std::size_t, std::chrono::microseconds);
-  static void enableLatenessForTesting(bool on);
+  friend void setStepGroupLatenessForTesting(std::size_t, std::size_t);
   static std::atomic<bool> testLateness_;
-  void beLateForTesting(const Member& self, std::uint32_t r) const;
+  // Keeps this member away from round r if the test hook says so, until the others have run it; returns
+  // whether its share of round r is still its own to run.
+  bool beLateForTesting(const Member& self, std::uint32_t r, bool ownClaimed);
+  // Waits until every member not kept away from round r has claimed its share (or the round is over).
+  void awaitClaimsForTesting(std::uint32_t r);
+  // Whether the test hook keeps member m away from round r.
+  bool heldAwayForTesting(std::uint32_t r, std::size_t m) const;
   static void countStolen();
   static void countSolo();
   static void countRejoin();
 
   template <class Share>
-  void runShare(std::uint32_t r, std::size_t m, Share& share) {
+  void runShare(Member& self, std::uint32_t r, std::size_t m, Share& share) {
     share(m);
-    finish(r);
+    if (finish(r, self.index)) self.opened = true;
   }
   // Claims share m of round r; false when it is taken or the round is over.
   bool claim(std::uint32_t r, std::size_t m);
-  // Counts one share of round r done; the last one opens round r + 1.
-  void finish(std::uint32_t r);
-  void waitForRound(std::uint32_t r);
+  // Counts one share of round r done by member `self`; the last one opens round r + 1 with that member's
+  // share of it claimed, and returns true.
+  bool finish(std::uint32_t r, std::size_t self);
+  // Returns how many times it spun.
+  std::size_t waitForRound(std::uint32_t r);
   // The same for a member that was late: it spins without giving its core away for a while (yielding on a
   // busy machine can cost a time slice, and it would be late for the offer again), then as waitForRound.
   void waitForOffer(std::uint32_t r);
@@ -173,10 +202,12 @@ class StepGroup {
   void wakeSleepers(std::uint32_t r);
 
   const std::size_t members_;
-  alignas(64) std::atomic<std::uint64_t> word_{0};  // a line of its own: the groups of two directions side by side
+  // The claim word on a line of its own (two directions' groups run side by side); what every member reads
+  // each round but seldom changes on another, so that reading it never waits for the claim word's line.
+  alignas(64) std::atomic<std::uint64_t> word_{0};
+  alignas(64) std::atomic<int> sleepers_{0};
   std::atomic<std::uint32_t> wakeRound_{0};  // the round until which a member whose share was taken sleeps
-  std::atomic<int> sleepers_{0};
-  std::atomic<bool> left_{false};  // a member has run every round: every round is over
+  std::atomic<bool> left_{false};            // a member has run every round: every round is over
   std::mutex sleepMutex_;
   std::condition_variable sleep_;
 };
