@@ -128,8 +128,10 @@ bool StepGroup::finish(std::uint32_t r, std::size_t self) {
   // Every share is claimed and done, so nobody else writes the word until it holds round r + 1.
   // Sequentially consistent, as sleepers_ is: a sleeper that counted itself in after this is seen by the
   // member that opens its wake round, or sees that round itself.
-  word_.store(std::uint64_t(r + 1) << kRoundShift | claimBit(self), std::memory_order_seq_cst);
-  return true;
+  const std::uint32_t alone = alone_.load(std::memory_order_relaxed);
+  const bool claimNext = alone == 0 || alone == self + 1;
+  word_.store(std::uint64_t(r + 1) << kRoundShift | (claimNext ? claimBit(self) : 0), std::memory_order_seq_cst);
+  return claimNext;
 }
 
 void StepGroup::sleepWhileAlone(std::uint32_t r) {
@@ -171,11 +173,14 @@ void StepGroup::waitForOffer(std::uint32_t r) {
   }
 }
 
-std::size_t StepGroup::waitForRound(std::uint32_t r) {
+StepGroup::Clock::duration StepGroup::waitForRound(std::uint32_t r) {
   // A later round's number in the word means round r is complete; the word never goes back.
-  std::size_t spins = 0;
-  for (; roundOf(word_.load(std::memory_order_acquire)) == r; ++spins) spinWait(spins);
-  return spins;
+  Clock::time_point since;
+  for (std::size_t spins = 0; roundOf(word_.load(std::memory_order_acquire)) == r; ++spins) {
+    if (spins == kUntimedSpins) since = Clock::now();
+    spinWait(spins);
+  }
+  return since == Clock::time_point() ? Clock::duration(0) : Clock::now() - since;
 }
 
 ThreadPool& ThreadPool::instance() {

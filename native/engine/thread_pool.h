@@ -69,6 +69,7 @@ class StepGroup {
     std::size_t soloLeft = 0;  // rounds still to run alone
     bool offering = false;     // the stretch alone is over: this round offers the split again
     std::size_t stretch = 0;   // rounds alone after the last lateness
+    std::chrono::steady_clock::duration share{};  // how long its own share took when last timed
   };
 
   explicit StepGroup(std::size_t members) : members_(members) {}
@@ -88,7 +89,7 @@ class StepGroup {
       return;
     }
     // The member that opened round r claimed its own share of it in the same write (it is running, not
-    // waiting to be scheduled), so only the others pay a claim at the start of a round.
+    // waiting to be scheduled, and nobody runs alone), so only the others pay a claim at its start.
     bool ownClaimed = self.opened;
     self.opened = false;
     const bool testing = testLateness_.load(std::memory_order_relaxed);
@@ -96,6 +97,7 @@ class StepGroup {
     if (sleepers_.load() != 0) wakeSleepers(r);
     if (self.soloLeft > 0) {
       self.offering = --self.soloLeft == 0;
+      if (self.offering) alone_.store(0, std::memory_order_relaxed);
       countSolo();
       for (std::size_t i = 0; i < members_; ++i) {
         const std::size_t m = lastFirst ? members_ - 1 - i : i;
@@ -104,10 +106,13 @@ class StepGroup {
       waitForRound(r);
       return;
     }
-    const auto start = Clock::now();
+    // Its own share is timed now and then (a share's length changes little from step to step), so that
+    // the common round does not read the clock at all.
+    const bool timed = r % kTimedEvery == 0 || self.share == Clock::duration(0);
+    const auto start = timed ? Clock::now() : Clock::time_point();
     const bool ranOwn = ownClaimed || claim(r, self.index);
     if (ranOwn) runShare(self, r, self.index, share);
-    const auto ownDone = Clock::now();
+    if (timed && ranOwn) self.share = Clock::now() - start;
     // Offered the split again after a stretch alone: under the test hook, every member is there for it.
     const bool offered = self.offering;
     self.offering = false;
@@ -125,23 +130,22 @@ class StepGroup {
       waitForOffer(r);
       return;
     }
-    // The clock is read again only after a long wait: the common round reads it twice.
-    const std::size_t spins = waitForRound(r);
+    const Clock::duration waited = waitForRound(r);
     bool late;
     if (testing) {
       late = stoleFromHeld;  // under the test hook only its absences are lateness, whatever the clock says
     } else {
-      const Clock::duration waited = spins < kUntimedSpins ? Clock::duration(0) : Clock::now() - ownDone;
       // A share taken after a short own share (the state moved in, a worker just woken for the job) says
       // little: the others may simply not have got there yet.
-      late = (stole && ownDone - start > kLateShare) || waited > std::max<Clock::duration>(kLateWait, 4 * (ownDone - start));
+      late = (stole && self.share > kLateShare) || waited > std::max<Clock::duration>(kLateWait, 4 * self.share);
     }
     if (late) {
       self.stretch = std::min(kMaxStretch, std::max<std::size_t>(kMinStretch, 2 * self.stretch));
       self.soloLeft = self.stretch;
+      alone_.store(std::uint32_t(self.index + 1), std::memory_order_relaxed);
       // The split is offered again at round r + stretch + 1; the late member is woken about kWakeAhead
       // before, a round alone taking about as long as every member's share.
-      const auto roundAlone = std::max<Clock::duration>(std::chrono::microseconds(1), (ownDone - start) * members_);
+      const auto roundAlone = std::max<Clock::duration>(std::chrono::microseconds(1), self.share * members_);
       const std::size_t ahead = std::min<std::size_t>(self.stretch, 2 + std::size_t(kWakeAhead / roundAlone));
       wakeRound_.store(r + std::uint32_t(self.stretch + 1 - ahead));
     } else if (self.stretch > 0) {  // every member punctual: the next stretch alone, if any, is shorter
@@ -156,8 +160,10 @@ class StepGroup {
   // descheduled midway: on a quiet machine they finish within microseconds of each other.
   static constexpr auto kLateWait = std::chrono::microseconds(50);
   static constexpr auto kLateShare = std::chrono::microseconds(5);
-  // Spins of a wait for the round's end (a few microseconds) below which it is not timed: far below kLateWait.
+  // Spins of a wait for the round's end (a few microseconds) before it is timed: far below kLateWait.
   static constexpr std::size_t kUntimedSpins = 64;
+  // Every how many rounds a member times its own share.
+  static constexpr std::uint32_t kTimedEvery = 8;
   static constexpr std::size_t kMinStretch = 2, kMaxStretch = 256;
   // How long before the offer a sleeping member is woken: a wake-up takes tens of microseconds.
   static constexpr auto kWakeAhead = std::chrono::microseconds(200);
@@ -187,11 +193,12 @@ class StepGroup {
   }
   // Claims share m of round r; false when it is taken or the round is over.
   bool claim(std::uint32_t r, std::size_t m);
-  // Counts one share of round r done by member `self`; the last one opens round r + 1 with that member's
-  // share of it claimed, and returns true.
+  // Counts one share of round r done by member `self`; the last one opens round r + 1, with that member's
+  // share of it claimed unless another runs alone (it would keep the late member in), and returns whether
+  // it claimed one.
   bool finish(std::uint32_t r, std::size_t self);
-  // Returns how many times it spun.
-  std::size_t waitForRound(std::uint32_t r);
+  // Returns about how long it waited, or zero for a wait of no more than kUntimedSpins spins.
+  Clock::duration waitForRound(std::uint32_t r);
   // The same for a member that was late: it spins without giving its core away for a while (yielding on a
   // busy machine can cost a time slice, and it would be late for the offer again), then as waitForRound.
   void waitForOffer(std::uint32_t r);
@@ -208,6 +215,7 @@ class StepGroup {
   alignas(64) std::atomic<int> sleepers_{0};
   std::atomic<std::uint32_t> wakeRound_{0};  // the round until which a member whose share was taken sleeps
   std::atomic<bool> left_{false};            // a member has run every round: every round is over
+  std::atomic<std::uint32_t> alone_{0};      // 1 + the index of a member running alone, or 0
   std::mutex sleepMutex_;
   std::condition_variable sleep_;
 };
