@@ -52,7 +52,7 @@ void setStepGroupLatenessForTesting(std::size_t member, std::size_t everyRounds)
 // descheduled on a busy machine) claims and runs that one too, so nobody waits a time slice for a member
 // that has not started. Having found a member late (or waited long for one that started and was then
 // descheduled), a member runs every share of the next rounds alone for a stretch, which doubles while the
-// others stay late and halves when they are punctual at the next offer; the late member rejoins at
+// others stay late and halves with each round they are punctual for; the late member rejoins at
 // whichever round it finds open. The caller makes a share compute the same thing whoever runs it, so the
 // results do not depend on who ran what.
 class StepGroup {
