@@ -197,6 +197,16 @@ export interface NativeAddon {
    * every element and returns a new array of the same type.
    */
   activationDiagnostic(name: 'sigmoid' | 'tanh', values: NativeArray): NativeArray;
+  /**
+   * Diagnostic for the tests: member `member` of every step group (a recurrent step split across
+   * threads) stays away from every `everyRounds`-th round until the others have run it without it, like a
+   * member descheduled by another process now and then, and a split offered again after rounds alone
+   * waits for every member, like members all scheduled in time for it; what happens follows from round
+   * numbers alone, not from the machine's load. `everyRounds` is 0 (off) or at least 8.
+   */
+  stepGroupLateness(member: number, everyRounds: number): void;
+  /** Diagnostic for the tests: shares run by another member, rounds run alone, and rejoins, since load. */
+  stepGroupCounts(): { stolenShares: number; soloRounds: number; rejoins: number };
 }
 
 function loadAddon(): NativeAddon {

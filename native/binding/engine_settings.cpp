@@ -54,6 +54,31 @@ Napi::Value activationDiagnostic(const Napi::CallbackInfo& info) {
   return applyActivation<float>(env, name, info[1]);
 }
 
+// Test-only: member `member` of every step group stays away from every `everyRounds`-th round until the
+// others have run it, and offers of the split after rounds alone wait for every member (see
+// setStepGroupLatenessForTesting); 0 turns it off.
+Napi::Value stepGroupLateness(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  const double member = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+  const double every = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : -1;
+  // Rounds kept away from are far enough apart that an offer of the split never falls on one.
+  if (!(member >= 0 && member < 1024 && member == static_cast<double>(static_cast<long>(member))) ||
+      !(every == 0 || (every >= 8 && every <= 1e6 && every == static_cast<double>(static_cast<long>(every)))))
+    throw Napi::RangeError::New(env, "stepGroupLateness expects an integer member in [0, 1024) and everyRounds 0 or an integer in [8, 1e6]");
+  engine::setStepGroupLatenessForTesting(static_cast<std::size_t>(member), static_cast<std::size_t>(every));
+  return env.Undefined();
+}
+
+// Test-only: how often step groups ran another member's share, ran rounds alone, and rejoined.
+Napi::Value stepGroupCounts(const Napi::CallbackInfo& info) {
+  const engine::StepGroupCounts counts = engine::stepGroupCounts();
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("stolenShares", static_cast<double>(counts.stolenShares));
+  result.Set("soloRounds", static_cast<double>(counts.soloRounds));
+  result.Set("rejoins", static_cast<double>(counts.rejoins));
+  return result;
+}
+
 // Every exported function through callFromJs: no C++ exception leaves a call from JS.
 template <Napi::Value (*Function)(const Napi::CallbackInfo&)>
 Napi::Value guarded(const Napi::CallbackInfo& info) {
@@ -67,6 +92,8 @@ void exportEngineSettings(Napi::Env env, Napi::Object exports) {
   exports.Set("backend", Napi::Function::New(env, guarded<backend>, "backend"));
   exports.Set("setNumThreads", Napi::Function::New(env, guarded<setNumThreads>, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, guarded<getNumThreads>, "getNumThreads"));
+  exports.Set("stepGroupLateness", Napi::Function::New(env, guarded<stepGroupLateness>, "stepGroupLateness"));
+  exports.Set("stepGroupCounts", Napi::Function::New(env, guarded<stepGroupCounts>, "stepGroupCounts"));
   exports.Set("activationDiagnostic", Napi::Function::New(env, guarded<activationDiagnostic>, "activationDiagnostic"));
 }
 

@@ -175,11 +175,12 @@ class LayerRun {
     };
     ProjectionChunks<T> chunks((T_ + chunkSteps - 1) / chunkSteps, workspace_.gates(), D_ * G_, chunkSteps * N_,
                                project, rowBegin);
-    StepBarrier unused(1);
+    StepGroup alone(1);
     const RowShare allRows{0, N_};
     auto member = [&](std::size_t m) {
       if (m == 0) {
-        recurrence(0, y, allRows, 0, 1, unused, &chunks, chunkSteps);
+        StepGroup::Member self(0);
+        recurrence(0, y, allRows, alone, self, &chunks, chunkSteps);
         chunks.finish();
         if (chunks.helperWasLate()) alongsideSkips.store(kAlongsideSkips, std::memory_order_relaxed);
       } else {
@@ -233,26 +234,29 @@ class LayerRun {
     const bool sideBySide = plan.sideBySide;
     const std::size_t groups = plan.groups, rowSplit = plan.rowSplit;
     if (rowSplit > 1) {
-      StepBarrier unused(1);
+      StepGroup alone(1);
       auto member = [&](std::size_t m) {
         const std::size_t group = m / rowSplit, share = m % rowSplit;
         const RowShare rows{shareStart(share, rowSplit), share + 1 == rowSplit ? N_ : shareStart(share + 1, rowSplit)};
+        StepGroup::Member self(0);
         for (std::size_t d = sideBySide ? group : 0; d < (sideBySide ? group + 1 : D_); ++d)
-          recurrence(d, y, rows, 0, 1, unused);
+          recurrence(d, y, rows, alone, self);
       };
       lease.runShared(groups * rowSplit, member);  // independent: whichever thread is free takes a share
       return;
     }
-    const std::size_t groupSize = plan.groupSize;
+    const std::size_t groupSize = std::min(plan.groupSize, StepGroup::kMaxMembers);
     const RowShare allRows{0, N_};
-    StepBarrier barriers[2] = {StepBarrier(groupSize), StepBarrier(groupSize)};
+    StepGroup stepGroups[2] = {StepGroup(groupSize), StepGroup(groupSize)};
     auto member = [&](std::size_t m) {
-      const std::size_t group = m / groupSize, inGroup = m % groupSize;
+      const std::size_t group = m / groupSize;
+      StepGroup::Member self(m % groupSize);
       if (sideBySide) {
-        recurrence(group, y, allRows, inGroup, groupSize, barriers[group]);
+        recurrence(group, y, allRows, stepGroups[group], self);
       } else {
-        for (std::size_t d = 0; d < D_; ++d) recurrence(d, y, allRows, inGroup, groupSize, barriers[0]);
+        for (std::size_t d = 0; d < D_; ++d) recurrence(d, y, allRows, stepGroups[0], self);
       }
+      stepGroups[group].leave();
     };
     if (groupSize > 1)
       lease.run(groups * groupSize, member);  // a group's members meet every step: a thread each
@@ -268,12 +272,14 @@ class LayerRun {
   };
 
   // The time loop of one direction for the batch rows of `rows`, writing h_t into y at
-  // [t, n, direction * Hout]; this thread computes its share (`member` of `members`) of the hidden units,
-  // and member 0 moves the state in and out.
-  // With `chunks` (one direction, every row), the gates of chunk t / chunkSteps are computed (or waited
-  // for) before step t, and read from wherever that chunk is.
-  void recurrence(std::size_t direction, T* y, RowShare rows, std::size_t member, std::size_t members,
-                  StepBarrier& barrier, ProjectionChunks<T>* chunks = nullptr, std::size_t chunkSteps = 1) {
+  // [t, n, direction * Hout]. The hidden units are split into one share per member of `group`, and every
+  // step is a round of the group (two with a projection: the units, then the projection's columns); a
+  // share computes the same whichever member runs it (see StepGroup). Moving the state in and out belongs
+  // to share 0 of a round, or to member 0 once every round is over.
+  // With `chunks` (one direction, every row, no group), the gates of chunk t / chunkSteps are computed (or
+  // waited for) before step t, and read from wherever that chunk is.
+  void recurrence(std::size_t direction, T* y, RowShare rows, StepGroup& group, StepGroup::Member& self,
+                  ProjectionChunks<T>* chunks = nullptr, std::size_t chunkSteps = 1) {
     DirectionState<T> s = workspace_.state(direction);  // a copy: every member swaps its own pointers
     const bool reverse = direction == 1;
     const std::size_t T_ = layout_.seqLen();
@@ -283,23 +289,22 @@ class LayerRun {
     const bool projected = spec_.projSize > 0;
     const std::size_t yCols = D_ * Hout_;
     const std::size_t rowStride = layout_.batchStride();
-    const bool lead = member == 0;
-    auto sync = [&] {
-      if (members > 1) barrier.arriveAndWait();
-    };
+    const std::size_t member = self.index, members = group.members();
     const std::size_t U = kernels_.recurrentPanelUnits;
     const std::size_t panels = (H_ + U - 1) / U;
-    const std::size_t unitBegin = std::min(H_, panels * member / members * U);
-    const std::size_t unitEnd = std::min(H_, panels * (member + 1) / members * U);
+    auto unitBegin = [&](std::size_t m) { return std::min(H_, panels * m / members * U); };
+    const std::size_t ownBegin = unitBegin(member), ownEnd = unitBegin(member + 1);
     const std::size_t r0 = rows.begin;  // every row index below is relative to the batch, offsets to r0
-    // This thread's share of W_hh, and whether it is too big to stay in L2 from one step to the next.
-    const double shareBytes = double(unitEnd - unitBegin) * double(G_ / H_) * double(Hout_) * weightBytes_;
-    const bool zigzag = shareBytes > kCoreCacheBytes / 2;
     const std::size_t zigzagUnits = 4 * U;  // enough panels per call to keep the kernel's streams going
+    // Rows [begin, end) of the state from h0 / c0, as share 0 of a round of their own.
+    auto loadRound = [&](std::size_t begin, std::size_t end) {
+      group.round(self, [&](std::size_t m) {
+        if (m == 0) loadInitialState(s, stack, begin, end);
+      });
+    };
 
     // Forward: every sequence starts at t = 0. Reverse: a sequence joins at its own last step.
-    if (!reverse && lead) loadInitialState(s, stack, r0, r0 + rows.within(layout_.activeRows(0)));
-    if (!reverse) sync();
+    if (!reverse) loadRound(r0, r0 + rows.within(layout_.activeRows(0)));
 
     kernels::RecurrentStepArgs<T> a;
     a.hiddenSize = H_;
@@ -312,6 +317,8 @@ class LayerRun {
     a.ldhNext = projected ? H_ : Hout_;
     a.ldout = rowStride * yCols;
     const auto step = kernels_.recurrentStep[static_cast<std::size_t>(cellKind(spec_.mode))];
+    // Forward: the rows whose sequences ended at the previous step, stored before this one's units.
+    std::size_t endedBegin = 0, endedEnd = 0;
 
     for (std::size_t i = 0; i < T_; ++i) {
       const std::size_t t = reverse ? T_ - 1 - i : i;
@@ -323,10 +330,7 @@ class LayerRun {
       }
       const std::size_t active = rows.within(layout_.activeRows(t));
       const std::size_t activeAfter = t + 1 < T_ ? rows.within(layout_.activeRows(t + 1)) : 0;
-      if (reverse && activeAfter < active) {
-        if (lead) loadInitialState(s, stack, r0 + activeAfter, r0 + active);
-        sync();
-      }
+      if (reverse && activeAfter < active) loadRound(r0 + activeAfter, r0 + active);
 
       if (i + 1 < T_) {
         // The next step's gates, from a projection buffer far larger than the caches: requested now, they
@@ -336,7 +340,7 @@ class LayerRun {
         const std::size_t rowsNext = rows.within(layout_.activeRows(tNext));
         for (std::size_t r = 0; r < rowsNext; ++r)
           for (std::size_t g = 0; g < G_ / H_; ++g)
-            kernels::prefetchBytesToL2(gxNext + r * a.ldgx + g * H_ + unitBegin, (unitEnd - unitBegin) * sizeof(T));
+            kernels::prefetchBytesToL2(gxNext + r * a.ldgx + g * H_ + ownBegin, (ownEnd - ownBegin) * sizeof(T));
       }
 
       T* yStep = y + (layout_.stepOffset(t) + r0 * rowStride) * yCols + direction * Hout_;
@@ -348,31 +352,36 @@ class LayerRun {
       a.hNext = projected ? s.cellOut + r0 * H_ : s.hNext + r0 * Hout_;
       a.out = projected ? nullptr : yStep;
       a.lastUnitsFirst = i % 2 == 1;
-      if (zigzag) {
-        // Panels first to last on even steps, last to first on odd ones: the panels a step read last are
-        // still in L2 when the next one starts, so part of a W_hh larger than L2 is read from there.
-        const std::size_t chunks = (unitEnd - unitBegin + zigzagUnits - 1) / zigzagUnits;
-        for (std::size_t c = 0; c < chunks; ++c) {
-          const std::size_t chunk = i % 2 == 0 ? c : chunks - 1 - c;
-          const std::size_t begin = unitBegin + chunk * zigzagUnits;
-          step(a, begin, std::min(unitEnd, begin + zigzagUnits));
+      group.round(self, [&](std::size_t m) {
+        // h_{t-1} and c_{t-1} stay untouched until the round after this one.
+        if (m == 0 && !reverse) storeFinalState(s.hPrev, lstm ? s.cPrev : nullptr, stack, endedBegin, endedEnd);
+        const std::size_t begin = unitBegin(m), end = unitBegin(m + 1);
+        // A share too big to stay in L2 from one step to the next goes panels first to last on even steps,
+        // last to first on odd ones: the panels a step read last are still in L2 when the next one starts.
+        const double shareBytes = double(end - begin) * double(G_ / H_) * double(Hout_) * weightBytes_;
+        if (shareBytes > kCoreCacheBytes / 2) {
+          const std::size_t chunkCount = (end - begin + zigzagUnits - 1) / zigzagUnits;
+          for (std::size_t c = 0; c < chunkCount; ++c) {
+            const std::size_t chunk = i % 2 == 0 ? c : chunkCount - 1 - c;
+            const std::size_t chunkBegin = begin + chunk * zigzagUnits;
+            step(a, chunkBegin, std::min(end, chunkBegin + zigzagUnits));
+          }
+        } else {
+          step(a, begin, end);
         }
-      } else {
-        step(a, unitBegin, unitEnd);
-      }
-
-      if (projected) {
-        sync();  // the projection reads every unit of the cell output
-        projectStep(w, s, r0, active, yStep, rowStride * yCols, member, members);
-      }
-      sync();  // h_t complete before anyone reads it as h_{t-1}
+      }, i % 2 == 1);
+      // The projection reads every unit of the cell output.
+      if (projected)
+        group.round(self, [&](std::size_t m) { projectStep(w, s, r0, active, yStep, rowStride * yCols, m, members); });
       // Forward: sequences whose last step this is leave their final state behind.
-      if (!reverse && lead) storeFinalState(s.hNext, lstm ? s.cNext : nullptr, stack, r0 + activeAfter, r0 + active);
+      endedBegin = r0 + activeAfter;
+      endedEnd = r0 + active;
       std::swap(s.hPrev, s.hNext);
       std::swap(s.cPrev, s.cNext);
     }
-    if (reverse && lead)
-      storeFinalState(s.hPrev, lstm ? s.cPrev : nullptr, stack, r0, r0 + rows.within(layout_.activeRows(0)));
+    if (member == 0)
+      storeFinalState(s.hPrev, lstm ? s.cPrev : nullptr, stack, reverse ? r0 : endedBegin,
+                      reverse ? r0 + rows.within(layout_.activeRows(0)) : endedEnd);
   }
 
  private:

@@ -50,19 +50,137 @@ void spinWait(std::size_t round) {
     std::this_thread::yield();
 }
 
-void StepBarrier::arriveAndWait() {
-  const std::size_t generation = generation_.load(std::memory_order_acquire);
-  if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == members_) {
-    arrived_.store(0, std::memory_order_relaxed);
-    generation_.store(generation + 1, std::memory_order_release);
-    return;
+namespace {
+
+std::atomic<std::uint64_t> stolenShares{0}, soloRounds{0}, rejoins{0};
+std::atomic<std::size_t> lateMember{0}, lateEvery{0};
+
+// Whether the test hook keeps member m away from round r.
+bool keptAwayForTesting(std::uint32_t r, std::size_t m, std::size_t members) {
+  const std::size_t every = lateEvery.load(std::memory_order_relaxed);
+  return every != 0 && r % every == 0 && m == lateMember.load(std::memory_order_relaxed) % members;
+}
+
+}  // namespace
+
+std::atomic<bool> StepGroup::testLateness_{false};
+
+StepGroupCounts stepGroupCounts() {
+  StepGroupCounts counts;
+  counts.stolenShares = stolenShares.load();
+  counts.soloRounds = soloRounds.load();
+  counts.rejoins = rejoins.load();
+  return counts;
+}
+
+void setStepGroupLatenessForTesting(std::size_t member, std::size_t everyRounds) {
+  lateMember.store(member);
+  lateEvery.store(everyRounds);
+  StepGroup::testLateness_.store(everyRounds != 0);
+}
+
+bool StepGroup::beLateForTesting(const Member& self, std::uint32_t r, bool ownClaimed) {
+  if (!heldAwayForTesting(r, self.index)) return ownClaimed;
+  std::uint64_t word = word_.load(std::memory_order_acquire);
+  if (roundOf(word) != r) return false;  // the others ran the round while this member was not there
+  // Give back a share claimed when this member opened the round: the round cannot end without it.
+  while (ownClaimed && !word_.compare_exchange_weak(word, word & ~claimBit(self.index))) {
   }
-  for (std::size_t spins = 0; generation_.load(std::memory_order_acquire) == generation; ++spins) {
-    if (spins < kBarrierSpins)
-      TORCHRNN_SPIN_PAUSE();
-    else
-      std::this_thread::yield();
+  // Away until the others have run the round without it, however long that takes on a busy machine.
+  for (std::size_t spins = 0; roundOf(word_.load(std::memory_order_acquire)) == r; ++spins) spinWait(spins);
+  return false;
+}
+
+void StepGroup::awaitClaimsForTesting(std::uint32_t r) {
+  for (std::size_t spins = 0;; ++spins) {
+    const std::uint64_t word = word_.load(std::memory_order_acquire);
+    if (roundOf(word) != r || left_.load()) return;
+    bool all = true;
+    for (std::size_t m = 0; m < members_; ++m)
+      if ((word & claimBit(m)) == 0 && !heldAwayForTesting(r, m)) all = false;
+    if (all) return;
+    spinWait(spins);
   }
+}
+
+bool StepGroup::heldAwayForTesting(std::uint32_t r, std::size_t m) const {
+  return keptAwayForTesting(r, m, members_);
+}
+
+// Counted only off the fast path: each is a round that already lost time to a late member.
+void StepGroup::countStolen() { stolenShares.fetch_add(1, std::memory_order_relaxed); }
+void StepGroup::countSolo() { soloRounds.fetch_add(1, std::memory_order_relaxed); }
+void StepGroup::countRejoin() { rejoins.fetch_add(1, std::memory_order_relaxed); }
+
+bool StepGroup::claim(std::uint32_t r, std::size_t m) {
+  const std::uint64_t bit = claimBit(m);
+  std::uint64_t word = word_.load(std::memory_order_acquire);
+  for (;;) {
+    if (roundOf(word) != r || (word & bit) != 0) return false;
+    if (word_.compare_exchange_weak(word, word | bit, std::memory_order_acq_rel, std::memory_order_acquire)) return true;
+  }
+}
+
+bool StepGroup::finish(std::uint32_t r, std::size_t self) {
+  // This share is claimed and not yet counted, so the word is still round r's: one add, never retried.
+  const std::uint64_t before = word_.fetch_add(1, std::memory_order_acq_rel);
+  if ((before & 0xff) + 1 != members_) return false;
+  // Every share is claimed and done, so nobody else writes the word until it holds round r + 1.
+  // Sequentially consistent, as sleepers_ is: a sleeper that counted itself in after this is seen by the
+  // member that opens its wake round, or sees that round itself.
+  const std::uint32_t alone = alone_.load(std::memory_order_relaxed);
+  const bool claimNext = alone == 0 || alone == self + 1;
+  word_.store(std::uint64_t(r + 1) << kRoundShift | (claimNext ? claimBit(self) : 0), std::memory_order_seq_cst);
+  return claimNext;
+}
+
+void StepGroup::sleepWhileAlone(std::uint32_t r) {
+  const std::uint32_t wake = wakeRound_.load();
+  auto awake = [&] { return left_.load() || std::int32_t(roundOf(word_.load()) - wake) >= 0; };
+  if (std::int32_t(wake - r) <= 1) return;  // the offer is too near to sleep
+  sleepers_.fetch_add(1);
+  {
+    std::unique_lock<std::mutex> lock(sleepMutex_);
+    // The bound only caps what a missed wake-up could cost; the wake-up itself comes from wakeSleepers.
+    sleep_.wait_for(lock, std::chrono::milliseconds(20), awake);
+  }
+  sleepers_.fetch_sub(1);
+}
+
+void StepGroup::wakeSleepers(std::uint32_t r) {
+  // Round r is open, so the word holds r: a sleeper that checks after this sees it, one that checked
+  // before is waiting on the condition variable by the time the lock is taken here.
+  if (std::int32_t(r - wakeRound_.load()) < 0) return;
+  { std::lock_guard<std::mutex> held(sleepMutex_); }
+  sleep_.notify_all();
+}
+
+void StepGroup::leave() {
+  if (members_ == 1) return;
+  left_.store(true);
+  { std::lock_guard<std::mutex> held(sleepMutex_); }
+  sleep_.notify_all();
+}
+
+void StepGroup::waitForOffer(std::uint32_t r) {
+  const auto until = std::chrono::steady_clock::now() + 2 * kWakeAhead;
+  for (std::size_t spins = 0; roundOf(word_.load(std::memory_order_acquire)) == r; ++spins) {
+    if ((spins & 255) == 0 && std::chrono::steady_clock::now() > until) {
+      waitForRound(r);
+      return;
+    }
+    TORCHRNN_SPIN_PAUSE();
+  }
+}
+
+StepGroup::Clock::duration StepGroup::waitForRound(std::uint32_t r) {
+  // A later round's number in the word means round r is complete; the word never goes back.
+  Clock::time_point since;
+  for (std::size_t spins = 0; roundOf(word_.load(std::memory_order_acquire)) == r; ++spins) {
+    if (spins == kUntimedSpins) since = Clock::now();
+    spinWait(spins);
+  }
+  return since == Clock::time_point() ? Clock::duration(0) : Clock::now() - since;
 }
 
 ThreadPool& ThreadPool::instance() {
