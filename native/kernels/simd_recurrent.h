@@ -290,7 +290,9 @@ TORCHRNN_FLATTEN void updateRowsTogether(const RecurrentStepArgs<typename V::Sca
     }
   }
   cellUpdate<W, Kind>(t, 0, 0, W::kLanes, acc);
-  auto store = [&](S* p, const S* from) { whole ? V::store(p, V::load(from)) : V::storeFirst(p, V::load(from), lanes); };
+  auto store = [&](S* p, const S* from) {
+    whole ? V::store(p, V::load(from)) : V::storeFirst(p, V::load(from), lanes);
+  };
   for (std::size_t r = 0; r < Rows; ++r) {
     if constexpr (Kind == CellKind::Lstm) store(s.cNext + (row0 + r) * s.ldc + unit, cNext + r * U);
     store(s.hNext + (row0 + r) * s.ldhNext + unit, hNext + r * U);
@@ -336,7 +338,8 @@ void streamingAcrossUnits(const RecurrentStepArgs<typename V::Scalar>& s, std::s
   // panels go as one update over consecutive units, their chains side by side; so do several rows' of a
   // single panel.
   if constexpr (Rows > 1) {
-    if (pendingPanels == 1) return updateRowsTogether<V, Kind, Rows>(s, row0, pendingUnit0, unitEnd, pending, kRowSums);
+    if (pendingPanels == 1)
+      return updateRowsTogether<V, Kind, Rows>(s, row0, pendingUnit0, unitEnd, pending, kRowSums);
   }
   for (std::size_t r = 0; r < Rows; ++r) {
     if constexpr (P > 1) {
