@@ -4,7 +4,8 @@
  * the column blocks. Both must sum every element over the same chunks in the same order: a wide layer's
  * columns are the very bits of a narrow layer made of those columns alone. An output of 8 MiB or more is
  * stored around the caches where its lines are aligned (a recurrent layer's input projection): the same
- * bits as a plain store. Run under each TORCHRNN_ISA.
+ * bits as a plain store. A small product (A within 32 KB, K one chunk) reads A's rows unpacked: the
+ * bits of the same rows in a product big enough to be packed. Run under each TORCHRNN_ISA.
  */
 import { LSTM, Linear, Tensor, getNumThreads, setNumThreads } from '../lib';
 import { seededRandom } from './helpers/seeded';
@@ -76,5 +77,42 @@ describe('an input projection past 8 MiB, stored around the caches', () => {
     let mismatches = 0;
     for (let i = 0; i < plain.data.length; i++) if (!Object.is(streamed.data[i], plain.data[i])) mismatches++;
     expect(mismatches).toBe(0);
+  });
+});
+
+// Rows of a product whose A is past 32 KB (packed, row-blocked) against the same rows alone (A read as
+// it is): tile remainders of every size, K under and over a vector, columns that end mid-panel.
+describe('a small product reads A unpacked, with the bits of a packed one', () => {
+  it.each([
+    [1, 7],
+    [3, 30],
+    [13, 100],
+    [14, 15],
+    [15, 100],
+    [29, 33],
+    [60, 100],
+    [60, 30],
+  ])('%i rows, K = %i', (rows, k) => {
+    const n = 120;
+    const big = Math.ceil((48 << 10) / (4 * k)) + rows; // rows enough for an A past 32 KB
+    const layer = new Linear(k, n);
+    layer.loadStateDict({ weight: new Tensor(filled(n * k, 5), [n, k]), bias: new Tensor(filled(n, 6), [n]) });
+    const all = filled(big * k, 7);
+    const packed = layer.forward(new Tensor(all, [big, k])).data;
+    const first = (big - rows) >> 1; // rows from the middle of the big product
+    const small = layer.forward(new Tensor(all.slice(first * k, (first + rows) * k), [rows, k])).data;
+    const mismatches: string[] = [];
+    let worst = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < n; j++) {
+        const got = small[r * n + j];
+        if (!Object.is(got, packed[(first + r) * n + j])) mismatches.push(`[${r}, ${j}]: ${got} vs ${packed[(first + r) * n + j]}`);
+        let sum = layer.bias!.data[j];
+        for (let i = 0; i < k; i++) sum += all[(first + r) * k + i] * layer.weight.data[j * k + i];
+        worst = Math.max(worst, Math.abs(got - sum));
+      }
+    }
+    expect(mismatches.slice(0, 5)).toEqual([]);
+    expect(worst).toBeLessThan(1e-4);
   });
 });

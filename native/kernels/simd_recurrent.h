@@ -37,6 +37,9 @@ struct StepGeometry {
   // Panels in flight then: eight accumulators cover the FMA latency, and small groups leave less of the
   // last group's update outside any loop.
   static constexpr std::size_t kStreamingPanels = 8 / kGates < 1 ? 1 : 8 / kGates;
+  // Rows up to which a step of a single panel streams too (updateRowsTogether): their updates side by
+  // side still fit the registers.
+  static constexpr std::size_t kTinyRows = 4;
 };
 
 // From one row's h·W_hhᵀ sums for `lanes` units at `unit` to that row's new state, in registers.
@@ -254,6 +257,49 @@ TORCHRNN_FLATTEN void updatePanelsTogether(const RecurrentStepArgs<typename V::S
   cellUpdate<W, Kind>(s, row, unit0, unitEnd - unit0 < W::kLanes ? unitEnd - unit0 : W::kLanes, acc);
 }
 
+// The update of Rows rows' units at `unit` (one panel) as one, the rows' chains side by side: their
+// operands gathered as the members of one ConsecutiveVectors, the results scattered back. A tiny step
+// (seed-lstm's: 3 rows, 15 units) is little more than these chains, one after another without this.
+// Sums are parked as [row][gate][lane], `rowSums` values per row.
+template <class V, CellKind Kind, std::size_t Rows>
+TORCHRNN_FLATTEN void updateRowsTogether(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row0,
+                                         std::size_t unit, std::size_t unitEnd, const typename V::Scalar* sums,
+                                         std::size_t rowSums) {
+  using S = typename V::Scalar;
+  constexpr std::size_t G = gatesPerUnit(Kind);
+  constexpr std::size_t U = V::kLanes;
+  using W = ConsecutiveVectors<V, Rows>;
+  const std::size_t lanes = unitEnd - unit < U ? unitEnd - unit : U;
+  const bool whole = lanes == U;
+  auto load = [&](const S* p) { return whole ? V::load(p) : V::loadFirst(p, lanes); };
+  // Gate g of row r at gx[(g * Rows + r) * U]: the gates W::kLanes apart, as cellUpdate reads them.
+  alignas(64) S gx[G * Rows * U], cPrev[Rows * U], hPrev[Rows * U], bhn[Rows * U], cNext[Rows * U], hNext[Rows * U];
+  RecurrentStepArgs<S> t;
+  t.hiddenSize = W::kLanes;
+  t.gx = gx, t.cPrev = cPrev, t.cNext = cNext, t.hPrev = hPrev, t.bhn = bhn, t.hNext = hNext;
+  typename W::Reg acc[G];
+  for (std::size_t r = 0; r < Rows; ++r) {
+    for (std::size_t g = 0; g < G; ++g) {
+      V::store(gx + (g * Rows + r) * U, load(s.gx + (row0 + r) * s.ldgx + g * s.hiddenSize + unit));
+      acc[g].r[r] = V::load(sums + r * rowSums + g * U);
+    }
+    if constexpr (Kind == CellKind::Lstm) V::store(cPrev + r * U, load(s.cPrev + (row0 + r) * s.ldc + unit));
+    if constexpr (Kind == CellKind::Gru) {
+      V::store(hPrev + r * U, load(s.hPrev + (row0 + r) * s.ldhPrev + unit));
+      V::store(bhn + r * U, load(s.bhn + unit));
+    }
+  }
+  cellUpdate<W, Kind>(t, 0, 0, W::kLanes, acc);
+  auto store = [&](S* p, const S* from) {
+    whole ? V::store(p, V::load(from)) : V::storeFirst(p, V::load(from), lanes);
+  };
+  for (std::size_t r = 0; r < Rows; ++r) {
+    if constexpr (Kind == CellKind::Lstm) store(s.cNext + (row0 + r) * s.ldc + unit, cNext + r * U);
+    store(s.hNext + (row0 + r) * s.ldhNext + unit, hNext + r * U);
+    if (s.out) store(s.out + (row0 + r) * s.ldout + unit, hNext + r * U);
+  }
+}
+
 // A GEMV-like step (bound by reading W_hh): tiles across units whose updates each run inside the next
 // tile's K loop, so only the last tile's updates are left outside any loop.
 template <class V, CellKind Kind, std::size_t Rows>
@@ -289,7 +335,12 @@ void streamingAcrossUnits(const RecurrentStepArgs<typename V::Scalar>& s, std::s
     for (std::size_t i = 0; i < singles; ++i) single(singlesBegin + i * U);
   }
   // The last tile's updates have no K loop to hide in, and the next step waits for them: a whole group's
-  // panels go as one update over consecutive units, their chains side by side.
+  // panels go as one update over consecutive units, their chains side by side; so do several rows' of a
+  // single panel.
+  if constexpr (Rows > 1) {
+    if (pendingPanels == 1)
+      return updateRowsTogether<V, Kind, Rows>(s, row0, pendingUnit0, unitEnd, pending, kRowSums);
+  }
   for (std::size_t r = 0; r < Rows; ++r) {
     if constexpr (P > 1) {
       if (pendingPanels == P && pendingUnit0 + (P - 1) * U < unitEnd) {
@@ -305,6 +356,18 @@ void streamingAcrossUnits(const RecurrentStepArgs<typename V::Scalar>& s, std::s
   }
 }
 
+// streamingAcrossUnits for `rows` (<= Rows) rows, the row count made a template argument.
+template <class V, CellKind Kind, std::size_t Rows>
+void streamingRows(std::size_t rows, const RecurrentStepArgs<typename V::Scalar>& s, std::size_t unitBegin,
+                   std::size_t unitEnd) {
+  if constexpr (Rows > 1) {
+    if (rows == Rows) return streamingAcrossUnits<V, Kind, Rows>(s, 0, unitBegin, unitEnd);
+    streamingRows<V, Kind, Rows - 1>(rows, s, unitBegin, unitEnd);
+  } else {
+    streamingAcrossUnits<V, Kind, 1>(s, 0, unitBegin, unitEnd);
+  }
+}
+
 template <class V, CellKind Kind>
 void simdRecurrentStep(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t unitBegin, std::size_t unitEnd) {
   using Geo = StepGeometry<V, Kind>;
@@ -313,6 +376,9 @@ void simdRecurrentStep(const RecurrentStepArgs<typename V::Scalar>& s, std::size
   if (unitBegin >= unitEnd || s.rows == 0) return;
   if constexpr (Geo::kStreamingRow) {
     if (s.rows == 1) return streamingAcrossUnits<V, Kind, 1>(s, 0, unitBegin, unitEnd);
+    // A tiny step (a single panel): its time is the rows' update chains, which streaming takes together.
+    if (unitEnd - unitBegin <= U && s.rows <= Geo::kTinyRows)
+      return streamingRows<V, Kind, Geo::kTinyRows>(s.rows, s, unitBegin, unitEnd);
   }
   if (s.rows < Geo::kWideRows) return fewRowsAcrossUnits<V, Kind, Geo::kWideRows - 1>(s.rows, s, 0, unitBegin, unitEnd);
   constexpr std::size_t P = Geo::kWidePanels;
