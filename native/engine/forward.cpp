@@ -84,6 +84,10 @@ std::atomic<int> alongsideSkips{0};
 
 // Rows of the input projection per time chunk when it runs alongside the recurrence.
 constexpr std::size_t kProjectionChunkRows = 128;
+// Reduced precision: a projection at least this large (it would go to memory and back) is computed by each
+// direction's time loop in chunks of about this many rows instead (see LayerRun::projectsPerDirection).
+constexpr double kPerDirectionProjectionBytes = 8 << 20;
+constexpr std::size_t kPerDirectionChunkRows = 128;
 
 // Runs one layer of the stack for one set of buffers; holds what every step of it shares.
 template <class T>
@@ -106,7 +110,8 @@ class LayerRun {
         N_(layout_.batch()),
         // What a stored weight costs to stream: the cost model below is the same for every precision.
         weightBytes_(weights.format == kernels::WeightFormat::Float32 ? double(sizeof(T))
-                                                                      : double(kernels::bytesPerWeight(weights.format))) {}
+                                                                      : double(kernels::bytesPerWeight(weights.format))),
+        reduced_(weights.format != kernels::WeightFormat::Float32) {}
 
   // Gx[rows, D * G] = X · W_ihᵀ + folded biases, for every step and both directions in one GEMM, its rows
   // split across the lease's threads.
@@ -139,6 +144,41 @@ class LayerRun {
     g.c = dest;
     g.ldc = n;
     kernels_.packedGemm(g);
+  }
+
+  // One direction's columns of rows [begin, end) of Gx, written at `dest` with G values per row.
+  void projectDirectionRows(const T* x, std::size_t direction, std::size_t begin, std::size_t end, T* dest) {
+    if (begin >= end) return;
+    const std::size_t k = packed_.inputSize;
+    kernels::GemmArgs<T> g;
+    g.m = end - begin;
+    g.n = G_;
+    g.k = k;
+    g.a = x + begin * k;
+    g.lda = k;
+    packed_.wih.bind(g, direction * G_);
+    g.bias = packed_.foldedBias.data() + direction * G_;
+    g.c = dest;
+    g.ldc = G_;
+    kernels_.packedGemm(g);
+  }
+
+  // Reduced precision only: whether each direction's time loop computes its own gates in time chunks, just
+  // before the steps that read them, into a slice of Gx that stays in cache, in place of the whole
+  // projection first. A long batch's projection is far larger than the caches (lstm-b32: 52 MB): written to
+  // memory and read back, its reads stalled the steps' cell updates (a fifth of a qint8 forward). Only when
+  // a direction's rows all run on one thread, through a time chunk that is one range of rows.
+  bool projectsPerDirection(std::size_t threads) const {
+    if (!reduced_) return false;
+    const RecurrencePlan plan = recurrencePlan(threads);
+    const double gatesBytes = double(layout_.rows()) * double(D_) * double(G_) * double(sizeof(T));
+    return plan.rowSplit <= 1 && plan.groupSize == 1 && gatesBytes >= kPerDirectionProjectionBytes &&
+           G_ % kernels_.gemmPanelCols == 0 && perDirectionChunkSteps() * N_ <= layout_.rows() &&
+           (layout_.batchStride() == 1 || N_ == 1);
+  }
+
+  std::size_t perDirectionChunkSteps() const {
+    return std::max<std::size_t>(1, kPerDirectionChunkRows / std::max<std::size_t>(N_, 1));
   }
 
   // Steps per chunk of a projection computed alongside the recurrence: enough rows for the GEMM's row
@@ -228,7 +268,10 @@ class LayerRun {
     return plan;
   }
 
-  void recurrences(T* y, ThreadPool::Lease& lease) {
+  // With `x`, every direction computes its own gates from it (projectsPerDirection); without, they are
+  // in Gx already.
+  void recurrences(T* y, ThreadPool::Lease& lease, const T* x = nullptr) {
+    ownInput_ = x;
     const RecurrencePlan plan = recurrencePlan(lease.threads());
     const bool sideBySide = plan.sideBySide;
     const std::size_t groups = plan.groups, rowSplit = plan.rowSplit;
@@ -296,6 +339,15 @@ class LayerRun {
     const double shareBytes = double(unitEnd - unitBegin) * double(G_ / H_) * double(Hout_) * weightBytes_;
     const bool zigzag = shareBytes > kCoreCacheBytes / 2;
     const std::size_t zigzagUnits = 4 * U;  // enough panels per call to keep the kernel's streams going
+    // Gates computed here in chunks (projectsPerDirection): this direction's slice of Gx, G values per row.
+    const bool own = ownInput_ != nullptr;
+    const std::size_t ownSteps = own ? perDirectionChunkSteps() : 1;
+    T* ownGates = own ? workspace_.gates() + direction * ownSteps * N_ * G_ : nullptr;
+    std::size_t ownChunk = T_;  // none yet
+    auto ownChunkEnd = [&](std::size_t c) {
+      const std::size_t t1 = std::min(T_, (c + 1) * ownSteps);
+      return t1 < T_ ? layout_.stepOffset(t1) : layout_.rows();
+    };
 
     // Forward: every sequence starts at t = 0. Reverse: a sequence joins at its own last step.
     if (!reverse && lead) loadInitialState(s, stack, r0, r0 + rows.within(layout_.activeRows(0)));
@@ -305,7 +357,7 @@ class LayerRun {
     a.hiddenSize = H_;
     a.stateSize = Hout_;
     w.whh.bind(a);
-    a.ldgx = rowStride * D_ * G_;
+    a.ldgx = own ? G_ : rowStride * D_ * G_;
     a.ldhPrev = Hout_;
     a.bhn = w.bhn.data();
     a.ldc = H_;
@@ -321,6 +373,14 @@ class LayerRun {
         const std::size_t c = t / chunkSteps;
         gates = chunks->ensure(c) + (layout_.stepOffset(t) - layout_.stepOffset(c * chunkSteps)) * D_ * G_;
       }
+      if (own) {
+        const std::size_t c = t / ownSteps;
+        if (c != ownChunk) {
+          projectDirectionRows(ownInput_, direction, layout_.stepOffset(c * ownSteps), ownChunkEnd(c), ownGates);
+          ownChunk = c;
+        }
+        gates = ownGates + (layout_.stepOffset(t) - layout_.stepOffset(c * ownSteps)) * G_;
+      }
       const std::size_t active = rows.within(layout_.activeRows(t));
       const std::size_t activeAfter = t + 1 < T_ ? rows.within(layout_.activeRows(t + 1)) : 0;
       if (reverse && activeAfter < active) {
@@ -328,7 +388,7 @@ class LayerRun {
         sync();
       }
 
-      if (i + 1 < T_) {
+      if (i + 1 < T_ && !own) {
         // The next step's gates, from a projection buffer far larger than the caches: requested now, they
         // arrive while this step computes instead of stalling the next one's cell update.
         const std::size_t tNext = reverse ? t - 1 : t + 1;
@@ -341,7 +401,7 @@ class LayerRun {
 
       T* yStep = y + (layout_.stepOffset(t) + r0 * rowStride) * yCols + direction * Hout_;
       a.rows = active;
-      a.gx = gates + direction * G_;
+      a.gx = own ? gates : gates + direction * G_;
       a.hPrev = s.hPrev + r0 * Hout_;
       a.cPrev = s.cPrev ? s.cPrev + r0 * H_ : nullptr;
       a.cNext = s.cNext ? s.cNext + r0 * H_ : nullptr;
@@ -445,6 +505,8 @@ class LayerRun {
   Workspace<T>& workspace_;
   const std::size_t layer_, D_, G_, H_, Hout_, N_;
   const double weightBytes_;
+  const bool reduced_;
+  const T* ownInput_ = nullptr;  // the layer's input, when every direction projects its own gates
 };
 
 }  // namespace
@@ -468,6 +530,8 @@ void runForward(const PackedWeights<T>& weights, const ForwardPlan& plan, const 
     LayerRun<T> run(weights, plan, inputs, outputs, workspace, layer);
     if (run.projectsAlongside(lease.threads())) {
       run.projectAlongside(x, y, lease);
+    } else if (run.projectsPerDirection(lease.threads())) {
+      run.recurrences(y, lease, x);
     } else {
       run.inputProjection(x, lease);
       run.recurrences(y, lease);
