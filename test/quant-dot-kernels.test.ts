@@ -214,13 +214,14 @@ describe('qint8 Linear against the kernels\' arithmetic', () => {
     expect(relativeError(got, reference(x, rows.length, k, w, linear.bias!.data as Float32Array, broken))).toBeGreaterThan(1e-4);
   });
 
-  it('turns a non-finite activation into NaN outputs for its row only', () => {
+  it('turns a non-finite activation into NaN outputs for its row only (float activations: non-finite, as float32)', () => {
     manualSeed(4);
     const linear = new Linear(6, 5);
     const x = values(18, 2);
     x[7] = Infinity;
     const got = quantizeDynamic(linear, { dtype: 'qint8' }).forward(new Tensor(x, [3, 6])).data as Float32Array;
-    expect(Array.from(got.subarray(5, 10)).every(Number.isNaN)).toBe(true);
+    // Weights times an infinity are ±inf (NaN where zero weights meet it) when the activations stay float.
+    expect(Array.from(got.subarray(5, 10)).every(onVnni ? Number.isNaN : (v: number) => !Number.isFinite(v))).toBe(true);
     expect(Array.from(got.subarray(0, 5)).some(Number.isNaN)).toBe(false);
     expect(Array.from(got.subarray(10, 15)).some(Number.isNaN)).toBe(false);
   });
