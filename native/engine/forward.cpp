@@ -337,7 +337,9 @@ class LayerRun {
     const std::size_t r0 = rows.begin;  // every row index below is relative to the batch, offsets to r0
     // This thread's share of W_hh, and whether it is too big to stay in L2 from one step to the next.
     const double shareBytes = double(unitEnd - unitBegin) * double(G_ / H_) * double(Hout_) * weightBytes_;
-    const bool zigzag = shareBytes > kCoreCacheBytes / 2;
+    // Reduced-precision steps walk their units in chunks themselves, in the order lastUnitsFirst asks: one
+    // call per step converts h_{t-1} once, and at batch 1 keeps one stream of panels going through the step.
+    const bool zigzag = shareBytes > kCoreCacheBytes / 2 && !reduced_;
     const std::size_t zigzagUnits = 4 * U;  // enough panels per call to keep the kernel's streams going
     // Gates computed here in chunks (projectsPerDirection): this direction's slice of Gx, G values per row.
     const bool own = ownInput_ != nullptr;
