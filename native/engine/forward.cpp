@@ -84,6 +84,10 @@ std::atomic<int> alongsideSkips{0};
 
 // Rows of the input projection per time chunk when it runs alongside the recurrence.
 constexpr std::size_t kProjectionChunkRows = 128;
+// Reduced precision: a projection at least this large (it would go to memory and back) is computed by each
+// direction's time loop in chunks of about this many rows instead (see LayerRun::projectsPerDirection).
+constexpr double kPerDirectionProjectionBytes = 8 << 20;
+constexpr std::size_t kPerDirectionChunkRows = 128;
 
 // Runs one layer of the stack for one set of buffers; holds what every step of it shares.
 template <class T>
@@ -106,7 +110,8 @@ class LayerRun {
         N_(layout_.batch()),
         // What a stored weight costs to stream: the cost model below is the same for every precision.
         weightBytes_(weights.format == kernels::WeightFormat::Float32 ? double(sizeof(T))
-                                                                      : double(kernels::bytesPerWeight(weights.format))) {}
+                                                                      : double(kernels::bytesPerWeight(weights.format))),
+        reduced_(weights.format != kernels::WeightFormat::Float32) {}
 
   // Gx[rows, D * G] = X · W_ihᵀ + folded biases, for every step and both directions in one GEMM, its rows
   // split across the lease's threads.
@@ -139,6 +144,41 @@ class LayerRun {
     g.c = dest;
     g.ldc = n;
     kernels_.packedGemm(g);
+  }
+
+  // One direction's columns of rows [begin, end) of Gx, written at `dest` with G values per row.
+  void projectDirectionRows(const T* x, std::size_t direction, std::size_t begin, std::size_t end, T* dest) {
+    if (begin >= end) return;
+    const std::size_t k = packed_.inputSize;
+    kernels::GemmArgs<T> g;
+    g.m = end - begin;
+    g.n = G_;
+    g.k = k;
+    g.a = x + begin * k;
+    g.lda = k;
+    packed_.wih.bind(g, direction * G_);
+    g.bias = packed_.foldedBias.data() + direction * G_;
+    g.c = dest;
+    g.ldc = G_;
+    kernels_.packedGemm(g);
+  }
+
+  // Reduced precision only: whether each direction's time loop computes its own gates in time chunks, just
+  // before the steps that read them, into a slice of Gx that stays in cache, in place of the whole
+  // projection first. A long batch's projection is far larger than the caches (lstm-b32: 52 MB): written to
+  // memory and read back, its reads stalled the steps' cell updates (a fifth of a qint8 forward). Only when
+  // a direction's rows all run on one thread, through a time chunk that is one range of rows.
+  bool projectsPerDirection(std::size_t threads) const {
+    if (!reduced_) return false;
+    const RecurrencePlan plan = recurrencePlan(threads);
+    const double gatesBytes = double(layout_.rows()) * double(D_) * double(G_) * double(sizeof(T));
+    return plan.rowSplit <= 1 && plan.groupSize == 1 && gatesBytes >= kPerDirectionProjectionBytes &&
+           G_ % kernels_.gemmPanelCols == 0 && perDirectionChunkSteps() * N_ <= layout_.rows() &&
+           (layout_.batchStride() == 1 || N_ == 1);
+  }
+
+  std::size_t perDirectionChunkSteps() const {
+    return std::max<std::size_t>(1, kPerDirectionChunkRows / std::max<std::size_t>(N_, 1));
   }
 
   // Steps per chunk of a projection computed alongside the recurrence: enough rows for the GEMM's row
@@ -229,7 +269,10 @@ class LayerRun {
     return plan;
   }
 
-  void recurrences(T* y, ThreadPool::Lease& lease) {
+  // With `x`, every direction computes its own gates from it (projectsPerDirection); without, they are
+  // in Gx already.
+  void recurrences(T* y, ThreadPool::Lease& lease, const T* x = nullptr) {
+    ownInput_ = x;
     const RecurrencePlan plan = recurrencePlan(lease.threads());
     const bool sideBySide = plan.sideBySide;
     const std::size_t groups = plan.groups, rowSplit = plan.rowSplit;
@@ -296,6 +339,15 @@ class LayerRun {
     const std::size_t ownBegin = unitBegin(member), ownEnd = unitBegin(member + 1);
     const std::size_t r0 = rows.begin;  // every row index below is relative to the batch, offsets to r0
     const std::size_t zigzagUnits = 4 * U;  // enough panels per call to keep the kernel's streams going
+    // Gates computed here in chunks (projectsPerDirection): this direction's slice of Gx, G values per row.
+    const bool gatesHere = ownInput_ != nullptr;
+    const std::size_t ownSteps = gatesHere ? perDirectionChunkSteps() : 1;
+    T* ownGates = gatesHere ? workspace_.gates() + direction * ownSteps * N_ * G_ : nullptr;
+    std::size_t ownChunk = T_;  // none yet
+    auto ownChunkEnd = [&](std::size_t c) {
+      const std::size_t t1 = std::min(T_, (c + 1) * ownSteps);
+      return t1 < T_ ? layout_.stepOffset(t1) : layout_.rows();
+    };
     // Rows [begin, end) of the state from h0 / c0, as share 0 of a round of their own.
     auto loadRound = [&](std::size_t begin, std::size_t end) {
       group.round(self, [&](std::size_t m) {
@@ -310,7 +362,7 @@ class LayerRun {
     a.hiddenSize = H_;
     a.stateSize = Hout_;
     w.whh.bind(a);
-    a.ldgx = rowStride * D_ * G_;
+    a.ldgx = gatesHere ? G_ : rowStride * D_ * G_;
     a.ldhPrev = Hout_;
     a.bhn = w.bhn.data();
     a.ldc = H_;
@@ -328,11 +380,19 @@ class LayerRun {
         const std::size_t c = t / chunkSteps;
         gates = chunks->ensure(c) + (layout_.stepOffset(t) - layout_.stepOffset(c * chunkSteps)) * D_ * G_;
       }
+      if (gatesHere) {
+        const std::size_t c = t / ownSteps;
+        if (c != ownChunk) {
+          projectDirectionRows(ownInput_, direction, layout_.stepOffset(c * ownSteps), ownChunkEnd(c), ownGates);
+          ownChunk = c;
+        }
+        gates = ownGates + (layout_.stepOffset(t) - layout_.stepOffset(c * ownSteps)) * G_;
+      }
       const std::size_t active = rows.within(layout_.activeRows(t));
       const std::size_t activeAfter = t + 1 < T_ ? rows.within(layout_.activeRows(t + 1)) : 0;
       if (reverse && activeAfter < active) loadRound(r0 + activeAfter, r0 + active);
 
-      if (i + 1 < T_) {
+      if (i + 1 < T_ && !gatesHere) {
         // The next step's gates, from a projection buffer far larger than the caches: requested now, they
         // arrive while this step computes instead of stalling the next one's cell update.
         const std::size_t tNext = reverse ? t - 1 : t + 1;
@@ -345,7 +405,7 @@ class LayerRun {
 
       T* yStep = y + (layout_.stepOffset(t) + r0 * rowStride) * yCols + direction * Hout_;
       a.rows = active;
-      a.gx = gates + direction * G_;
+      a.gx = gatesHere ? gates : gates + direction * G_;
       a.hPrev = s.hPrev + r0 * Hout_;
       a.cPrev = s.cPrev ? s.cPrev + r0 * H_ : nullptr;
       a.cNext = s.cNext ? s.cNext + r0 * H_ : nullptr;
@@ -358,8 +418,10 @@ class LayerRun {
         const std::size_t begin = unitBegin(m), end = unitBegin(m + 1);
         // A share too big to stay in L2 from one step to the next goes panels first to last on even steps,
         // last to first on odd ones: the panels a step read last are still in L2 when the next one starts.
+        // Reduced-precision steps walk their units in chunks themselves, in the order lastUnitsFirst asks: one
+        // call per step converts h_{t-1} once, and at batch 1 keeps one stream of panels going through the step.
         const double shareBytes = double(end - begin) * double(G_ / H_) * double(Hout_) * weightBytes_;
-        if (shareBytes > kCoreCacheBytes / 2) {
+        if (shareBytes > kCoreCacheBytes / 2 && !reduced_) {
           const std::size_t chunkCount = (end - begin + zigzagUnits - 1) / zigzagUnits;
           for (std::size_t c = 0; c < chunkCount; ++c) {
             const std::size_t chunk = i % 2 == 0 ? c : chunkCount - 1 - c;
@@ -454,6 +516,8 @@ class LayerRun {
   Workspace<T>& workspace_;
   const std::size_t layer_, D_, G_, H_, Hout_, N_;
   const double weightBytes_;
+  const bool reduced_;
+  const T* ownInput_ = nullptr;  // the layer's input, when every direction projects its own gates
 };
 
 }  // namespace
@@ -477,6 +541,8 @@ void runForward(const PackedWeights<T>& weights, const ForwardPlan& plan, const 
     LayerRun<T> run(weights, plan, inputs, outputs, workspace, layer);
     if (run.projectsAlongside(lease.threads())) {
       run.projectAlongside(x, y, lease);
+    } else if (run.projectsPerDirection(lease.threads())) {
+      run.recurrences(y, lease, x);
     } else {
       run.inputProjection(x, lease);
       run.recurrences(y, lease);

@@ -393,8 +393,8 @@ struct DotKernels {
   }
 
   // h_{t-1} converted, or the conversion of the call before when this thread converted the very same
-  // values last (bit for bit): a step split into several calls over its units (the engine walks W_hh in
-  // chunks) converts once.
+  // values last (bit for bit): a step split into several calls over its units (by a caller other than the
+  // engine, which makes one per step and thread) converts once.
   struct Converted {
     const Elem* q;
     const Row* rows;
@@ -439,16 +439,27 @@ struct DotKernels {
     const Elem* q = c.q;
     const Row* conv = c.rows;
     if (s.rows == 1) return streamAcrossUnits<Kind>(s, q, ldq, conv[0], unitBegin, unitEnd);
-    // Each block of rows asks for the next block's gates and cell state into L2 (the tiles then bring
-    // their own into L1): a block's pass over the units is time enough for them to come from memory.
-    prefetchRowsToL2<Kind>(s, 0, std::min(s.rows, kStepRows), unitBegin, unitEnd);
-    std::size_t row = 0;
-    for (; row + kStepRows <= s.rows; row += kStepRows) {
-      prefetchRowsToL2<Kind>(s, row + kStepRows, std::min(s.rows, row + 2 * kStepRows), unitBegin, unitEnd);
-      stepRowsAcrossUnits<Kind, kStepRows>(s, q, ldq, conv, row, unitBegin, unitEnd);
+    // Chunks of units, each swept by every block of rows, so that a chunk of W_hh stays in L2 while the
+    // rows go past it; last to first when the step asks for it, so that alternate steps start on the
+    // chunk the step before read last (the engine hands a reduced step all its units in one call).
+    const std::size_t chunks = (unitEnd - unitBegin + kChunkUnits - 1) / kChunkUnits;
+    for (std::size_t i = 0; i < chunks; ++i) {
+      const std::size_t begin = unitBegin + (s.lastUnitsFirst ? chunks - 1 - i : i) * kChunkUnits;
+      const std::size_t end = std::min(unitEnd, begin + kChunkUnits);
+      // Each block of rows asks for the next block's gates and cell state into L2 (the tiles then bring
+      // their own into L1): a block's pass over the chunk is time enough for them to come from L3.
+      prefetchRowsToL2<Kind>(s, 0, std::min(s.rows, kStepRows), begin, end);
+      std::size_t row = 0;
+      for (; row + kStepRows <= s.rows; row += kStepRows) {
+        prefetchRowsToL2<Kind>(s, row + kStepRows, std::min(s.rows, row + 2 * kStepRows), begin, end);
+        stepRowsAcrossUnits<Kind, kStepRows>(s, q, ldq, conv, row, begin, end);
+      }
+      if (row < s.rows) stepFewRows<Kind, kStepRows - 1>(s.rows - row, s, q, ldq, conv, row, begin, end);
     }
-    if (row < s.rows) stepFewRows<Kind, kStepRows - 1>(s.rows - row, s, q, ldq, conv, row, unitBegin, unitEnd);
   }
+
+  // Units per chunk of a step of several rows: four panels.
+  static constexpr std::size_t kChunkUnits = 4 * kLanes;
 
   template <CellKind Kind>
   static void prefetchRowsToL2(const RecurrentStepArgs<float>& s, std::size_t row0, std::size_t row1,

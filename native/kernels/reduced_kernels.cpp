@@ -67,10 +67,8 @@ void decodingGemm(const GemmArgs<float>& g) {
 // The panels of units [unitBegin, unitEnd) decoded at the offsets the float kernel computes them at
 // (pages of the buffer before them are never touched), then the float step over the same units.
 template <WeightFormat Format, CellKind Kind>
-void decodingRecurrentStep(const RecurrentStepArgs<float>& s, std::size_t unitBegin, std::size_t unitEnd) {
+void decodeAndStep(const RecurrentStepArgs<float>& s, std::size_t unitBegin, std::size_t unitEnd) {
   const KernelTable<float>& base = selectKernels<float>();
-  unitEnd = std::min(unitEnd, s.hiddenSize);
-  if (unitBegin >= unitEnd) return;
   const std::size_t U = base.recurrentPanelUnits;
   const std::size_t cols = gatesPerUnit(Kind) * U;
   const std::size_t panelWeights = cols * s.stateSize;
@@ -84,6 +82,21 @@ void decodingRecurrentStep(const RecurrentStepArgs<float>& s, std::size_t unitBe
   a.whhReduced = nullptr;
   a.whhScales = nullptr;
   base.recurrentStep[static_cast<std::size_t>(Kind)](a, unitBegin, unitEnd);
+}
+
+// The step in chunks of four panels, last to first when the step asks for it (the engine hands a reduced
+// step all its units in one call), as the float kernels are walked: alternate steps start on the panels
+// the step before read last.
+template <WeightFormat Format, CellKind Kind>
+void decodingRecurrentStep(const RecurrentStepArgs<float>& s, std::size_t unitBegin, std::size_t unitEnd) {
+  unitEnd = std::min(unitEnd, s.hiddenSize);
+  if (unitBegin >= unitEnd) return;
+  const std::size_t chunkUnits = 4 * selectKernels<float>().recurrentPanelUnits;
+  const std::size_t chunks = (unitEnd - unitBegin + chunkUnits - 1) / chunkUnits;
+  for (std::size_t i = 0; i < chunks; ++i) {
+    const std::size_t begin = unitBegin + (s.lastUnitsFirst ? chunks - 1 - i : i) * chunkUnits;
+    decodeAndStep<Format, Kind>(s, begin, std::min(unitEnd, begin + chunkUnits));
+  }
 }
 
 // Whether the AVX-512 float table packs the panel widths the reduced AVX-512 kernels are written for: 32

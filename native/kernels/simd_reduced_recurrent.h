@@ -93,9 +93,18 @@ void reducedRecurrentStep(const RecurrentStepArgs<float>& s, std::size_t unitBeg
   constexpr std::size_t R = ReducedGeometry<V>::kRows;
   if (unitEnd > s.hiddenSize) unitEnd = s.hiddenSize;
   if (unitBegin >= unitEnd || s.rows == 0) return;
-  std::size_t row = 0;
-  for (; row + R <= s.rows; row += R) reducedRowsAcrossUnits<V, Widen, Format, Kind, R>(s, row, unitBegin, unitEnd);
-  if (row < s.rows) reducedFewRows<V, Widen, Format, Kind, R - 1>(s.rows - row, s, row, unitBegin, unitEnd);
+  // Chunks of four panels, each swept by every block of rows (a chunk of W_hh stays in cache while the
+  // rows go past it), last to first when the step asks for it, so that alternate steps start on the chunk
+  // the step before read last (the engine hands a reduced step all its units in one call).
+  constexpr std::size_t kChunkUnits = 4 * V::kLanes;
+  const std::size_t chunks = (unitEnd - unitBegin + kChunkUnits - 1) / kChunkUnits;
+  for (std::size_t i = 0; i < chunks; ++i) {
+    const std::size_t begin = unitBegin + (s.lastUnitsFirst ? chunks - 1 - i : i) * kChunkUnits;
+    const std::size_t end = begin + kChunkUnits < unitEnd ? begin + kChunkUnits : unitEnd;
+    std::size_t row = 0;
+    for (; row + R <= s.rows; row += R) reducedRowsAcrossUnits<V, Widen, Format, Kind, R>(s, row, begin, end);
+    if (row < s.rows) reducedFewRows<V, Widen, Format, Kind, R - 1>(s.rows - row, s, row, begin, end);
+  }
 }
 
 // The steps for one format, indexed by CellKind.
