@@ -55,10 +55,25 @@ describe('results do not depend on the thread count', () => {
     // Short steps on one thread, long sequences: the input projection runs in time chunks beside them.
     ['LSTM batch 1, 300 steps', () => new LSTM({ inputSize: 16, hiddenSize: 32 }), [300, 1, 16]],
     ['GRU batch 2, 150 steps', () => new GRU({ inputSize: 16, hiddenSize: 24, numLayers: 2 }), [150, 2, 16]],
-    // A small bidirectional model: its directions still run side by side, its projection's rows split.
+    // A small bidirectional model: at 2 threads its directions still run side by side and its projection's
+    // rows split; at 1 thread its two time loops run interleaved, a step of each in turn.
     ['small bidirectional LSTM', () => new LSTM({ inputSize: 100, hiddenSize: 15, numLayers: 2, bidirectional: true }), [20, 3, 100]],
     ['small bidirectional GRU, batch 1', () => new GRU({ inputSize: 30, hiddenSize: 20, bidirectional: true }), [40, 1, 30]],
+    ['small bidirectional RNN, batch first', () => new RNN({ inputSize: 12, hiddenSize: 10, numLayers: 2, bidirectional: true, batchFirst: true }), [3, 25, 12]],
   ];
+
+  it('small bidirectional LSTM from a given state, batch first', () => {
+    const module = new LSTM({ inputSize: 12, hiddenSize: 16, numLayers: 2, bidirectional: true, batchFirst: true }).eval();
+    const x = randomInput([3, 25, 12]);
+    const hx: [Tensor, Tensor] = [randomInput([4, 3, 16]), randomInput([4, 3, 16]).mul(2)];
+    setNumThreads(1);
+    const [one, [hOne, cOne]] = module.forward(x, hx);
+    setNumThreads(2);
+    const [two, [hTwo, cTwo]] = module.forward(x, hx);
+    expect(Array.from(two.data)).toEqual(Array.from(one.data));
+    expect([...hTwo.data, ...cTwo.data]).toEqual([...hOne.data, ...cOne.data]);
+    expect(Array.from(hOne.data).some((v) => v !== 0)).toBe(true);
+  });
 
   it.each(models)('%s', (_name, make, shape) => {
     const module = make().eval();

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "../kernels/prefetch.h"
@@ -64,6 +65,12 @@ constexpr double kMinSharedFlopsPerThread = 1e6;
 // take a few microseconds per direction.
 constexpr double kStepChainFlops = 2e4;
 constexpr double kMinSharedDirectionFlops = 2e5;
+// Steps up to this many flops run both directions interleaved on one thread (interleavedRecurrences),
+// when both directions' W_hh together stay in L1 (48 KB on the design machine, less room for the gates
+// and states): past that they evict each other every step, and the interleaving costs more than it gains
+// (measured: 9-16% slower at H = 40-64, batch 1).
+constexpr double kInterleavedStepFlops = 5e4;
+constexpr double kInterleavedWeightBytes = 32 << 10;
 // One recurrent step split across a group (~40 us each): every step then ends at a barrier, and on a busy
 // machine a barrier can wait a whole time slice for a descheduled member, so only long steps are split.
 constexpr double kMinStepFlopsPerThread = 4e6;
@@ -274,6 +281,7 @@ class LayerRun {
   void recurrences(T* y, ThreadPool::Lease& lease, const T* x = nullptr) {
     ownInput_ = x;
     const RecurrencePlan plan = recurrencePlan(lease.threads());
+    if (interleavesDirections(plan)) return interleavedRecurrences(y);
     const bool sideBySide = plan.sideBySide;
     const std::size_t groups = plan.groups, rowSplit = plan.rowSplit;
     if (rowSplit > 1) {
@@ -305,6 +313,58 @@ class LayerRun {
       lease.run(groups * groupSize, member);  // a group's members meet every step: a thread each
     else
       lease.runShared(groups, member);
+  }
+
+  // Whether a bidirectional layer's two time loops run as one, a step of each in turn, on one thread: a
+  // short step is a chain of dependent latencies (~0.1 us) that leaves the core mostly idle, and the other
+  // direction's chain, independent of it, fills the gaps. Float32 weights, every row through every step,
+  // no projection, steps short enough to be latency-bound and weights small enough to share L1.
+  bool interleavesDirections(const RecurrencePlan& plan) const {
+    const double stepFlops = 2.0 * double(N_) * double(G_) * double(Hout_);
+    const double whhBytes = double(D_) * double(G_) * double(Hout_) * weightBytes_;
+    return std::is_same<T, float>::value && !reduced_ && D_ == 2 && !plan.sideBySide && plan.rowSplit <= 1 &&
+           plan.groupSize == 1 && spec_.projSize == 0 && layout_.rows() == layout_.seqLen() * N_ &&
+           stepFlops <= kInterleavedStepFlops && whhBytes <= kInterleavedWeightBytes;
+  }
+
+  // Both directions' time loops in one: step i of the forward direction (t = i), then of the reverse
+  // (t = T - 1 - i), each with exactly the arguments recurrence() gives its kernel, so every direction
+  // computes the same bits as when it runs alone (or on a thread of its own).
+  void interleavedRecurrences(T* y) {
+    const std::size_t T_ = layout_.seqLen(), yCols = D_ * Hout_, rowStride = layout_.batchStride();
+    const bool lstm = spec_.mode == Mode::Lstm;
+    const auto step = kernels_.recurrentStep[static_cast<std::size_t>(cellKind(spec_.mode))];
+    DirectionState<T> s[2] = {workspace_.state(0), workspace_.state(1)};
+    kernels::RecurrentStepArgs<T> a[2];
+    for (std::size_t d = 0; d < 2; ++d) {
+      loadInitialState(s[d], layer_ * D_ + d, 0, N_);
+      a[d].hiddenSize = H_;
+      a[d].stateSize = Hout_;
+      packed_.directions[d].whh.bind(a[d]);
+      a[d].ldgx = rowStride * D_ * G_;
+      a[d].ldhPrev = Hout_;
+      a[d].bhn = packed_.directions[d].bhn.data();
+      a[d].ldc = H_;
+      a[d].ldhNext = Hout_;
+      a[d].ldout = rowStride * yCols;
+      a[d].rows = N_;
+    }
+    for (std::size_t i = 0; i < T_; ++i) {
+      for (std::size_t d = 0; d < 2; ++d) {
+        const std::size_t t = d == 1 ? T_ - 1 - i : i;
+        a[d].gx = workspace_.gates() + layout_.stepOffset(t) * D_ * G_ + d * G_;
+        a[d].hPrev = s[d].hPrev;
+        a[d].cPrev = s[d].cPrev;
+        a[d].cNext = s[d].cNext;
+        a[d].hNext = s[d].hNext;
+        a[d].out = y + layout_.stepOffset(t) * yCols + d * Hout_;
+        a[d].lastUnitsFirst = i % 2 == 1;
+        step(a[d], 0, H_);
+        std::swap(s[d].hPrev, s[d].hNext);
+        std::swap(s[d].cPrev, s[d].cNext);
+      }
+    }
+    for (std::size_t d = 0; d < 2; ++d) storeFinalState(s[d].hPrev, lstm ? s[d].cPrev : nullptr, layer_ * D_ + d, 0, N_);
   }
 
   // The batch rows [begin, end) one thread carries through a direction's time loop.
@@ -516,7 +576,7 @@ class LayerRun {
   Workspace<T>& workspace_;
   const std::size_t layer_, D_, G_, H_, Hout_, N_;
   const double weightBytes_;
-  const bool reduced_;
+  const bool reduced_;  // weights stored at reduced precision (int8, bfloat16, float16)
   const T* ownInput_ = nullptr;  // the layer's input, when every direction projects its own gates
 };
 
