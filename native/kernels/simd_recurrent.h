@@ -50,7 +50,11 @@ struct StepGeometry {
 // within 2% of this form: reciprocal estimates with a Newton step for the divides, Estrin's form for
 // exp's polynomial, this update forced inline into the tiles, its activations forced out of line, gx
 // prefetched at the tile's start; slower: two or four rows' updates interleaved stage by stage (register
-// spills).
+// spills). Also measured within noise on the step alone (thread CPU time): a whole tile's updates stage
+// by stage, each activation over all its rows from memory (GRU(256) batch 8, RNN(256) batch 16); slower:
+// each update inside the next tile's K loop as the batch-1 path does (GRU batch 8 0.9x: the call spills
+// the tile's 24 accumulators). A GRU tile of 8 rows at K = 256 spends ~10-15% of its time here, its K loop
+// runs at ~90% of FMA peak (95% at K = 2048).
 template <class V, CellKind Kind>
 void cellUpdate(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row, std::size_t unit,
                 std::size_t lanes, const typename V::Reg* acc) {
@@ -196,7 +200,9 @@ void fewRowsAtPanels(std::size_t rows, const RecurrentStepArgs<typename V::Scala
 // Each tile sums over the whole state width: splitting K into chunks that stay in L1 across the row
 // blocks, with the running sums parked between chunks, measured slower on every shape (lstm-b32's step
 // 0.82x the time without it, GRU(512) at batch 32 0.73x): L2 feeds one tile's panel reads with room to
-// spare.
+// spare. Within noise: software prefetch of W_hh lines into L1 ahead of the K loop, or of the next panel
+// group into L2 by the later row blocks (lstm-b32); slower: the next panel into L2 by few-rows tiles that
+// stream W_hh from L3 themselves (LSTM(1024, proj 256) at batch 4 0.85x: the same bandwidth, shared).
 template <class V, CellKind Kind, std::size_t Panels>
 void rowBlocksAtPanels(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t unit0, std::size_t unitEnd) {
   constexpr std::size_t R = StepGeometry<V, Kind>::kWideRows;
