@@ -43,6 +43,8 @@ describe('results do not depend on the thread count', () => {
     ['bidirectional LSTM', () => new LSTM({ inputSize: 48, hiddenSize: 160, numLayers: 2, bidirectional: true }), [30, 5, 48]],
     ['GRU', () => new GRU({ inputSize: 40, hiddenSize: 256, numLayers: 2 }), [25, 8, 40]],
     ['RNN tanh, batch 1', () => new RNN({ inputSize: 40, hiddenSize: 512 }), [20, 1, 40]],
+    // Wide single-gate tiles in row blocks of 6, 6 and 4, a last panel group short of a full one, a partial panel.
+    ['bidirectional RNN tanh, batch 16', () => new RNN({ inputSize: 24, hiddenSize: 200, bidirectional: true }), [12, 16, 24]],
     ['LSTM with projection', () => new LSTM({ inputSize: 32, hiddenSize: 320, projSize: 72, numLayers: 2 }), [20, 3, 32]],
     ['LSTM batch 32', () => new LSTM({ inputSize: 64, hiddenSize: 128, bidirectional: true }), [12, 32, 64]],
     // One direction and a batch that fills a step: each thread carries its own batch rows.

@@ -24,7 +24,11 @@ template <class V, CellKind Kind>
 struct StepGeometry {
   static constexpr std::size_t kGates = gatesPerUnit(Kind);
   static constexpr std::size_t kAccumulators = V::kRegisters * 3 / 4;  // the rest hold weights and h
-  static constexpr std::size_t kWidePanels = kGates == 1 ? 3 : 1;
+  // A single-gate cell with 32 registers takes four panels by six rows: ten loads (4 of W_hh, 6
+  // broadcasts of h) per 24 FMAs, and a thread's share of a hidden size that is a multiple of 4 panels
+  // ends in no single-panel tile (8 accumulators, about half the rate): RNN(256) at batch 16, half the
+  // units, 8-12% faster than three panels by eight rows. With 16 registers four panels would spill.
+  static constexpr std::size_t kWidePanels = kGates == 1 ? (V::kRegisters >= 32 ? 4 : 3) : 1;
   static constexpr std::size_t kWideRows = kAccumulators / (kGates * kWidePanels);
   // Panels in flight for a tile of `rows` rows: enough independent accumulators to hide FMA latency.
   static constexpr std::size_t panelsFor(std::size_t rows) {
@@ -49,7 +53,11 @@ struct StepGeometry {
 // within 2% of this form: reciprocal estimates with a Newton step for the divides, Estrin's form for
 // exp's polynomial, this update forced inline into the tiles, its activations forced out of line, gx
 // prefetched at the tile's start; slower: two or four rows' updates interleaved stage by stage (register
-// spills).
+// spills). Also measured within noise on the step alone (thread CPU time): a whole tile's updates stage
+// by stage, each activation over all its rows from memory (GRU(256) batch 8, RNN(256) batch 16); slower:
+// each update inside the next tile's K loop as the batch-1 path does (GRU batch 8 0.9x: the call spills
+// the tile's 24 accumulators). A GRU tile of 8 rows at K = 256 spends ~10-15% of its time here, its K loop
+// runs at ~90% of FMA peak (95% at K = 2048).
 template <class V, CellKind Kind>
 void cellUpdate(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row, std::size_t unit,
                 std::size_t lanes, const typename V::Reg* acc) {
@@ -82,6 +90,22 @@ void cellUpdate(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t row,
   }
   store(s.hNext + row * s.ldhNext + unit, h);
   if (s.out) store(s.out + row * s.ldout + unit, h);
+}
+
+// Makes the compiler hold x in a register from here on. Without it GCC 12 folds a tile's W_hh loads into
+// the FMAs when the tile has 2 or 3 rows, reading each W_hh vector once per row: per K step an LSTM
+// tile of 3 rows by 2 panels then issues 27 loads for 24 FMAs and runs at two thirds of the rate (GRU(256)
+// at batch 3 1.8x slower, LSTM(256) 1.5x, RNN(512) 1.7x; at batch 2 1.1-1.2x). Larger tiles already
+// load each vector once.
+template <class R>
+inline void keepInRegister(R& x) {
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+  __asm__("" : "+v"(x));
+#elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
+  __asm__("" : "+w"(x));
+#else
+  (void)x;
+#endif
 }
 
 // Where each of a tile's Panels W_hh panels starts, the first at panel-aligned unit0.
@@ -123,7 +147,10 @@ void recurrentTile(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t r
   for (std::size_t k = 0; k < s.stateSize; ++k) {
     Reg w[Panels][G];
     for (std::size_t p = 0; p < Panels; ++p)
-      for (std::size_t g = 0; g < G; ++g) w[p][g] = V::load(panel[p] + k * kCols + g * U);
+      for (std::size_t g = 0; g < G; ++g) {
+        w[p][g] = V::load(panel[p] + k * kCols + g * U);
+        if constexpr (Rows > 1 && Rows < 4) keepInRegister(w[p][g]);
+      }
     for (std::size_t r = 0; r < Rows; ++r) {
       const Reg hr = V::set1(h[r * s.ldhPrev + k]);
       for (std::size_t p = 0; p < Panels; ++p)
@@ -176,7 +203,9 @@ void fewRowsAtPanels(std::size_t rows, const RecurrentStepArgs<typename V::Scala
 // Each tile sums over the whole state width: splitting K into chunks that stay in L1 across the row
 // blocks, with the running sums parked between chunks, measured slower on every shape (lstm-b32's step
 // 0.82x the time without it, GRU(512) at batch 32 0.73x): L2 feeds one tile's panel reads with room to
-// spare.
+// spare. Within noise: software prefetch of W_hh lines into L1 ahead of the K loop, or of the next panel
+// group into L2 by the later row blocks (lstm-b32); slower: the next panel into L2 by few-rows tiles that
+// stream W_hh from L3 themselves (LSTM(1024, proj 256) at batch 4 0.85x: the same bandwidth, shared).
 template <class V, CellKind Kind, std::size_t Panels>
 void rowBlocksAtPanels(const RecurrentStepArgs<typename V::Scalar>& s, std::size_t unit0, std::size_t unitEnd) {
   constexpr std::size_t R = StepGeometry<V, Kind>::kWideRows;
