@@ -226,7 +226,7 @@ describe('a checkpoint as saved, --key model, and a model that answers one row p
       output: 'rows',
       dtype: 'float32',
     });
-    expect(health.batching).toEqual({ maxBatchSize: 3, maxDelayMs: 60000, maxQueue: 1024, batchParts: 1 });
+    expect(health.batching).toEqual({ maxBatchSize: 3, maxDelayMs: 60000, maxQueue: 1024 });
   });
 });
 

@@ -647,7 +647,7 @@ describe('--batch-size: requests batched into one packed forward', () => {
     // way here, so the four requests below (1 + 2 + 1 + 1 sequences) run as one forward whatever the timing.
     batching = await start('--batch-size', '5', '--batch-delay-ms', '60000');
     const { port } = batching;
-    expect(json(await request(port, 'GET', '/health')).batching).toEqual({ maxBatchSize: 5, maxDelayMs: 60000, maxQueue: 1024, batchParts: 1 });
+    expect(json(await request(port, 'GET', '/health')).batching).toEqual({ maxBatchSize: 5, maxDelayMs: 60000, maxQueue: 1024 });
 
     const a = random([6, 1, 32], 20);
     const b = random([3, 2, 32], 21);
@@ -677,21 +677,6 @@ describe('--batch-size: requests batched into one packed forward', () => {
     expect(sampleValue(metrics, 'torchrnn_batch_queue_wait_seconds_count')).toBe(4);
     expect(sampleValue(metrics, 'torchrnn_forward_seconds_count')).toBe(1);
     expect(sampleValue(metrics, 'torchrnn_http_requests_total', { route: '/predict', status: '200' })).toBe(4);
-  });
-
-  test('--batch-parts 2: a batch runs as two forwards at once, each request still its own forward', async () => {
-    batching = await start('--batch-size', '4', '--batch-delay-ms', '60000', '--batch-parts', '2', '--threads', '1');
-    const { port } = batching;
-    expect(json(await request(port, 'GET', '/health')).batching).toEqual({ maxBatchSize: 4, maxDelayMs: 60000, maxQueue: 1024, batchParts: 2 });
-    const inputs = [8, 3, 6, 4].map((l, i) => random([l, 32], 60 + i));
-    const answers = await Promise.all(inputs.map((x) => postJson(port, { input: x.toArray() })));
-    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
-    expect(answers.flatMap((a, i) => differences(json(a), lstm.forward(inputs[i]), `request ${i}`))).toEqual(Array(12).fill(null));
-    // Two forwards of 2 sequences, 11 and 10 steps: [8, 3] and [6, 4].
-    const metrics = await scrape(port);
-    expect(sampleValue(metrics, 'torchrnn_forward_seconds_count')).toBe(2);
-    expect(sampleValue(metrics, 'torchrnn_batch_size_sum')).toBe(4);
-    expect(sampleValue(metrics, 'torchrnn_batch_size_bucket', { le: '2' })).toBe(2);
   });
 
   test('a padded batch with lengths joins a batch too', async () => {

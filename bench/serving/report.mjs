@@ -19,33 +19,29 @@ function distribution(batchSizes) {
 
 const find = (runs, model, server, connections) => runs.find((r) => r.model === model && r.server === server && r.connections === connections);
 
-/** The issue's three targets, checked against this run where it measured them, for each batching server. */
+/** The issue's three targets, checked against this run where it measured them. */
 function verdicts(runs, info) {
   const lines = [];
   const delay = info.models['lstm-b1']?.batchDelayMs;
-  for (const batching of ['batched', 'in parts']) {
-    const alone64 = find(runs, 'lstm-b1', 'alone', 64);
-    const batched64 = find(runs, 'lstm-b1', batching, 64);
-    if (!alone64 || !batched64 || !(alone64.rps > 0)) continue;
+  const at = (model, c) => [find(runs, model, 'alone', c), find(runs, model, 'batched', c)];
+  const [alone64, batched64] = at('lstm-b1', 64);
+  if (alone64 && batched64 && alone64.rps > 0) {
     const gain = batched64.rps / alone64.rps;
-    lines.push(`- **Throughput at concurrency 64, lstm-b1, ${batching}**: ${fmt(batched64.rps, 1)} req/s against ${fmt(alone64.rps, 1)} alone, ${fmt(gain, 2)}× (target ≥ 4×: ${gain >= 4 ? 'met' : 'not met'}).`);
+    lines.push(`- **Throughput at concurrency 64, lstm-b1**: ${fmt(batched64.rps, 1)} req/s batched against ${fmt(alone64.rps, 1)} alone, ${fmt(gain, 2)}× (target ≥ 4×: ${gain >= 4 ? 'met' : 'not met'}).`);
     const bound = delay + 2 * batched64.forwardMs;
     lines.push(
-      `- **p99 at concurrency 64, lstm-b1, ${batching}**: ${fmt(batched64.p99, 0)} ms against maxDelayMs + 2 × the mean forward of a batch at that load ` +
+      `- **p99 at concurrency 64, lstm-b1, batched**: ${fmt(batched64.p99, 0)} ms against maxDelayMs + 2 × the mean forward of a batch at that load ` +
         `(${delay} + 2 × ${fmt(batched64.forwardMs, 0)} = ${fmt(bound, 0)} ms; target: at most that: ${batched64.p99 <= bound ? 'met' : 'not met'}).`,
     );
   }
   for (const model of [...new Set(runs.map((r) => r.model))]) {
-    for (const batching of ['batched', 'in parts']) {
-      const alone1 = find(runs, model, 'alone', 1);
-      const batched1 = find(runs, model, batching, 1);
-      if (!alone1 || !batched1 || !(alone1.p50 > 0)) continue;
-      const cost = batched1.p50 / alone1.p50 - 1;
-      lines.push(
-        `- **Latency at concurrency 1, ${model}, ${batching}**: p50 ${fmt(batched1.p50, 2)} ms against ${fmt(alone1.p50, 2)} ms alone, ` +
-          `${cost >= 0 ? '+' : '−'}${fmt(Math.abs(cost) * 100, 0)}% (target: batching costs ≤ 10%: ${cost <= 0.1 ? 'met' : 'not met'}).`,
-      );
-    }
+    const [alone1, batched1] = at(model, 1);
+    if (!alone1 || !batched1 || !(alone1.p50 > 0)) continue;
+    const cost = batched1.p50 / alone1.p50 - 1;
+    lines.push(
+      `- **Latency at concurrency 1, ${model}**: p50 ${fmt(batched1.p50, 2)} ms batched against ${fmt(alone1.p50, 2)} ms alone, ` +
+        `${cost >= 0 ? '+' : '−'}${fmt(Math.abs(cost) * 100, 0)}% (target: batching costs ≤ 10%: ${cost <= 0.1 ? 'met' : 'not met'}).`,
+    );
   }
   return lines;
 }
@@ -67,10 +63,7 @@ export function markdown(runs, info) {
       `${Object.values(info.models).map((m) => fmt(m.meanSteps, 0)).join(' / ')} steps), sent as \`.npy\`; answered as \`.npy\` (the output alone).`,
     `- Servers: one process each, UV_THREADPOOL_SIZE ${h?.uvThreadpoolSize ?? '?'}, backend \`${h?.backend ?? '?'}\`. ` +
       `"alone": \`--batch-size 1 --threads ${info.threads}\`, every request its own forward (up to UV_THREADPOOL_SIZE at once, side by side on the cores). ` +
-      `"batched": \`--batch-size ${info.batchSize}\` and the delay above, \`--threads ${info.batchedThreads ?? '?'}\`: requests packed by DynamicBatcher into one forward at a time, which the engine splits across the cores.` +
-      (info.batchParts > 1
-        ? ` "in parts": \`--batch-size ${info.batchSize}\`, the same delay, \`--batch-parts ${info.batchParts} --threads 1\`: each batch cut into ${info.batchParts} packed forwards of about equal work that compute at once, one engine thread each.`
-        : ''),
+      `"batched": \`--batch-size ${info.batchSize}\` and the delay above, \`--threads ${info.batchedThreads ?? '?'}\`: requests packed by DynamicBatcher into one forward at a time, which the engine splits across the cores.`,
     `- Client: autocannon ${info.autocannon}, in another process on the same machine, against 127.0.0.1; ` +
       `${info.duration} s per run after ${info.warmup} s of warm-up per server; one request per connection at a time.`,
     `- Machine: ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, Node ${process.version}, ${os.type()} ${os.release()}. Client and server share its cores.`,

@@ -39,8 +39,6 @@ const HELP = `Usage: node bench/serving/run.mjs [options]
                         side on libuv's pool, so each core already has one)
   --batched-threads N   the batching server's --threads (default: the server's own, every physical core:
                         it runs one packed forward at a time, which the engine splits across the cores)
-  --batch-parts N       a third server, "in parts": batching with --batch-parts N --threads 1, each batch cut
-                        into N forwards that compute at once, one per core (default 2; 1 leaves it out)
   --out FILE            where to write the report (default bench/SERVING.md)`;
 
 const { values } = parseArgs({
@@ -56,7 +54,6 @@ const { values } = parseArgs({
     'batch-delay-ms': { type: 'string' },
     threads: { type: 'string', default: '1' },
     'batched-threads': { type: 'string' },
-    'batch-parts': { type: 'string', default: '2' },
     out: { type: 'string', default: fileURLToPath(new URL('../SERVING.md', import.meta.url)) },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -81,7 +78,6 @@ const warmup = positive('warmup', values.warmup);
 const minSteps = positive('min-steps', values['min-steps']);
 const maxSteps = positive('max-steps', values['max-steps']);
 const batchSize = positive('batch-size', values['batch-size']);
-const batchParts = positive('batch-parts', values['batch-parts']);
 const delayOption = values['batch-delay-ms'] === undefined ? undefined : positive('batch-delay-ms', values['batch-delay-ms']);
 
 // Without batching and with it. Answers in flight may hold up to 1 GiB: at 256 connections the lstm-b1
@@ -95,9 +91,6 @@ const serverArgs = (delayMs) => ({
     String(delayMs),
     ...(values['batched-threads'] === undefined ? [] : ['--threads', values['batched-threads']]),
   ],
-  ...(batchParts > 1
-    ? { 'in parts': ['--batch-size', String(batchSize), '--batch-delay-ms', String(delayMs), '--batch-parts', String(batchParts), '--threads', '1'] }
-    : {}),
 });
 const SERVERS = serverArgs(0);
 const COMMON = ['--metrics-reset', '--max-in-flight', String(2 ** 30)];
@@ -237,7 +230,6 @@ const info = {
   batchSize,
   threads: Number(values.threads),
   batchedThreads,
-  batchParts,
   health,
   models: described,
   autocannon: createRequire(import.meta.url)('autocannon/package.json').version,

@@ -32,9 +32,6 @@ GET /health, GET /metrics (Prometheus' text format).
                         default) turns batching off: each request runs alone
   --batch-delay-ms MS   longest a request waits for others to join its batch (default 2)
   --batch-queue N       most requests waiting for a batch; beyond it, 503 with Retry-After (default 1024)
-  --batch-parts N       cut each batch into N packed forwards of about equal work that compute at once
-                        (DynamicBatcher's batchParts; default 1); with --threads 1 and N = cores, a core
-                        kept busy by the event loop or another process delays only its own part
   --keep-alive MS       how long an idle keep-alive connection stays open (default 5000, Node's; behind a
                         load balancer, make it longer than the balancer's own idle timeout)
   --shutdown-timeout MS after SIGTERM/SIGINT, how long in-flight requests may take before exit 1 (default 10000)
@@ -60,7 +57,6 @@ const SPEC = {
   'batch-size': { type: 'string', default: '1' },
   'batch-delay-ms': { type: 'string', default: '2' },
   'batch-queue': { type: 'string', default: '1024' },
-  'batch-parts': { type: 'string', default: '1' },
   'keep-alive': { type: 'string', default: '5000' },
   'shutdown-timeout': { type: 'string', default: '10000' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -130,7 +126,6 @@ export function parseOptions(argv) {
     batchSize: integer('batch-size', values['batch-size'], 1, 4096),
     batchDelayMs: integer('batch-delay-ms', values['batch-delay-ms'], 0, 60_000),
     batchQueue: integer('batch-queue', values['batch-queue'], 1, 1_000_000),
-    batchParts: integer('batch-parts', values['batch-parts'], 1, 1024),
     keepAliveMs: integer('keep-alive', values['keep-alive'], 0, 3_600_000),
     shutdownTimeoutMs: integer('shutdown-timeout', values['shutdown-timeout'], 0, 3_600_000),
   };

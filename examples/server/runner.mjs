@@ -39,7 +39,7 @@ function refusal(error) {
  * `{ output, states }` in the request's layout. `onBatch(report)` is told of every forward (the
  * batcher's report; without a batcher, one of the same form).
  */
-export function createRunner(served, { batchSize, batchDelayMs, batchQueue, batchParts = 1 }, onBatch) {
+export function createRunner(served, { batchSize, batchDelayMs, batchQueue }, onBatch) {
   if (served.kind === 'layer' && batchSize === 1) return directRunner(served.module, onBatch);
   const isModel = served.kind === 'model';
   const batcher = new DynamicBatcher(isModel ? served.run : served.module, {
@@ -47,7 +47,6 @@ export function createRunner(served, { batchSize, batchDelayMs, batchQueue, batc
     maxDelayMs: batchSize === 1 ? 0 : batchDelayMs,
     maxQueue: batchQueue,
     maxConcurrentBatches: batchSize === 1 ? THREADPOOL_SIZE : 1,
-    batchParts,
     // The module file's own check: its error is the client's (400), and rejects that request alone.
     validate:
       isModel && served.validate
@@ -63,7 +62,7 @@ export function createRunner(served, { batchSize, batchDelayMs, batchQueue, batc
   });
   const single = isModel ? served.result.singleState : served.module.mode !== 'LSTM';
   return {
-    batching: batchSize > 1 ? { maxBatchSize: batchSize, maxDelayMs: batchDelayMs, maxQueue: batchQueue, batchParts } : false,
+    batching: batchSize > 1 ? { maxBatchSize: batchSize, maxDelayMs: batchDelayMs, maxQueue: batchQueue } : false,
     async forward(request, signal) {
       let share;
       try {

@@ -35,14 +35,6 @@ export interface DynamicBatcherOptions {
    */
   maxConcurrentBatches?: number;
   /**
-   * Into how many parts each batch is cut; the parts compute at once, each its own packed forward of about
-   * equal work (sequences' steps). With the engine at one thread (`setNumThreads(1)`) and one part per core,
-   * the cores never wait for each other: a core that something else keeps busy (the event loop, another
-   * process) delays only its own part, where one forward split across the cores waits for it at every
-   * step. A batch with fewer requests than parts has one part per request. Default 1 (one forward).
-   */
-  batchParts?: number;
-  /**
    * Checks one request before it joins a batch, by throwing: its error rejects that request alone. Called
    * after the module's own checks (for a module runner). A function runner has no other per-request check,
    * so give one here: a request that makes the whole batch fail takes the rest of that batch with it.
@@ -67,7 +59,7 @@ export type ResolvedBatcherOptions = Required<Omit<DynamicBatcherOptions, 'valid
 
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
-const OPTION_NAMES = ['maxBatchSize', 'maxDelayMs', 'maxQueue', 'maxConcurrentBatches', 'batchParts', 'validate', 'onBatch'] as const;
+const OPTION_NAMES = ['maxBatchSize', 'maxDelayMs', 'maxQueue', 'maxConcurrentBatches', 'validate', 'onBatch'] as const;
 
 function checkPositiveInteger(name: string, value: unknown): asserts value is number {
   if (!isInteger(value) || value < 1) throw new TypeError(`DynamicBatcher: ${name} must be a positive integer, got: ${describe(value)}`);
@@ -82,7 +74,7 @@ function checkFunction(name: string, value: unknown): void {
 /** Checks `options` (unknown names by name, then each value) and fills in the defaults. */
 export function resolveBatcherOptions(options: unknown): ResolvedBatcherOptions {
   checkOptionNames('DynamicBatcher', options, OPTION_NAMES);
-  const { maxBatchSize = 32, maxDelayMs = 2, maxQueue = 1024, maxConcurrentBatches = 1, batchParts = 1, validate, onBatch } = options as DynamicBatcherOptions;
+  const { maxBatchSize = 32, maxDelayMs = 2, maxQueue = 1024, maxConcurrentBatches = 1, validate, onBatch } = options as DynamicBatcherOptions;
   checkPositiveInteger('maxBatchSize', maxBatchSize);
   // setTimeout's own limit: a longer delay would silently become 1 ms.
   if (!isNumber(maxDelayMs) || !(maxDelayMs >= 0 && maxDelayMs <= MAX_TIMEOUT_MS)) {
@@ -90,10 +82,9 @@ export function resolveBatcherOptions(options: unknown): ResolvedBatcherOptions 
   }
   if (maxQueue !== Infinity) checkPositiveInteger('maxQueue', maxQueue);
   checkPositiveInteger('maxConcurrentBatches', maxConcurrentBatches);
-  checkPositiveInteger('batchParts', batchParts);
   checkFunction('validate', validate);
   checkFunction('onBatch', onBatch);
-  return { maxBatchSize, maxDelayMs, maxQueue, maxConcurrentBatches, batchParts, validate, onBatch };
+  return { maxBatchSize, maxDelayMs, maxQueue, maxConcurrentBatches, validate, onBatch };
 }
 
 /** Checks the options of one request: known names, and a signal that is an AbortSignal. */

@@ -11,7 +11,6 @@ import { BatcherClosedError, BatcherQueueFullError } from './batcher_errors';
 import { checkForwardOptions, resolveBatcherOptions, type BatcherForwardOptions, type DynamicBatcherOptions, type ResolvedBatcherOptions } from './batcher_options';
 import { BatcherStatsRecorder, type BatcherStats, type BatchReport } from './batcher_stats';
 import type { BatcherHidden, BatcherResult, BatchRunner, PackedBatchResult, PackedBatchRunner } from './batch_runner';
-import { requestSteps, splitIntoParts } from './batch_parts';
 import { packRequests, splitResult } from './packed_batch';
 import { moduleRequest, sequenceRequest, type CheckedRequest, type QueuedRequest } from './queued_request';
 
@@ -31,9 +30,7 @@ import { moduleRequest, sequenceRequest, type CheckedRequest, type QueuedRequest
  * At low load — no batch running, and the last batch a single request (before the first batch, the load
  * is taken as unknown) — a request does not wait
  * `maxDelayMs` for company that is not coming: it starts after the requests of the same event-loop turn
- * join it. A batch of one request from a module runs that request's own forward, unpacked. With
- * `batchParts` above 1 a batch runs as that many packed forwards of about equal work at once (see the
- * option); each is reported as a forward of its own.
+ * join it. A batch of one request from a module runs that request's own forward, unpacked.
  * Each request is checked as it arrives — by the module's own checks, with its own errors, and by
  * `validate` — so a bad request is rejected alone and never joins a batch. If the runner itself fails,
  * every request of that batch is rejected with its error.
@@ -253,55 +250,47 @@ export class DynamicBatcher<R extends BatchRunner = BatchRunner> {
     this.#schedule();
   }
 
-  /**
-   * Runs one batch — as `batchParts` parts that compute at once — and settles each of its requests exactly
-   * once, with its share or with its part's error. The batch holds its slot until every part is done.
-   */
+  /** Runs one batch and settles each of its requests exactly once, with its share or with the batch's error. */
   #start(requests: QueuedRequest[]): void {
     this.#lastBatchAlone = requests.length === 1;
     this.#runningBatches++;
     this.#runningRequests += requests.length;
     const startedAt = performance.now();
-    const parts = splitIntoParts(requests, this.#options.batchParts);
-    let running = parts.length;
-    for (const part of parts) {
-      void this.#computePart(part, startedAt).then(({ report, shares }) => {
-        if (--running === 0) this.#runningBatches--;
-        this.#finish(part, report, shares);
-      });
-    }
-  }
-
-  /** One part's forward: its report, and its requests' shares unless it failed (never rejects). */
-  async #computePart(requests: QueuedRequest[], startedAt: number): Promise<{ report: BatchReport; shares?: unknown[] }> {
     const queueWaitMs = requests.map((r) => startedAt - r.arrivedAt);
+    let forwardMs = 0;
     let sequences = 0;
     let steps = 0;
-    let before = performance.now();
-    try {
-      let shares: unknown[];
-      const alone = requests.length === 1 && this.#module !== undefined ? requests[0].alone : undefined;
+    const alone = requests.length === 1 && this.#module !== undefined ? requests[0].alone : undefined;
+    const compute = async (): Promise<unknown[]> => {
       if (alone !== undefined) {
-        // A part of one request: its own forward, exactly as alone, with no packing to do or undo.
+        // A batch of one request: its own forward, exactly as alone, with no packing to do or undo.
         sequences = requests[0].count;
-        steps = requestSteps(requests[0]);
-        before = performance.now();
-        shares = [await (this.#module as RNNBase).forwardAsync(alone.input, alone.hx)];
-      } else {
-        const batch = packRequests(requests);
-        sequences = batch.sequences;
-        steps = batch.packed.data.shape[0];
-        before = performance.now();
-        shares = splitResult(batch, requests, await this.#run(batch.packed, batch.hx as Hidden | undefined));
+        steps = requests[0].count * requests[0].length;
+        const before = performance.now();
+        try {
+          return [await (this.#module as RNNBase).forwardAsync(alone.input, alone.hx)];
+        } finally {
+          forwardMs = performance.now() - before;
+        }
       }
-      return { report: { requests: requests.length, sequences, steps, queueWaitMs, forwardMs: performance.now() - before }, shares };
-    } catch (error) {
-      return { report: { requests: requests.length, sequences, steps, queueWaitMs, forwardMs: performance.now() - before, error } };
-    }
+      const batch = packRequests(requests);
+      sequences = batch.sequences;
+      steps = batch.packed.data.shape[0];
+      const before = performance.now();
+      try {
+        return splitResult(batch, requests, await this.#run(batch.packed, batch.hx as Hidden | undefined));
+      } finally {
+        forwardMs = performance.now() - before;
+      }
+    };
+    void compute().then(
+      (shares) => this.#finish(requests, { requests: requests.length, sequences, steps, queueWaitMs, forwardMs }, shares),
+      (error: unknown) => this.#finish(requests, { requests: requests.length, sequences, steps, queueWaitMs, forwardMs, error }),
+    );
   }
 
-  /** Settles one part's requests, with their shares or its error, and tells stats and `onBatch`. */
   #finish(requests: QueuedRequest[], report: BatchReport, shares?: unknown[]): void {
+    this.#runningBatches--;
     this.#runningRequests -= requests.length;
     requests.forEach((r, i) => (shares ? r.resolve(shares[i]) : r.reject(report.error)));
     if (shares) this.#stats.resolved += requests.length;
