@@ -13,12 +13,6 @@ import { forwardResult, paddedResultShapes, preparePacked, preparePadded, quickP
 import { checkDropout, resolveConfig, type RNNMode } from './rnn_options';
 import { parameterSpecs } from './rnn_parameters';
 
-function elementCount(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
 /** The hidden state of a module: `h` for RNN and GRU, `[h, c]` for LSTM. */
 export type Hidden = Tensor | [h: Tensor, c: Tensor];
 
@@ -144,9 +138,6 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
    * sizes and indices, and h_n (and c_n) hold each sequence's state after its own last step, in the
    * caller's original order, as is a given `hx` (N = `batchSizes[0]`).
    *
-   * On a padded tensor the results are views of one ArrayBuffer, output first, then h_n and c_n: to hand
-   * one to a worker by transfer, transfer its buffer's copy (`.slice()`), or all of them at once.
-   *
    * Blocks the calling thread: see {@link RNNBase.forwardAsync}.
    */
   forward<I extends Tensor | PackedSequence>(input: I, hx?: HiddenInput<H> | null): ForwardResult<I, H> {
@@ -224,18 +215,14 @@ export abstract class RNNBase<H extends Hidden = Hidden> extends EngineModule {
     const { seqLen, batch } = call;
     const batched = input.shape.length === 3;
     const { outputShape, stateShapes } = paddedResultShapes(spec, seqLen, batch, batched);
-    // One ArrayBuffer holds every result, each a view of its own range: an ArrayBuffer costs a few hundred
-    // nanoseconds to make, as much as a short forward's whole JS side.
+    const make = (shape: number[]): Float32Array | Float64Array => {
+      const size = shape.reduce((n, d) => n * d, 1);
+      return spec.dtype === 'float32' ? new Float32Array(size) : new Float64Array(size);
+    };
+    const output = make(outputShape);
+    const hN = make(stateShapes[0]);
     const lstm = this.mode === 'LSTM';
-    const outputSize = elementCount(outputShape);
-    const hSize = elementCount(stateShapes[0]);
-    const cSize = lstm ? elementCount(stateShapes[1]) : 0;
-    const Arrays = spec.dtype === 'float32' ? Float32Array : Float64Array;
-    const bytes = Arrays.BYTES_PER_ELEMENT;
-    const buffer = new ArrayBuffer((outputSize + hSize + cSize) * bytes);
-    const output = new Arrays(buffer, 0, outputSize);
-    const hN = new Arrays(buffer, outputSize * bytes, hSize);
-    const cN = lstm ? new Arrays(buffer, (outputSize + hSize) * bytes, cSize) : undefined;
+    const cN = lstm ? make(stateShapes[1]) : undefined;
     // No reads past an array's end (V8 takes a slow path for them): RNN and GRU have one state.
     let h0: Tensor['data'] | undefined;
     let c0: Tensor['data'] | undefined;
