@@ -138,35 +138,28 @@ class LayerRun {
 
   // The same rows written at `dest` instead of their place in Gx.
   void projectRows(const T* x, std::size_t begin, std::size_t end, T* dest) {
-    if (begin >= end) return;
-    const std::size_t n = D_ * G_, k = packed_.inputSize;
-    kernels::GemmArgs<T> g;
-    g.m = end - begin;
-    g.n = n;
-    g.k = k;
-    g.a = x + begin * k;
-    g.lda = k;
-    packed_.wih.bind(g, 0);
-    g.bias = packed_.foldedBias.data();
-    g.c = dest;
-    g.ldc = n;
-    kernels_.packedGemm(g);
+    projectColumns(x, begin, end, 0, D_ * G_, dest);
   }
 
   // One direction's columns of rows [begin, end) of Gx, written at `dest` with G values per row.
   void projectDirectionRows(const T* x, std::size_t direction, std::size_t begin, std::size_t end, T* dest) {
+    projectColumns(x, begin, end, direction * G_, G_, dest);
+  }
+
+  // Columns [col0, col0 + cols) of rows [begin, end) of Gx, written at `dest` with `cols` values per row.
+  void projectColumns(const T* x, std::size_t begin, std::size_t end, std::size_t col0, std::size_t cols, T* dest) {
     if (begin >= end) return;
     const std::size_t k = packed_.inputSize;
     kernels::GemmArgs<T> g;
     g.m = end - begin;
-    g.n = G_;
+    g.n = cols;
     g.k = k;
     g.a = x + begin * k;
     g.lda = k;
-    packed_.wih.bind(g, direction * G_);
-    g.bias = packed_.foldedBias.data() + direction * G_;
+    packed_.wih.bind(g, col0);
+    g.bias = packed_.foldedBias.data() + col0;
     g.c = dest;
-    g.ldc = G_;
+    g.ldc = cols;
     kernels_.packedGemm(g);
   }
 
