@@ -9,19 +9,14 @@
  */
 import { LSTM, PackedSequence, RNN, Tensor, getNumThreads, manualSeed, packPaddedSequence, setNumThreads } from '../lib';
 import { native } from '../lib/native';
+import { randomTensor } from './helpers/random';
 
 const initial = getNumThreads();
 afterEach(() => native.stepGroupLateness(0, 0));
 afterAll(() => setNumThreads(initial));
 
-function randomInput(shape: number[]): Tensor {
-  let state = 4321;
-  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648 - 0.5;
-  });
-  return new Tensor(data, shape);
-}
+/** Inputs in (-0.5, 0.5): only their equality across thread counts matters here. */
+const randomInput = (shape: number[]): Tensor => randomTensor(shape, 4321, 0.5);
 
 /** Every element of the output and the final state, flattened. */
 function results(out: Tensor | PackedSequence, h: Tensor | [Tensor, Tensor]): number[] {
